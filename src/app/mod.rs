@@ -1,0 +1,499 @@
+//! The UI's state machine: the store, what is selected, which filters and panes are on.
+//! Pure: keys come in as [`Action`]s through [`App::update`], deliveries through
+//! [`App::ingest`]; rendering (in `ui`) only reads.
+
+pub mod keymap;
+
+use std::cell::Cell;
+use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
+
+use crate::domain::event::DedupKey;
+use crate::domain::twiml::{self, Decoded};
+use crate::domain::{CallSid, Event, EventKind};
+use crate::ingest::Delivery;
+use crate::store::{Filter, Store, kind_bit};
+
+/// What the detail pane shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Twiml,
+    Raw,
+    Params,
+}
+
+/// What a key asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Quit,
+    Help,
+    Up,
+    Down,
+    Top,
+    Follow,
+    /// Toggle `EventKind::TWIML[i]`.
+    ToggleKind(u8),
+    AllKinds,
+    Problems,
+    Search,
+    NarrowCall,
+    Back,
+    OpenCall,
+    Pane(Pane),
+    PaneUp,
+    PaneDown,
+}
+
+/// The per-call drilldown.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallView {
+    pub sid: CallSid,
+    /// The call's events by event time (arrival breaks ties).
+    pub steps: Vec<u64>,
+    pub selected: usize,
+}
+
+/// Listener facts for the header.
+#[derive(Debug, Clone, Default)]
+pub struct Health {
+    pub url: String,
+    pub listening: bool,
+    /// Deliveries answered 503 (consumer full) so far.
+    pub busy: u64,
+    /// Deliveries refused with a 4xx so far.
+    pub rejected: u64,
+}
+
+/// Decoded TwiML of recently viewed events; small, so memory stays bounded.
+const DECODE_CACHE: usize = 64;
+
+/// Events taken from the channel per turn of the event loop, so keys are never starved.
+pub const INGEST_BUDGET: usize = 2_000;
+
+pub struct App {
+    pub store: Store,
+    /// The selected event (sequence number); None = nothing to select.
+    pub selected: Option<u64>,
+    pub follow: bool,
+    /// `received` counter when follow was paused, for "+N new".
+    paused_at: u64,
+    pub pane: Pane,
+    pub pane_scroll: usize,
+    pub help: bool,
+    /// The search being typed (the filter applies on Enter).
+    pub search_input: Option<String>,
+    pub call: Option<CallView>,
+    pub health: Health,
+    pub quit: bool,
+    /// One line of feedback (e.g. "no call SID on this event").
+    pub status: Option<String>,
+    /// Table scroll offset and height from the last frame (written by the renderer).
+    pub table_offset: Cell<usize>,
+    pub table_rows: Cell<usize>,
+    pub pane_rows: Cell<usize>,
+    dedup_seq: HashMap<DedupKey, u64>,
+    decoded: VecDeque<(u64, Rc<Decoded>)>,
+    rate: VecDeque<(Instant, u64)>,
+    events_per_sec: f64,
+}
+
+impl App {
+    pub fn new(max_events: usize) -> Self {
+        App {
+            store: Store::new(max_events),
+            selected: None,
+            follow: true,
+            paused_at: 0,
+            pane: Pane::Twiml,
+            pane_scroll: 0,
+            help: false,
+            search_input: None,
+            call: None,
+            health: Health::default(),
+            quit: false,
+            status: None,
+            table_offset: Cell::new(0),
+            table_rows: Cell::new(20),
+            pane_rows: Cell::new(20),
+            dedup_seq: HashMap::new(),
+            decoded: VecDeque::new(),
+            rate: VecDeque::new(),
+            events_per_sec: 0.0,
+        }
+    }
+
+    /// Stores a delivery's events and marks the originals of its duplicates.
+    pub fn ingest(&mut self, d: Delivery) {
+        for dup in &d.duplicates {
+            if let Some(&seq) = self.dedup_seq.get(dup) {
+                self.store.note_duplicate(seq);
+            }
+        }
+        for (ev, key) in d.events.into_iter().zip(d.keys) {
+            self.push(ev, key);
+        }
+    }
+
+    /// Stores one event; keeps the selection on the newest when following.
+    pub fn push(&mut self, ev: Event, key: Option<DedupKey>) {
+        let first_kept = self
+            .store
+            .next_seq()
+            .saturating_sub(self.store.capacity() as u64 - 1);
+        let seq = self.store.push(ev);
+        if let Some(k) = key {
+            self.dedup_seq.insert(k, seq);
+        }
+        // Forget dedup entries of evicted events so the map stays bounded.
+        if self.dedup_seq.len() > self.store.capacity() * 2 {
+            self.dedup_seq.retain(|_, s| *s >= first_kept);
+        }
+        if self.follow {
+            self.select_last();
+        } else if let Some(sel) = self.selected
+            && self.store.get(sel).is_none()
+        {
+            // The selected event was evicted: hold the position, not the event.
+            self.selected = self.store.view_seq(0);
+        }
+    }
+
+    /// Updates the events/s figure; call about once a second.
+    pub fn tick(&mut self, now: Instant) {
+        let received = self.store.counters().received;
+        self.rate.push_back((now, received));
+        while self.rate.len() > 6 {
+            self.rate.pop_front();
+        }
+        if let (Some((t0, n0)), Some((t1, n1))) = (self.rate.front(), self.rate.back()) {
+            let secs = t1.duration_since(*t0).as_secs_f64();
+            self.events_per_sec = if secs > 0.0 {
+                (n1 - n0) as f64 / secs
+            } else {
+                0.0
+            };
+        }
+    }
+
+    pub fn events_per_sec(&self) -> f64 {
+        self.events_per_sec
+    }
+
+    /// Events received since follow was paused.
+    pub fn new_since_pause(&self) -> u64 {
+        if self.follow {
+            0
+        } else {
+            self.store.counters().received - self.paused_at
+        }
+    }
+
+    /// The selected event: the call view's step, else the table's row.
+    pub fn current(&self) -> Option<&Event> {
+        let seq = match &self.call {
+            Some(cv) => cv.steps.get(cv.selected).copied(),
+            None => self.selected,
+        }?;
+        self.store.get(seq)
+    }
+
+    /// The decoded TwiML of an event, from the small cache (decoded once per view).
+    pub fn decoded(&self, seq: u64) -> Option<Rc<Decoded>> {
+        self.decoded
+            .iter()
+            .find(|(s, _)| *s == seq)
+            .map(|(_, d)| d.clone())
+    }
+
+    /// Decodes the current event's TwiML (and, in the call view, every step's) into the cache.
+    fn refresh_decoded(&mut self) {
+        let mut wanted: Vec<u64> = Vec::new();
+        if let Some(cv) = &self.call {
+            wanted.extend(cv.steps.iter().copied());
+        } else if let Some(s) = self.selected {
+            wanted.push(s);
+        }
+        for seq in wanted {
+            if self.decoded(seq).is_some() {
+                continue;
+            }
+            let Some(ev) = self.store.get(seq) else {
+                continue;
+            };
+            let d = ev
+                .response_body()
+                .map_or_else(|| twiml::decode_text(""), |b| twiml::decode(&b));
+            self.decoded.push_back((seq, Rc::new(d)));
+            while self.decoded.len() > DECODE_CACHE {
+                self.decoded.pop_front();
+            }
+        }
+    }
+
+    /// Reacts to a terminal event; returns whether anything changed (a redraw is due).
+    pub fn on_key(&mut self, key: KeyEvent) -> bool {
+        if key.kind != KeyEventKind::Press {
+            return false;
+        }
+        if let Some(input) = &mut self.search_input {
+            match key.code {
+                KeyCode::Esc => self.search_input = None,
+                KeyCode::Enter => {
+                    let text = input.trim().to_owned();
+                    self.search_input = None;
+                    self.set_search((!text.is_empty()).then_some(text));
+                }
+                KeyCode::Backspace => {
+                    input.pop();
+                }
+                KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                    self.search_input = None;
+                }
+                KeyCode::Char(c) => input.push(c),
+                _ => return false,
+            }
+            return true;
+        }
+        if self.help {
+            // Any key closes the help; q still quits.
+            self.help = false;
+            if matches!(key.code, KeyCode::Char('q')) {
+                self.quit = true;
+            }
+            return true;
+        }
+        match keymap::lookup(key.code, key.modifiers, self.call.is_some()) {
+            Some(action) => {
+                self.update(action);
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn on_mouse(&mut self, m: MouseEvent) -> bool {
+        match m.kind {
+            MouseEventKind::ScrollDown => self.update(Action::PaneDown),
+            MouseEventKind::ScrollUp => self.update(Action::PaneUp),
+            _ => return false,
+        }
+        true
+    }
+
+    /// Applies one action.
+    pub fn update(&mut self, action: Action) {
+        self.status = None;
+        match action {
+            Action::Quit => self.quit = true,
+            Action::Help => self.help = true,
+            Action::Up => self.move_by(-1),
+            Action::Down => self.move_by(1),
+            Action::Top => {
+                self.pause();
+                if self.call.is_none() {
+                    self.selected = self.store.view_seq(0);
+                }
+            }
+            Action::Follow => {
+                self.follow = true;
+                self.select_last();
+            }
+            Action::ToggleKind(i) => self.toggle_kind(i),
+            Action::AllKinds => self.set_filter(Filter {
+                kinds: 0,
+                ..self.store.filter().clone()
+            }),
+            Action::Problems => {
+                let f = self.store.filter().clone();
+                self.set_filter(Filter {
+                    problems: !f.problems,
+                    ..f
+                });
+            }
+            Action::Search => {
+                self.search_input = Some(self.store.filter().search.clone().unwrap_or_default());
+            }
+            Action::NarrowCall => self.narrow_call(),
+            Action::Back => self.back(),
+            Action::OpenCall => self.open_call(),
+            Action::Pane(p) => {
+                self.pane = p;
+                self.pane_scroll = 0;
+            }
+            Action::PaneUp => {
+                self.pane_scroll = self
+                    .pane_scroll
+                    .saturating_sub(self.pane_rows.get().max(2) - 1);
+            }
+            Action::PaneDown => self.pane_scroll += self.pane_rows.get().max(2) - 1,
+        }
+        self.refresh_decoded();
+    }
+
+    fn pause(&mut self) {
+        if self.follow {
+            self.follow = false;
+            self.paused_at = self.store.counters().received;
+        }
+    }
+
+    fn select_last(&mut self) {
+        let n = self.store.view_len();
+        self.selected = n.checked_sub(1).and_then(|p| self.store.view_seq(p));
+        self.pane_scroll = 0;
+        self.refresh_decoded();
+    }
+
+    fn move_by(&mut self, delta: isize) {
+        self.pane_scroll = 0;
+        if let Some(cv) = &mut self.call {
+            cv.selected = cv
+                .selected
+                .saturating_add_signed(delta)
+                .min(cv.steps.len().saturating_sub(1));
+            return;
+        }
+        let n = self.store.view_len();
+        if n == 0 {
+            return;
+        }
+        let pos = match self.selected.map(|s| self.store.view_position(s)) {
+            Some(Ok(p)) => p,
+            Some(Err(p)) => p.min(n - 1),
+            None => n - 1,
+        };
+        let target = pos.saturating_add_signed(delta).min(n - 1);
+        if delta < 0 {
+            self.pause();
+        } else if target == n - 1 && self.follow {
+            return;
+        }
+        self.selected = self.store.view_seq(target);
+    }
+
+    fn toggle_kind(&mut self, i: u8) {
+        let Some(kind) = EventKind::TWIML.get(usize::from(i)).copied() else {
+            return;
+        };
+        let Some(bit) = kind_bit(kind) else { return };
+        let f = self.store.filter().clone();
+        self.set_filter(Filter {
+            kinds: f.kinds ^ bit,
+            ..f
+        });
+    }
+
+    fn set_search(&mut self, search: Option<String>) {
+        let f = self.store.filter().clone();
+        self.set_filter(Filter { search, ..f });
+    }
+
+    /// Applies a filter and keeps the selection: on the newest when following, else on the
+    /// same event if it passes the new filter, else on its nearest neighbour.
+    pub fn set_filter(&mut self, filter: Filter) {
+        self.store.set_filter(filter);
+        self.reselect();
+    }
+
+    /// Continues a running search; returns whether the view changed.
+    pub fn advance_search(&mut self) -> bool {
+        if !self.store.searching() {
+            return false;
+        }
+        let grew = self.store.advance_search(crate::store::SEARCH_CHUNK);
+        if grew {
+            self.reselect();
+        }
+        true
+    }
+
+    fn reselect(&mut self) {
+        if self.follow {
+            self.select_last();
+            return;
+        }
+        let n = self.store.view_len();
+        self.selected = match self.selected.map(|s| self.store.view_position(s)) {
+            Some(Ok(_)) => self.selected,
+            Some(Err(p)) if n > 0 => self.store.view_seq(p.min(n - 1)),
+            _ => n.checked_sub(1).and_then(|p| self.store.view_seq(p)),
+        };
+    }
+
+    fn narrow_call(&mut self) {
+        let f = self.store.filter().clone();
+        if f.call.is_some() {
+            self.set_filter(Filter { call: None, ..f });
+            return;
+        }
+        match self.current().and_then(|e| e.call_sid.clone()) {
+            Some(sid) => self.set_filter(Filter {
+                call: Some(sid),
+                ..f
+            }),
+            None => self.status = Some("this event has no call SID".into()),
+        }
+    }
+
+    fn open_call(&mut self) {
+        let Some(ev) = self.current() else { return };
+        let Some(sid) = ev.call_sid.clone() else {
+            self.status = Some("this event has no call SID".into());
+            return;
+        };
+        let here = ev.seq;
+        let steps = self.call_steps(&sid);
+        let selected = steps.iter().position(|s| *s == here).unwrap_or(0);
+        self.call = Some(CallView {
+            sid,
+            steps,
+            selected,
+        });
+        self.pane_scroll = 0;
+    }
+
+    /// A call's events ordered by their own time (Twilio does not guarantee arrival order).
+    pub fn call_steps(&self, sid: &CallSid) -> Vec<u64> {
+        let mut steps: Vec<&Event> = self.store.call_events(sid).collect();
+        steps.sort_by_key(|e| (e.time, e.seq));
+        steps.iter().map(|e| e.seq).collect()
+    }
+
+    fn back(&mut self) {
+        if self.call.take().is_some() {
+            self.pane_scroll = 0;
+            return;
+        }
+        if !self.store.filter().is_empty() {
+            self.set_filter(Filter::default());
+        }
+    }
+
+    /// Keeps an open call view current as its events arrive or leave.
+    pub fn refresh_call(&mut self) {
+        let Some(cv) = &self.call else { return };
+        let sid = cv.sid.clone();
+        let current = cv.steps.get(cv.selected).copied();
+        let steps = self.call_steps(&sid);
+        let selected = current
+            .and_then(|c| steps.iter().position(|s| *s == c))
+            .unwrap_or(0);
+        self.call = Some(CallView {
+            sid,
+            steps,
+            selected,
+        });
+        self.refresh_decoded();
+    }
+}
+
+/// How long a step took to be answered, for colouring.
+pub fn slow(duration_ms: u32) -> Option<Duration> {
+    (duration_ms > 1000).then(|| Duration::from_millis(u64::from(duration_ms)))
+}
+
+#[cfg(test)]
+mod tests;

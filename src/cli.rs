@@ -1,0 +1,105 @@
+//! The command line: `twimon [listen] [OPTIONS]`, `twimon send`, `twimon replay`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "twimon",
+    version,
+    about = "A live terminal monitor for Twilio Voice TwiML events",
+    long_about = "A live terminal monitor for Twilio Voice TwiML events.\n\n\
+        twimon runs an HTTP listener for an Event Streams webhook sink and shows every TwiML \
+        request of your calls: the event table, each call's timeline and the TwiML your app \
+        answered, decoded. Without a subcommand it opens the monitor (the same as `listen`)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub monitor: MonitorArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Listen for deliveries and show them (the default command).
+    Listen(MonitorArgs),
+    /// POST sample deliveries (JSON files, or folders of them) to a listener.
+    Send(SendArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// One aligned line per event.
+    Text,
+    /// One JSON object per event (NDJSON), for jq.
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// Print events instead of opening the full-screen monitor (the default when stdout is not
+    /// a terminal).
+    #[arg(long)]
+    pub headless: bool,
+    /// Headless output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Events kept in memory; the oldest leave beyond it (a recording keeps everything).
+    #[arg(long, default_value_t = crate::store::DEFAULT_MAX_EVENTS, value_name = "N")]
+    pub max_events: usize,
+    /// Write logs to this file (default: twimon.log in the system's temporary folder).
+    #[arg(long, value_name = "FILE", env = "TWIMON_LOG_FILE")]
+    pub log_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MonitorArgs {
+    /// Address to listen on. Loopback by default: expose it through a tunnel, not the network.
+    #[arg(long, default_value = "127.0.0.1:7077", env = "TWIMON_ADDR")]
+    pub addr: String,
+    /// Largest delivery body accepted, in bytes (bigger ones get 413).
+    #[arg(long, default_value_t = crate::ingest::DEFAULT_BODY_LIMIT, value_name = "BYTES")]
+    pub body_limit: usize,
+    /// Play the bundled sample calls through the listener, paced like live traffic.
+    #[arg(long)]
+    pub demo: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SendArgs {
+    /// Where to POST (a running twimon).
+    #[arg(long, default_value = "http://127.0.0.1:7077/", env = "TWIMON_URL")]
+    pub to: String,
+    /// Delivery files (JSON bodies) or folders of them, sent in name order.
+    #[arg(required = true, value_name = "FILE|DIR")]
+    pub paths: Vec<PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn default_command_takes_listen_flags() {
+        let cli = Cli::parse_from(["twimon", "--demo", "--addr", "127.0.0.1:0"]);
+        assert!(cli.command.is_none());
+        assert!(cli.monitor.demo);
+        assert_eq!(cli.monitor.addr, "127.0.0.1:0");
+        let cli = Cli::parse_from(["twimon", "listen", "--headless", "--format", "json"]);
+        let Some(Command::Listen(args)) = cli.command else {
+            panic!("listen")
+        };
+        assert!(args.output.headless);
+        assert_eq!(args.output.format, Format::Json);
+    }
+}

@@ -1,0 +1,205 @@
+//! `--demo`: plays the bundled sample calls through the monitor's own listener, over real HTTP,
+//! paced like live traffic and restamped to now, round after round (each round with fresh ids
+//! and call SIDs, so nothing is taken for a duplicate).
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use serde_json::Value;
+
+/// The bundled deliveries, in play order: the eight single events, then the two whole calls.
+pub const SAMPLES: &[(&str, &str)] = &[
+    (
+        "events/01-call-requested.json",
+        include_str!("../assets/samples/events/01-call-requested.json"),
+    ),
+    (
+        "events/02-call-redirected.json",
+        include_str!("../assets/samples/events/02-call-redirected.json"),
+    ),
+    (
+        "flows/ivr-sales-call.json",
+        include_str!("../assets/samples/flows/ivr-sales-call.json"),
+    ),
+    (
+        "events/03-call-transferred.json",
+        include_str!("../assets/samples/events/03-call-transferred.json"),
+    ),
+    (
+        "events/04-gather-finished.json",
+        include_str!("../assets/samples/events/04-gather-finished.json"),
+    ),
+    (
+        "events/05-dial-finished.json",
+        include_str!("../assets/samples/events/05-dial-finished.json"),
+    ),
+    (
+        "flows/failed-call.json",
+        include_str!("../assets/samples/flows/failed-call.json"),
+    ),
+    (
+        "events/06-enqueue-finished.json",
+        include_str!("../assets/samples/events/06-enqueue-finished.json"),
+    ),
+    (
+        "events/07-record-finished.json",
+        include_str!("../assets/samples/events/07-record-finished.json"),
+    ),
+    (
+        "events/08-request-failed.json",
+        include_str!("../assets/samples/events/08-request-failed.json"),
+    ),
+];
+
+/// Longest pause between two steps of one call, so the demo keeps moving.
+const MAX_STEP_PAUSE: Duration = Duration::from_secs(3);
+const BETWEEN_DELIVERIES: Duration = Duration::from_millis(700);
+const BETWEEN_ROUNDS: Duration = Duration::from_secs(4);
+
+/// One delivery to post and how long to wait before posting it.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub delay: Duration,
+    pub event: Value,
+}
+
+/// The steps of one round: every event of every sample, posted one per delivery so a call's
+/// steps arrive with the pauses a live call has (compressed).
+pub fn round(round: u32) -> Vec<Step> {
+    let mut steps = Vec::new();
+    for (_, text) in SAMPLES {
+        let text = if round == 0 {
+            (*text).to_owned()
+        } else {
+            remap_call_sids(text, round)
+        };
+        let Ok(Value::Array(events)) = serde_json::from_str::<Value>(&text) else {
+            continue;
+        };
+        let mut prev: Option<Timestamp> = None;
+        for mut ev in events {
+            let t = ev
+                .get("time")
+                .and_then(Value::as_str)
+                .and_then(|s| s.parse::<Timestamp>().ok());
+            let delay = match (prev, t) {
+                (Some(p), Some(t)) => {
+                    let secs = t.duration_since(p).as_secs_f64().max(0.0) / 4.0;
+                    Duration::from_secs_f64(secs).clamp(BETWEEN_DELIVERIES, MAX_STEP_PAUSE)
+                }
+                _ => BETWEEN_DELIVERIES,
+            };
+            prev = t;
+            if round > 0
+                && let Some(id) = ev.get("id").and_then(Value::as_str)
+            {
+                let id = format!("{id}-r{round}");
+                ev["id"] = Value::String(id);
+            }
+            steps.push(Step { delay, event: ev });
+        }
+    }
+    steps
+}
+
+/// Gives every call SID in a sample a round-specific tail, keeping it a well-formed SID.
+fn remap_call_sids(text: &str, round: u32) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("CA") {
+        let (head, tail) = rest.split_at(i);
+        out.push_str(head);
+        let sid_len = 2 + tail[2..].bytes().take_while(u8::is_ascii_hexdigit).count();
+        if sid_len == 34 {
+            let (sid, after) = tail.split_at(sid_len);
+            out.push_str(&sid[..sid_len - 4]);
+            let _ = write!(out, "{:04x}", round & 0xffff);
+            rest = after;
+        } else {
+            out.push_str("CA");
+            rest = &tail[2..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Sets the event's times to now, so the monitor shows it as live.
+fn restamp(ev: &mut Value, now: Timestamp) {
+    let rfc3339 = now.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+    if ev.get("time").is_some() {
+        ev["time"] = Value::String(rfc3339.clone());
+    }
+    if let Some(data) = ev.get_mut("data").and_then(Value::as_object_mut) {
+        if data.contains_key("timestamp") {
+            data.insert("timestamp".into(), Value::String(rfc3339));
+        }
+        if data.contains_key("requestDateCreated") {
+            let rfc2822 = jiff::fmt::rfc2822::to_string(&now.to_zoned(jiff::tz::TimeZone::UTC))
+                .unwrap_or_default();
+            data.insert("requestDateCreated".into(), Value::String(rfc2822));
+        }
+    }
+}
+
+/// Plays rounds forever against `url` (the caller aborts the task to stop it).
+pub async fn play(url: String) {
+    let client = reqwest::Client::new();
+    for n in 0u32.. {
+        for mut step in round(n) {
+            tokio::time::sleep(step.delay).await;
+            restamp(&mut step.event, Timestamp::now());
+            let body = serde_json::to_vec(&Value::Array(vec![step.event])).unwrap_or_default();
+            if let Err(e) = crate::send::post(&client, &url, body).await {
+                tracing::warn!("demo delivery failed: {e:#}");
+            }
+        }
+        tokio::time::sleep(BETWEEN_ROUNDS).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounds_have_fresh_ids_and_sids() {
+        let r0 = round(0);
+        let r1 = round(1);
+        assert_eq!(r0.len(), r1.len());
+        assert!(r0.len() >= 16);
+        let id0 = r0[0].event["id"].as_str().unwrap().to_owned();
+        let id1 = r1[0].event["id"].as_str().unwrap();
+        assert_eq!(id1, format!("{id0}-r1"));
+        let sid0 = r0[0].event["data"]["sid"].as_str().unwrap();
+        let sid1 = r1[0].event["data"]["sid"].as_str().unwrap();
+        assert_eq!(sid1.len(), 34);
+        assert_ne!(sid0, sid1);
+        assert!(sid1.ends_with("0001"));
+        assert_eq!(
+            r1[0].event["data"]["request"]["parameters"]["CallSid"],
+            sid1
+        );
+    }
+
+    #[test]
+    fn restamp_sets_now() {
+        let mut ev = round(0)[0].event.clone();
+        let now: Timestamp = "2026-11-28T10:00:00.5Z".parse().unwrap();
+        restamp(&mut ev, now);
+        assert_eq!(ev["time"], "2026-11-28T10:00:00.500Z");
+        assert_eq!(ev["data"]["timestamp"], "2026-11-28T10:00:00.500Z");
+        assert_eq!(
+            ev["data"]["requestDateCreated"],
+            "Sat, 28 Nov 2026 10:00:00 +0000"
+        );
+    }
+
+    #[test]
+    fn pauses_are_bounded() {
+        for s in round(0) {
+            assert!(s.delay >= BETWEEN_DELIVERIES && s.delay <= MAX_STEP_PAUSE);
+        }
+    }
+}

@@ -1,0 +1,499 @@
+//! Delivery bodies → events. A body is a JSON array of CloudEvents (the webhook sink's format)
+//! or one CloudEvent object. Parsing borrows from the body: only the fields the store keeps are
+//! copied out, and an element that is not a usable CloudEvent becomes an invalid event beside
+//! its valid siblings.
+
+use std::borrow::Cow;
+
+use jiff::Timestamp;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::event::{CallSid, Event, EventKind, TimeSource};
+
+/// More events than this in one delivery is refused as a whole (Twilio batches far fewer).
+pub const MAX_EVENTS_PER_DELIVERY: usize = 10_000;
+
+/// Why a body as a whole could not be taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryError {
+    /// Not JSON at all (or not UTF-8, or nested too deep).
+    NotJson(String),
+    /// JSON, but neither an object nor an array.
+    NotObjectOrArray(&'static str),
+    /// An array longer than [`MAX_EVENTS_PER_DELIVERY`].
+    TooManyEvents(usize),
+}
+
+impl std::fmt::Display for DeliveryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DeliveryError::NotJson(e) => write!(f, "body is not JSON: {e}"),
+            DeliveryError::NotObjectOrArray(found) => {
+                write!(
+                    f,
+                    "body is JSON {found}, expected a CloudEvent object or an array of them"
+                )
+            }
+            DeliveryError::TooManyEvents(n) => write!(
+                f,
+                "delivery holds {n} events, more than the limit of {MAX_EVENTS_PER_DELIVERY}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for DeliveryError {}
+
+/// Parses a delivery body. `arrival` stamps every event and is the time of last resort.
+pub fn parse_delivery(body: &[u8], arrival: Timestamp) -> Result<Vec<Event>, DeliveryError> {
+    let first = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
+    match first {
+        Some(b'[') => {
+            let elements: Vec<&RawValue> =
+                serde_json::from_slice(body).map_err(|e| DeliveryError::NotJson(e.to_string()))?;
+            if elements.len() > MAX_EVENTS_PER_DELIVERY {
+                return Err(DeliveryError::TooManyEvents(elements.len()));
+            }
+            Ok(elements
+                .into_iter()
+                .map(|raw| parse_event(raw, arrival))
+                .collect())
+        }
+        Some(b'{') => {
+            let raw: &RawValue =
+                serde_json::from_slice(body).map_err(|e| DeliveryError::NotJson(e.to_string()))?;
+            Ok(vec![parse_event(raw, arrival)])
+        }
+        _ => {
+            // Still tell a scalar JSON body from garbage, for a precise error.
+            let v: serde_json::Value =
+                serde_json::from_slice(body).map_err(|e| DeliveryError::NotJson(e.to_string()))?;
+            Err(DeliveryError::NotObjectOrArray(json_kind(&v)))
+        }
+    }
+}
+
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+fn raw_kind(raw: &RawValue) -> &'static str {
+    match raw.get().as_bytes().first() {
+        Some(b'{') => "an object",
+        Some(b'[') => "an array",
+        Some(b'"') => "a string",
+        Some(b'n') => "null",
+        Some(b't' | b'f') => "a boolean",
+        _ => "a number",
+    }
+}
+
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow, rename = "type")]
+    ty: Option<&'a RawValue>,
+    #[serde(borrow)]
+    id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    source: Option<&'a RawValue>,
+    #[serde(borrow)]
+    time: Option<&'a RawValue>,
+    #[serde(borrow)]
+    data: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize, Default)]
+struct Data<'a> {
+    #[serde(borrow)]
+    sid: Option<&'a RawValue>,
+    #[serde(borrow, rename = "requestDateCreated")]
+    request_date_created: Option<&'a RawValue>,
+    #[serde(borrow)]
+    timestamp: Option<&'a RawValue>,
+    #[serde(borrow)]
+    request: Option<&'a RawValue>,
+    #[serde(borrow)]
+    response: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize, Default)]
+struct Request<'a> {
+    #[serde(borrow)]
+    method: Option<&'a RawValue>,
+    #[serde(borrow)]
+    url: Option<&'a RawValue>,
+    #[serde(borrow)]
+    parameters: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize, Default)]
+#[allow(clippy::struct_field_names)] // the names mirror Twilio's JSON keys
+struct Response<'a> {
+    #[serde(borrow, rename = "responseCode")]
+    response_code: Option<&'a RawValue>,
+    #[serde(borrow, rename = "requestDuration")]
+    request_duration: Option<&'a RawValue>,
+    #[serde(borrow, rename = "responseBody")]
+    response_body: Option<&'a RawValue>,
+}
+
+/// A JSON string field, borrowed when it has no escapes. Anything else (number, null…) is None.
+pub(crate) fn json_str(raw: &RawValue) -> Option<Cow<'_, str>> {
+    let text = raw.get();
+    if !text.starts_with('"') {
+        return None;
+    }
+    if let Ok(s) = serde_json::from_str::<&str>(text) {
+        return Some(Cow::Borrowed(s));
+    }
+    serde_json::from_str::<String>(text).ok().map(Cow::Owned)
+}
+
+fn opt_str(raw: Option<&RawValue>) -> Option<Cow<'_, str>> {
+    raw.and_then(json_str)
+}
+
+/// A number given as a JSON number or a numeric string (Twilio's REST resources mix both).
+fn json_u64(raw: &RawValue) -> Option<u64> {
+    let text = raw.get();
+    let digits = match json_str(raw) {
+        Some(s) => Cow::Owned(s.trim().to_owned()),
+        None => Cow::Borrowed(text),
+    };
+    if let Ok(n) = digits.parse::<u64>() {
+        return Some(n);
+    }
+    let f = digits.parse::<f64>().ok()?;
+    (f.is_finite() && f >= 0.0).then(|| f.round() as u64)
+}
+
+fn parse_rfc3339(s: &str) -> Option<Timestamp> {
+    s.trim().parse::<Timestamp>().ok()
+}
+
+fn parse_rfc2822(s: &str) -> Option<Timestamp> {
+    jiff::fmt::rfc2822::parse(s.trim())
+        .ok()
+        .map(|z| z.timestamp())
+}
+
+fn invalid_event(raw: &RawValue, arrival: Timestamp, reason: String) -> Event {
+    Event {
+        seq: 0,
+        kind: EventKind::Invalid,
+        type_name: "".into(),
+        id: "".into(),
+        source: "".into(),
+        time: arrival,
+        time_source: TimeSource::Arrival,
+        arrival,
+        call_sid: None,
+        method: "".into(),
+        url: "".into(),
+        response_code: None,
+        duration_ms: None,
+        raw: raw.get().into(),
+        invalid: Some(reason.into_boxed_str()),
+        twiml_failed: false,
+    }
+}
+
+/// Turns one array element into an event; never fails: unusable elements become invalid events.
+pub fn parse_event(raw: &RawValue, arrival: Timestamp) -> Event {
+    if !raw.get().starts_with('{') {
+        let reason = format!("element is {}, not a CloudEvent object", raw_kind(raw));
+        return invalid_event(raw, arrival, reason);
+    }
+    let env: Envelope<'_> = match serde_json::from_str(raw.get()) {
+        Ok(env) => env,
+        Err(e) => return invalid_event(raw, arrival, format!("unreadable CloudEvent: {e}")),
+    };
+    let Some(ty) = opt_str(env.ty) else {
+        let reason = match env.ty {
+            None => "missing `type`".to_owned(),
+            Some(v) => format!("`type` is {}, not a string", raw_kind(v)),
+        };
+        return invalid_event(raw, arrival, reason);
+    };
+    let Some(id) = opt_str(env.id) else {
+        let reason = match env.id {
+            None => "missing `id`".to_owned(),
+            Some(v) => format!("`id` is {}, not a string", raw_kind(v)),
+        };
+        let mut ev = invalid_event(raw, arrival, reason);
+        ev.type_name = ty.into();
+        return ev;
+    };
+
+    // `data` may arrive as a JSON-encoded string (the sink's test event does this).
+    let data_text: Option<Cow<'_, str>> = match env.data {
+        Some(d) if d.get().starts_with('{') => Some(Cow::Borrowed(d.get())),
+        Some(d) => json_str(d).filter(|s| s.trim_start().starts_with('{')),
+        None => None,
+    };
+    let fields = data_text.as_deref().map(extract_data).unwrap_or_default();
+
+    let (time, time_source) = opt_str(env.time)
+        .and_then(|s| parse_rfc3339(&s))
+        .map(|t| (t, TimeSource::Time))
+        .or(fields.timestamp.map(|t| (t, TimeSource::DataTimestamp)))
+        .or(fields
+            .request_date_created
+            .map(|t| (t, TimeSource::RequestDateCreated)))
+        .unwrap_or((arrival, TimeSource::Arrival));
+
+    Event {
+        seq: 0,
+        kind: EventKind::from_type(&ty),
+        type_name: ty.into(),
+        id: id.into(),
+        source: opt_str(env.source).unwrap_or_default().into(),
+        time,
+        time_source,
+        arrival,
+        call_sid: fields.call_sid,
+        method: fields.method.into(),
+        url: fields.url.into(),
+        response_code: fields.response_code,
+        duration_ms: fields.duration_ms,
+        raw: raw.get().into(),
+        invalid: None,
+        twiml_failed: fields.twiml_failed,
+    }
+}
+
+#[derive(Default)]
+struct DataFields {
+    call_sid: Option<CallSid>,
+    timestamp: Option<Timestamp>,
+    request_date_created: Option<Timestamp>,
+    method: String,
+    url: String,
+    response_code: Option<u16>,
+    duration_ms: Option<u32>,
+    twiml_failed: bool,
+}
+
+fn extract_data(text: &str) -> DataFields {
+    let Ok(data) = serde_json::from_str::<Data<'_>>(text) else {
+        return DataFields::default();
+    };
+    let request: Request<'_> = data
+        .request
+        .and_then(|r| serde_json::from_str(r.get()).ok())
+        .unwrap_or_default();
+    let response: Response<'_> = data
+        .response
+        .and_then(|r| serde_json::from_str(r.get()).ok())
+        .unwrap_or_default();
+    let call_sid = opt_str(data.sid)
+        .filter(|s| !s.is_empty())
+        .map(Cow::into_owned)
+        .or_else(|| request.parameters.and_then(|p| param_ci(p, "CallSid")))
+        .map(|s| CallSid(s.into_boxed_str()));
+    DataFields {
+        call_sid,
+        timestamp: opt_str(data.timestamp).and_then(|s| parse_rfc3339(&s)),
+        request_date_created: opt_str(data.request_date_created).and_then(|s| parse_rfc2822(&s)),
+        method: opt_str(request.method).unwrap_or_default().into_owned(),
+        url: opt_str(request.url).unwrap_or_default().into_owned(),
+        response_code: response
+            .response_code
+            .and_then(json_u64)
+            .and_then(|n| u16::try_from(n).ok()),
+        duration_ms: response
+            .request_duration
+            .and_then(json_u64)
+            .map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
+        twiml_failed: opt_str(response.response_body)
+            .is_some_and(|b| !b.trim().is_empty() && !super::twiml::decode(&b).is_ok()),
+    }
+}
+
+/// Looks a parameter up by name, ignoring case and underscores (`CallSid` = `call_sid`): Twilio's
+/// webhooks use `PascalCase`, its REST call-events resource `snake_case`.
+fn param_ci(params: &RawValue, name: &str) -> Option<String> {
+    let map: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(params.get()).ok()?;
+    map.iter()
+        .find(|(k, _)| key_eq(k, name))
+        .and_then(|(_, v)| v.as_str().filter(|s| !s.is_empty()).map(str::to_owned))
+}
+
+/// Case- and underscore-insensitive key comparison.
+pub fn key_eq(a: &str, b: &str) -> bool {
+    let mut left = a.bytes().filter(|c| *c != b'_');
+    let mut right = b.bytes().filter(|c| *c != b'_');
+    loop {
+        match (left.next(), right.next()) {
+            (None, None) => return true,
+            (Some(p), Some(q)) if p.eq_ignore_ascii_case(&q) => {}
+            _ => return false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> Timestamp {
+        "2026-11-28T12:00:00Z".parse().unwrap()
+    }
+
+    fn parse(body: &str) -> Vec<Event> {
+        parse_delivery(body.as_bytes(), now()).unwrap()
+    }
+
+    const FULL: &str = r#"{"specversion":"1.0","type":"com.twilio.voice.twiml.gather.finished",
+        "source":"/Accounts/AC1/Calls/CA1","id":"ev-1","time":"2026-11-28T11:59:58.250Z",
+        "data":{"sid":"CA0123","timestamp":"2026-11-28T11:59:58Z",
+        "request":{"method":"POST","url":"https://x.test/menu","parameters":{"Digits":"2"}},
+        "response":{"responseCode":200,"requestDuration":412,"responseBody":""}}}"#;
+
+    #[test]
+    fn parses_a_full_event() {
+        let ev = &parse(FULL)[0];
+        assert_eq!(ev.kind, EventKind::GatherFinished);
+        assert_eq!(ev.id.as_ref(), "ev-1");
+        assert_eq!(ev.source.as_ref(), "/Accounts/AC1/Calls/CA1");
+        assert_eq!(ev.time_source, TimeSource::Time);
+        assert_eq!(ev.time.to_string(), "2026-11-28T11:59:58.25Z");
+        assert_eq!(ev.call_sid.as_ref().unwrap().as_str(), "CA0123");
+        assert_eq!(&*ev.method, "POST");
+        assert_eq!(&*ev.url, "https://x.test/menu");
+        assert_eq!(ev.response_code, Some(200));
+        assert_eq!(ev.duration_ms, Some(412));
+        assert!(ev.invalid.is_none());
+    }
+
+    #[test]
+    fn array_object_and_whitespace_bodies() {
+        assert_eq!(parse(&format!("  [{FULL},{FULL}] ")).len(), 2);
+        assert_eq!(parse(&format!("\n{FULL}")).len(), 1);
+        assert!(parse("[]").is_empty());
+    }
+
+    #[test]
+    fn body_errors() {
+        let err = |b: &str| parse_delivery(b.as_bytes(), now()).unwrap_err();
+        assert!(matches!(err("hello"), DeliveryError::NotJson(_)));
+        assert!(matches!(err("[1,"), DeliveryError::NotJson(_)));
+        assert!(matches!(err(""), DeliveryError::NotJson(_)));
+        assert_eq!(err("42"), DeliveryError::NotObjectOrArray("a number"));
+        assert_eq!(err("\"x\""), DeliveryError::NotObjectOrArray("a string"));
+        assert_eq!(err("null"), DeliveryError::NotObjectOrArray("null"));
+        let many = format!("[{}1]", "1,".repeat(MAX_EVENTS_PER_DELIVERY));
+        assert_eq!(
+            err(&many),
+            DeliveryError::TooManyEvents(MAX_EVENTS_PER_DELIVERY + 1)
+        );
+        let bad_utf8 = parse_delivery(b"[{\"id\":\"\xff\"}]", now());
+        assert!(matches!(bad_utf8, Err(DeliveryError::NotJson(_))));
+    }
+
+    #[test]
+    fn bad_elements_become_invalid_events_beside_good_ones() {
+        let evs = parse(&format!(
+            r#"[{FULL}, 7, {{"id":"x"}}, {{"type":5,"id":"y"}}, {{"type":"t"}}, {{"type":"t","id":"a","id":"b"}}]"#
+        ));
+        let reasons: Vec<_> = evs.iter().map(|e| e.invalid.as_deref()).collect();
+        assert_eq!(reasons[0], None);
+        assert_eq!(
+            reasons[1],
+            Some("element is a number, not a CloudEvent object")
+        );
+        assert_eq!(reasons[2], Some("missing `type`"));
+        assert_eq!(reasons[3], Some("`type` is a number, not a string"));
+        assert_eq!(reasons[4], Some("missing `id`"));
+        assert!(reasons[5].unwrap().contains("duplicate field"));
+        assert_eq!(&*evs[1].raw, "7");
+        assert_eq!(evs[4].type_name.as_ref(), "t");
+        assert!(evs[1..].iter().all(|e| e.kind == EventKind::Invalid));
+    }
+
+    #[test]
+    fn time_falls_back_in_order() {
+        let ev = |data: &str| {
+            parse(&format!(
+                r#"{{"type":"com.twilio.voice.twiml.call.requested","id":"1","data":{data}}}"#
+            ))
+            .remove(0)
+        };
+        let e = ev(
+            r#"{"timestamp":"2025-01-01T00:00:00.000Z","requestDateCreated":"Sun, 24 Aug 2025 13:49:54 +0000"}"#,
+        );
+        assert_eq!(
+            (e.time_source, e.time.to_string().as_str()),
+            (TimeSource::DataTimestamp, "2025-01-01T00:00:00Z")
+        );
+        let e = ev(
+            r#"{"timestamp":"not a time","requestDateCreated":"Sun, 24 Aug 2025 13:49:54 +0000"}"#,
+        );
+        assert_eq!(
+            (e.time_source, e.time.to_string().as_str()),
+            (TimeSource::RequestDateCreated, "2025-08-24T13:49:54Z")
+        );
+        let e = ev(r#"{"timestamp":12}"#);
+        assert_eq!((e.time_source, e.time), (TimeSource::Arrival, now()));
+    }
+
+    #[test]
+    fn seed_quirk_timestamp_in_datacontenttype_is_ignored() {
+        let e = parse(r#"{"type":"com.twilio.voice.twiml.call.redirected","id":"NO1","datacontenttype":"2025-10-08T07:17:02.363Z","data":{"timestamp":"2025-01-01T00:00:00.000Z"}}"#).remove(0);
+        assert_eq!(e.time_source, TimeSource::DataTimestamp);
+    }
+
+    #[test]
+    fn call_sid_falls_back_to_parameters_case_insensitively() {
+        let e = parse(r#"{"type":"com.twilio.voice.twiml.call.requested","id":"1","data":{"request":{"parameters":{"call_sid":"CAabc"}}}}"#).remove(0);
+        assert_eq!(e.call_sid.unwrap().as_str(), "CAabc");
+        let e = parse(r#"{"type":"com.twilio.voice.twiml.call.requested","id":"1","data":{"sid":"","request":{"parameters":{"CALLSID":"CAdef"}}}}"#).remove(0);
+        assert_eq!(e.call_sid.unwrap().as_str(), "CAdef");
+    }
+
+    #[test]
+    fn mistyped_fields_are_tolerated() {
+        let e = parse(r#"{"type":"com.twilio.voice.twiml.dial.finished","id":"1","source":null,
+            "data":{"sid":42,"request":"oops","response":{"responseCode":"502","requestDuration":1.6e3}}}"#).remove(0);
+        assert_eq!(e.kind, EventKind::DialFinished);
+        assert!(e.invalid.is_none());
+        assert_eq!(e.call_sid, None);
+        assert_eq!(&*e.source, "");
+        assert_eq!(e.response_code, Some(502));
+        assert_eq!(e.duration_ms, Some(1600));
+        let e = parse(r#"{"type":"x","id":"1","data":{"response":{"responseCode":70000,"requestDuration":-5}}}"#).remove(0);
+        assert_eq!((e.response_code, e.duration_ms), (None, None));
+        let e = parse(r#"{"type":"x","id":"1","data":[1,2]}"#).remove(0);
+        assert_eq!(e.kind, EventKind::Other);
+    }
+
+    #[test]
+    fn test_event_with_string_data() {
+        let e = parse(r#"[{"specversion":"1.0","type":"com.twilio.eventstreams.test-event","source":"Sink","id":"AC11","time":"2026-06-10T06:02:54.377Z","data":"{\"test_id\":\"cae2\"}"}]"#).remove(0);
+        assert_eq!(e.kind, EventKind::TestEvent);
+        assert_eq!(e.data().unwrap()["test_id"], "cae2");
+    }
+
+    #[test]
+    fn escaped_strings_are_unescaped() {
+        let e = parse(r#"{"type":"com.twilio.voice.twiml.call.requested","id":"a\"b","data":{"request":{"url":"https://x.test/a\u0026b"}}}"#).remove(0);
+        assert_eq!(&*e.id, "a\"b");
+        assert_eq!(&*e.url, "https://x.test/a&b");
+    }
+
+    #[test]
+    fn keys_compare_loosely() {
+        assert!(key_eq("CallSid", "call_sid"));
+        assert!(key_eq("DIGITS", "Digits"));
+        assert!(!key_eq("CallSid", "CallSids"));
+    }
+}

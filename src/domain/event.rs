@@ -1,0 +1,360 @@
+//! The event as twimon keeps it: the raw CloudEvent JSON once, plus the few parsed fields the
+//! table, the filters and the indexes need.
+
+use jiff::Timestamp;
+
+/// The CloudEvent `type` prefix shared by the eight TwiML events.
+pub const TWIML_PREFIX: &str = "com.twilio.voice.twiml.";
+/// The type of the Event Streams sink's test event.
+pub const TEST_EVENT_TYPE: &str = "com.twilio.eventstreams.test-event";
+
+/// What an event is. The eight TwiML kinds come first, in call-lifecycle order; their
+/// discriminants double as index slots and their position + 1 is the filter key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum EventKind {
+    CallRequested = 0,
+    CallRedirected = 1,
+    CallTransferred = 2,
+    GatherFinished = 3,
+    DialFinished = 4,
+    EnqueueFinished = 5,
+    RecordFinished = 6,
+    RequestFailed = 7,
+    TestEvent = 8,
+    /// Any other CloudEvent type; the event keeps the type string.
+    Other = 9,
+    /// Not a usable CloudEvent; the event keeps the raw JSON and the reason.
+    Invalid = 10,
+}
+
+/// Colour family of a kind, used by the UI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    Call,
+    Gather,
+    Dial,
+    Enqueue,
+    Record,
+    Failure,
+    Meta,
+}
+
+impl EventKind {
+    /// Number of kinds (index slots).
+    pub const COUNT: usize = 11;
+    /// The eight TwiML kinds in call-lifecycle order (filter keys 1–8).
+    pub const TWIML: [EventKind; 8] = [
+        EventKind::CallRequested,
+        EventKind::CallRedirected,
+        EventKind::CallTransferred,
+        EventKind::GatherFinished,
+        EventKind::DialFinished,
+        EventKind::EnqueueFinished,
+        EventKind::RecordFinished,
+        EventKind::RequestFailed,
+    ];
+    /// Every kind, in slot order.
+    pub const ALL: [EventKind; EventKind::COUNT] = [
+        EventKind::CallRequested,
+        EventKind::CallRedirected,
+        EventKind::CallTransferred,
+        EventKind::GatherFinished,
+        EventKind::DialFinished,
+        EventKind::EnqueueFinished,
+        EventKind::RecordFinished,
+        EventKind::RequestFailed,
+        EventKind::TestEvent,
+        EventKind::Other,
+        EventKind::Invalid,
+    ];
+
+    /// Classifies a CloudEvent `type`. Anything under the TwiML prefix that is not one of the
+    /// eight documented suffixes is matched loosely (Twilio's docs also spell
+    /// `com.twilio.voice.twiml.requested`).
+    pub fn from_type(ty: &str) -> EventKind {
+        if let Some(rest) = ty.strip_prefix(TWIML_PREFIX) {
+            return match rest {
+                "call.requested" | "requested" => EventKind::CallRequested,
+                "call.redirected" | "redirected" => EventKind::CallRedirected,
+                "call.transferred" | "transferred" => EventKind::CallTransferred,
+                "gather.finished" => EventKind::GatherFinished,
+                "dial.finished" => EventKind::DialFinished,
+                "enqueue.finished" => EventKind::EnqueueFinished,
+                "record.finished" => EventKind::RecordFinished,
+                "request.failed" => EventKind::RequestFailed,
+                _ => EventKind::Other,
+            };
+        }
+        if ty == TEST_EVENT_TYPE {
+            EventKind::TestEvent
+        } else {
+            EventKind::Other
+        }
+    }
+
+    /// Slot index for per-kind arrays.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The filter key (`1`–`8`) of a TwiML kind.
+    pub fn key(self) -> Option<char> {
+        let i = self as u8;
+        (i < 8).then(|| char::from(b'1' + i))
+    }
+
+    /// The kind behind filter key `1`–`8`.
+    pub fn from_key(c: char) -> Option<EventKind> {
+        let d = c.to_digit(10)?;
+        let i = usize::try_from(d).ok()?.checked_sub(1)?;
+        EventKind::TWIML.get(i).copied()
+    }
+
+    /// Short name shown in the table and the filter bar.
+    pub fn short(self) -> &'static str {
+        match self {
+            EventKind::CallRequested => "call.requested",
+            EventKind::CallRedirected => "call.redirected",
+            EventKind::CallTransferred => "call.transferred",
+            EventKind::GatherFinished => "gather.finished",
+            EventKind::DialFinished => "dial.finished",
+            EventKind::EnqueueFinished => "enqueue.finished",
+            EventKind::RecordFinished => "record.finished",
+            EventKind::RequestFailed => "request.failed",
+            EventKind::TestEvent => "test-event",
+            EventKind::Other => "other",
+            EventKind::Invalid => "invalid",
+        }
+    }
+
+    /// The full CloudEvent type for the kinds that have a fixed one.
+    pub fn type_name(self) -> Option<&'static str> {
+        match self {
+            EventKind::TestEvent => Some(TEST_EVENT_TYPE),
+            EventKind::Other | EventKind::Invalid => None,
+            k => Some(match k {
+                EventKind::CallRequested => "com.twilio.voice.twiml.call.requested",
+                EventKind::CallRedirected => "com.twilio.voice.twiml.call.redirected",
+                EventKind::CallTransferred => "com.twilio.voice.twiml.call.transferred",
+                EventKind::GatherFinished => "com.twilio.voice.twiml.gather.finished",
+                EventKind::DialFinished => "com.twilio.voice.twiml.dial.finished",
+                EventKind::EnqueueFinished => "com.twilio.voice.twiml.enqueue.finished",
+                EventKind::RecordFinished => "com.twilio.voice.twiml.record.finished",
+                _ => "com.twilio.voice.twiml.request.failed",
+            }),
+        }
+    }
+
+    pub fn family(self) -> Family {
+        match self {
+            EventKind::CallRequested | EventKind::CallRedirected | EventKind::CallTransferred => {
+                Family::Call
+            }
+            EventKind::GatherFinished => Family::Gather,
+            EventKind::DialFinished => Family::Dial,
+            EventKind::EnqueueFinished => Family::Enqueue,
+            EventKind::RecordFinished => Family::Record,
+            EventKind::RequestFailed | EventKind::Invalid => Family::Failure,
+            EventKind::TestEvent | EventKind::Other => Family::Meta,
+        }
+    }
+}
+
+/// Where an event's time came from, best first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeSource {
+    /// The CloudEvent `time` attribute.
+    Time,
+    /// `data.timestamp` (RFC 3339).
+    DataTimestamp,
+    /// `data.requestDateCreated` (RFC 2822).
+    RequestDateCreated,
+    /// None of the above parsed: the moment twimon received it.
+    Arrival,
+}
+
+impl TimeSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimeSource::Time => "time",
+            TimeSource::DataTimestamp => "data.timestamp",
+            TimeSource::RequestDateCreated => "data.requestDateCreated",
+            TimeSource::Arrival => "arrival",
+        }
+    }
+}
+
+/// A Twilio call SID (`CA` + 32 hex digits), or whatever string the payload carried there.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CallSid(pub Box<str>);
+
+impl CallSid {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// A short form for narrow columns: `CA` + the last 6 characters (the tail differs between
+    /// calls; the head is constant).
+    pub fn short(&self) -> String {
+        let s = self.as_str();
+        let n = s.chars().count();
+        if n <= 10 {
+            return s.to_owned();
+        }
+        let head: String = s.chars().take(2).collect();
+        let tail: String = s.chars().skip(n - 6).collect();
+        format!("{head}…{tail}")
+    }
+}
+
+impl std::fmt::Display for CallSid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One received event. Strings are boxed (no spare capacity); the request parameters and the
+/// TwiML body stay inside `raw` and are parsed on demand.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// Position in arrival order, assigned by the consumer that stores it (0 until then).
+    pub seq: u64,
+    pub kind: EventKind,
+    /// The CloudEvent `type` as received (empty for invalid events without one).
+    pub type_name: Box<str>,
+    pub id: Box<str>,
+    pub source: Box<str>,
+    /// Event time, from the best source available (see `time_source`).
+    pub time: Timestamp,
+    pub time_source: TimeSource,
+    /// When twimon received the delivery.
+    pub arrival: Timestamp,
+    pub call_sid: Option<CallSid>,
+    pub method: Box<str>,
+    pub url: Box<str>,
+    pub response_code: Option<u16>,
+    pub duration_ms: Option<u32>,
+    /// The element's JSON exactly as received.
+    pub raw: Box<str>,
+    /// `Some(reason)` when the element is not a usable CloudEvent.
+    pub invalid: Option<Box<str>>,
+    /// The response carried a TwiML body that did not decode (bad base64 or not XML).
+    pub twiml_failed: bool,
+}
+
+impl Event {
+    pub fn is_invalid(&self) -> bool {
+        self.invalid.is_some()
+    }
+
+    /// `data.response.responseBody` (base64), read again from the raw JSON on demand.
+    pub fn response_body(&self) -> Option<String> {
+        let data = self.data()?;
+        let body = data.get("response")?.get("responseBody")?.as_str()?;
+        Some(body.to_owned())
+    }
+
+    /// The event's `data` re-parsed from the raw JSON (parameters, response body…). `data`
+    /// sent as a JSON-encoded string is decoded too.
+    pub fn data(&self) -> Option<serde_json::Value> {
+        let v: serde_json::Value = serde_json::from_str(&self.raw).ok()?;
+        let data = v.get("data")?;
+        match data {
+            serde_json::Value::String(s) => serde_json::from_str(s).ok(),
+            other => Some(other.clone()),
+        }
+    }
+}
+
+/// Identity of an event for deduplication: (`source`, `type`, `id`) — or, for the sink's test
+/// event, whose `id` is the account SID and the same every time, `data.test_id`. A 128-bit hash,
+/// so the dedup set costs 16 bytes an event instead of a copy of three strings.
+pub type DedupKey = u128;
+
+impl Event {
+    /// The deduplication key; None for invalid events (nothing reliable to compare).
+    pub fn dedup_key(&self) -> Option<DedupKey> {
+        if self.invalid.is_some() {
+            return None;
+        }
+        if self.kind == EventKind::TestEvent
+            && let Some(test_id) = self
+                .data()
+                .and_then(|d| d.get("test_id").and_then(|t| t.as_str().map(str::to_owned)))
+        {
+            return Some(hash128(&["test-event", &test_id]));
+        }
+        Some(hash128(&[&self.source, &self.type_name, &self.id]))
+    }
+}
+
+fn hash128(parts: &[&str]) -> u128 {
+    use std::hash::{Hash, Hasher};
+    // Two independent SipHash runs (distinct prefixes) make a 128-bit key: collisions between
+    // distinct events are then negligible even at millions of retained events.
+    let half = |salt: u8| {
+        let mut h = std::hash::DefaultHasher::new();
+        salt.hash(&mut h);
+        for p in parts {
+            p.hash(&mut h);
+        }
+        h.finish()
+    };
+    (u128::from(half(1)) << 64) | u128::from(half(2))
+}
+
+/// The request parameters that tell a call's story, in the order the call view shows them.
+pub const KEY_PARAMETERS: [&str; 9] = [
+    "Digits",
+    "SpeechResult",
+    "DialCallStatus",
+    "QueueResult",
+    "RecordingUrl",
+    "RecordingDuration",
+    "CallStatus",
+    "From",
+    "To",
+];
+
+impl Event {
+    /// `data.request.parameters` as (name, value) pairs; non-string values in their JSON form.
+    pub fn parameters(&self) -> Vec<(String, String)> {
+        let Some(data) = self.data() else {
+            return Vec::new();
+        };
+        let Some(serde_json::Value::Object(map)) = data
+            .get("request")
+            .and_then(|r| r.get("parameters"))
+            .cloned()
+        else {
+            return Vec::new();
+        };
+        map.into_iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    serde_json::Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                (k, v)
+            })
+            .collect()
+    }
+
+    /// One parameter, looked up ignoring case and underscores (`CallSid` = `call_sid`).
+    pub fn parameter(&self, name: &str) -> Option<String> {
+        self.parameters()
+            .into_iter()
+            .find(|(k, _)| super::delivery::key_eq(k, name))
+            .map(|(_, v)| v)
+    }
+
+    /// `data.response.contentType`.
+    pub fn content_type(&self) -> Option<String> {
+        self.data()?
+            .get("response")?
+            .get("contentType")?
+            .as_str()
+            .map(str::to_owned)
+    }
+}

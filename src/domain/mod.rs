@@ -1,0 +1,7 @@
+//! Pure data: deliveries, events and TwiML. Nothing here knows about HTTP or terminals.
+
+pub mod delivery;
+pub mod event;
+pub mod twiml;
+
+pub use event::{CallSid, Event, EventKind, Family, TimeSource};

@@ -1,0 +1,802 @@
+//! X-Twilio-Signature.
+//!
+//! Twilio signs `base64(HMAC-SHA1(auth token, URL + sorted form params))`. For JSON bodies
+//! (Event Streams) the URL carries a `bodySHA256` query parameter instead of params, and the
+//! body must hash to it: the URL signature alone says nothing about the body.
+//!
+//! The hard part is knowing which URL Twilio signed. We only see the request as it reached
+//! us (often via a tunnel), so we rebuild the public URL and try the handful of spellings
+//! Twilio is known to use (with or without the port, with or without credentials).
+
+use std::borrow::Cow;
+use std::fmt;
+
+use axum::http::HeaderMap;
+use axum::http::header::{AUTHORIZATION, HOST};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use hmac::{Hmac, Mac};
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+
+type HmacSha1 = Hmac<Sha1>;
+
+const SIGNATURE_HEADER: &str = "x-twilio-signature";
+const BODY_SHA256_PARAM: &str = "bodySHA256";
+
+/// The outcome of checking one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Valid,
+    /// Why it failed, e.g. "signature mismatch", "bodySHA256 mismatch", "bodySHA256 missing".
+    Invalid(String),
+    /// The request has no `X-Twilio-Signature` header.
+    Unsigned,
+    /// No auth token is configured, so nothing was checked.
+    Unchecked,
+}
+
+impl Verdict {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Valid => "valid",
+            Self::Invalid(_) => "invalid",
+            Self::Unsigned => "unsigned",
+            Self::Unchecked => "unchecked",
+        }
+    }
+
+    /// The failure reason, for `Invalid` only.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Self::Invalid(why) => Some(why),
+            _ => None,
+        }
+    }
+
+    fn invalid(why: &str) -> Self {
+        Self::Invalid(why.to_owned())
+    }
+}
+
+/// Checks `X-Twilio-Signature` against the configured auth token.
+#[derive(Clone)]
+pub struct Verifier {
+    auth_token: Option<String>,
+    public_base: Option<String>,
+}
+
+// Hand-written so the auth token can never end up in a log line.
+impl fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verifier")
+            .field(
+                "auth_token",
+                &self.auth_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("public_base", &self.public_base)
+            .finish()
+    }
+}
+
+impl Verifier {
+    /// Blank values count as absent: an empty `TWILIO_AUTH_TOKEN=` in the environment should
+    /// disable checking, not mark every delivery invalid.
+    pub fn new(auth_token: Option<String>, public_url: Option<String>) -> Self {
+        let auth_token = auth_token
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty());
+        let public_base = public_url
+            .map(|u| u.trim().trim_end_matches('/').to_owned())
+            .filter(|u| !u.is_empty());
+        Self {
+            auth_token,
+            public_base,
+        }
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.auth_token.is_some()
+    }
+
+    /// Without a token the answer is always `Unchecked`, even for unsigned requests, so that
+    /// "checking is off" reads the same on every row.
+    ///
+    /// `form` is `Some` for form-encoded bodies (the decoded pairs), `None` for JSON.
+    pub fn verify(
+        &self,
+        headers: &HeaderMap,
+        path_and_query: &str,
+        body: &[u8],
+        form: Option<&[(String, String)]>,
+    ) -> Verdict {
+        let Some(token) = self.auth_token.as_deref() else {
+            return Verdict::Unchecked;
+        };
+        let Some(header) = headers.get(SIGNATURE_HEADER) else {
+            return Verdict::Unsigned;
+        };
+        let Ok(header) = header.to_str() else {
+            return Verdict::invalid("signature not base64");
+        };
+        let Ok(expected) = BASE64.decode(header.trim()) else {
+            return Verdict::invalid("signature not base64");
+        };
+
+        // A JSON body is only bound to the signature through bodySHA256; without it any body
+        // would pass, so its absence is fatal whatever the signature says.
+        let body_hash = if form.is_none() {
+            match query_param(path_and_query, BODY_SHA256_PARAM) {
+                Some(h) => Some(h),
+                None => return Verdict::invalid("bodySHA256 missing"),
+            }
+        } else {
+            None
+        };
+
+        let Some(key) = keyed(token) else {
+            return Verdict::invalid("auth token unusable");
+        };
+        let params = form.map(param_message).unwrap_or_default();
+        let url = public_url(headers, path_and_query, self.public_base.as_deref());
+        let candidates = candidate_urls(&url, basic_auth_userinfo(headers).as_deref());
+        let signed = candidates.iter().any(|candidate| {
+            let mut mac = key.clone();
+            mac.update(candidate.as_bytes());
+            mac.update(params.as_bytes());
+            mac.verify_slice(&expected).is_ok()
+        });
+        if !signed {
+            return Verdict::invalid("signature mismatch");
+        }
+
+        if let Some(claimed) = body_hash {
+            // Not secret (anyone can hash the body), so a plain comparison is fine.
+            if claimed != body_sha256_hex(body) {
+                return Verdict::invalid("bodySHA256 mismatch");
+            }
+        }
+        Verdict::Valid
+    }
+}
+
+/// The URL Twilio called, as seen from the outside.
+///
+/// With `public_base` (e.g. `https://abc.ngrok.app`) that is the base + `path_and_query`;
+/// otherwise `X-Forwarded-Proto` (default `http`) + `X-Forwarded-Host` or `Host` + the path.
+pub fn public_url(headers: &HeaderMap, path_and_query: &str, public_base: Option<&str>) -> String {
+    let path = if path_and_query.starts_with('/') {
+        Cow::Borrowed(path_and_query)
+    } else {
+        Cow::Owned(format!("/{path_and_query}"))
+    };
+    if let Some(base) = public_base {
+        return format!("{}{path}", base.trim_end_matches('/'));
+    }
+    let scheme = first_header_value(headers, "x-forwarded-proto")
+        .map_or_else(|| "http".to_owned(), str::to_ascii_lowercase);
+    let host = first_header_value(headers, "x-forwarded-host")
+        .or_else(|| first_header_value(headers, HOST.as_str()))
+        // HTTP/1.0 clients may omit Host; the signature will not match, but the URL we show
+        // should still be readable.
+        .unwrap_or("localhost");
+    format!("{scheme}://{host}{path}")
+}
+
+/// Proxies append to forwarded headers (`a, b`); the first entry is the client-facing one.
+fn first_header_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    let value = headers.get(name)?.to_str().ok()?;
+    let first = value.split(',').next()?.trim();
+    (!first.is_empty()).then_some(first)
+}
+
+/// The spellings of `url` Twilio may have signed: as-is, without the port, with the default
+/// port when there is none; each also without credentials when it has some. As-is comes first.
+pub fn url_variants(url: &str) -> Vec<String> {
+    let Some(parts) = UrlParts::parse(url) else {
+        return vec![url.to_owned()];
+    };
+    let default_port = parts.default_port();
+    let ports = [
+        Some(parts.port),
+        Some(None),
+        default_port.filter(|_| parts.port.is_none()).map(Some),
+    ];
+    let userinfos = [Some(parts.userinfo), parts.userinfo.map(|_| None)];
+
+    let mut out: Vec<String> = Vec::with_capacity(6);
+    for userinfo in userinfos.into_iter().flatten() {
+        for port in ports.into_iter().flatten() {
+            let candidate = parts.render(userinfo, port);
+            if !out.contains(&candidate) {
+                out.push(candidate);
+            }
+        }
+    }
+    out
+}
+
+/// `url_variants`, plus the same with the Basic credentials put back into the URL. Twilio
+/// sends `Authorization: Basic` when the configured URL had `user:pass@`, and we cannot tell
+/// whether it signed the URL with them, while the rebuilt URL never has them.
+fn candidate_urls(url: &str, basic_userinfo: Option<&str>) -> Vec<String> {
+    let mut out = url_variants(url);
+    let Some(userinfo) = basic_userinfo else {
+        return out;
+    };
+    let Some(parts) = UrlParts::parse(url) else {
+        return out;
+    };
+    if parts.userinfo.is_some() {
+        return out;
+    }
+    let with_creds = parts.render(Some(userinfo), parts.port);
+    for candidate in url_variants(&with_creds) {
+        if !out.contains(&candidate) {
+            out.push(candidate);
+        }
+    }
+    out
+}
+
+/// `user:pass` from `Authorization: Basic`, if well-formed.
+fn basic_auth_userinfo(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = BASE64.decode(encoded.trim()).ok()?;
+    let userinfo = String::from_utf8(decoded).ok()?;
+    userinfo.contains(':').then_some(userinfo)
+}
+
+/// `scheme://[userinfo@]host[:port]rest`, borrowed from the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct UrlParts<'a> {
+    scheme: &'a str,
+    userinfo: Option<&'a str>,
+    host: &'a str,
+    port: Option<&'a str>,
+    /// Path, query and fragment, starting with `/`, `?`, `#` or empty.
+    rest: &'a str,
+}
+
+impl<'a> UrlParts<'a> {
+    fn parse(url: &'a str) -> Option<Self> {
+        let (scheme, after) = url.split_once("://")?;
+        if scheme.is_empty() {
+            return None;
+        }
+        let authority_end = after.find(['/', '?', '#']).unwrap_or(after.len());
+        let (authority, rest) = after.split_at(authority_end);
+        // rsplit: a password may itself contain an unescaped '@'.
+        let (userinfo, hostport) = match authority.rsplit_once('@') {
+            Some((u, h)) => (Some(u), h),
+            None => (None, authority),
+        };
+        // The port follows the last ':' unless that ':' is inside an IPv6 literal.
+        let (host, port) = match hostport.rsplit_once(':') {
+            Some((h, p))
+                if !p.contains(']') && p.bytes().all(|b| b.is_ascii_digit()) && !h.is_empty() =>
+            {
+                (h, Some(p))
+            }
+            _ => (hostport, None),
+        };
+        if host.is_empty() {
+            return None;
+        }
+        Some(Self {
+            scheme,
+            userinfo,
+            host,
+            port,
+            rest,
+        })
+    }
+
+    fn default_port(&self) -> Option<&'static str> {
+        if self.scheme.eq_ignore_ascii_case("https") {
+            Some("443")
+        } else if self.scheme.eq_ignore_ascii_case("http") {
+            Some("80")
+        } else {
+            None
+        }
+    }
+
+    fn render(&self, userinfo: Option<&str>, port: Option<&str>) -> String {
+        let mut out =
+            String::with_capacity(self.scheme.len() + self.host.len() + self.rest.len() + 32);
+        out.push_str(self.scheme);
+        out.push_str("://");
+        if let Some(u) = userinfo {
+            out.push_str(u);
+            out.push('@');
+        }
+        out.push_str(self.host);
+        if let Some(p) = port {
+            out.push(':');
+            out.push_str(p);
+        }
+        out.push_str(self.rest);
+        out
+    }
+}
+
+/// Key + value of every distinct pair, sorted by key then value (byte order). Identical pairs
+/// count once: the official libraries sign `sorted(set(values))`, and their repeated-key test
+/// vector only matches that way.
+fn param_message(params: &[(String, String)]) -> String {
+    let mut sorted: Vec<(&str, &str)> = params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    sorted.sort_unstable();
+    sorted.dedup();
+    sorted.into_iter().fold(String::new(), |mut acc, (k, v)| {
+        acc.push_str(k);
+        acc.push_str(v);
+        acc
+    })
+}
+
+/// HMAC accepts keys of any length, so this only fails if the hmac crate changes contract.
+fn keyed(token: &str) -> Option<HmacSha1> {
+    HmacSha1::new_from_slice(token.as_bytes()).ok()
+}
+
+/// The base64 signature Twilio would send for `url` and form `params` (empty for JSON).
+pub fn compute(token: &str, url: &str, params: &[(String, String)]) -> String {
+    let Some(mut mac) = keyed(token) else {
+        // Unreachable in practice; an empty string never equals a real signature.
+        return String::new();
+    };
+    mac.update(url.as_bytes());
+    mac.update(param_message(params).as_bytes());
+    BASE64.encode(mac.finalize().into_bytes())
+}
+
+/// Lowercase hex SHA-256, the form Twilio puts in `bodySHA256`.
+pub fn body_sha256_hex(body: &[u8]) -> String {
+    hex::encode(Sha256::digest(body))
+}
+
+/// The first value of query parameter `name`, form-decoded (`%XX` and `+`). Borrowed when
+/// nothing needed decoding.
+pub fn query_param<'a>(path_and_query: &'a str, name: &str) -> Option<Cow<'a, str>> {
+    let (_, query) = path_and_query.split_once('?')?;
+    let query = query.split_once('#').map_or(query, |(q, _)| q);
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .find_map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (form_decode(key) == name).then(|| form_decode(value))
+        })
+}
+
+fn form_decode(s: &str) -> Cow<'_, str> {
+    if !s.bytes().any(|b| b == b'%' || b == b'+') {
+        return Cow::Borrowed(s);
+    }
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b'%' => {
+                let hi = bytes.get(i + 1).and_then(|&c| hex_value(c));
+                let lo = bytes.get(i + 2).and_then(|&c| hex_value(c));
+                if let (Some(hi), Some(lo)) = (hi, lo) {
+                    out.push(hi << 4 | lo);
+                    i += 3;
+                } else {
+                    // Malformed escapes are kept verbatim, as browsers and most servers do.
+                    out.push(b'%');
+                    i += 1;
+                }
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    match String::from_utf8(out) {
+        Ok(s) => Cow::Owned(s),
+        Err(e) => Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+    }
+}
+
+fn hex_value(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    const TOKEN: &str = "12345";
+    const URL: &str = "https://mycompany.com/myapp.php?foo=1&bar=2";
+    const JSON_BODY: &str = r#"{"property": "value", "boolean": true}"#;
+    const JSON_SHA: &str = "0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620";
+
+    fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+        items
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    fn official_params() -> Vec<(String, String)> {
+        pairs(&[
+            ("From", "+14158675309"),
+            ("CallSid", "CA1234567890ABCDE"),
+            ("To", "+18005551212"),
+            ("Caller", "+14158675309"),
+            ("Digits", "1234"),
+        ])
+    }
+
+    fn headers(items: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in items {
+            map.insert(*name, HeaderValue::from_str(value).unwrap());
+        }
+        map
+    }
+
+    fn verifier() -> Verifier {
+        Verifier::new(Some(TOKEN.to_owned()), None)
+    }
+
+    #[test]
+    fn official_form_vector() {
+        assert_eq!(
+            compute(TOKEN, URL, &official_params()),
+            "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+        );
+    }
+
+    #[test]
+    fn official_port_vectors() {
+        let p = official_params();
+        assert_eq!(
+            compute(TOKEN, "https://mycompany.com:443/myapp.php?foo=1&bar=2", &p),
+            "kvajT1Ptam85bY51eRf/AJRuM3w="
+        );
+        assert_eq!(
+            compute(TOKEN, "http://mycompany.com:80/myapp.php?foo=1&bar=2", &p),
+            "0ZXoZLH/DfblKGATFgpif+LLRf4="
+        );
+        assert_eq!(
+            compute(TOKEN, "http://mycompany.com:1234/myapp.php?foo=1&bar=2", &p),
+            "Zmvh+3yNM1Phv2jhDCwEM3q5ebU="
+        );
+    }
+
+    #[test]
+    fn official_repeated_key_vector() {
+        let p = pairs(&[
+            ("Sid", "CA123"),
+            ("SidAccount", "AC123"),
+            ("Digits", "5678"),
+            ("Digits", "1234"),
+            ("Digits", "1234"),
+        ]);
+        assert_eq!(compute(TOKEN, URL, &p), "IK+Dwps556ElfBT0I3Rgjkr1wJU=");
+    }
+
+    #[test]
+    fn official_json_vector() {
+        assert_eq!(body_sha256_hex(JSON_BODY.as_bytes()), JSON_SHA);
+        let url = format!("{URL}&bodySHA256={JSON_SHA}");
+        assert_eq!(compute(TOKEN, &url, &[]), "a9nBmqA0ju/hNViExpshrM61xv4=");
+    }
+
+    #[test]
+    fn verify_official_json_via_public_base() {
+        let v = Verifier::new(
+            Some(TOKEN.to_owned()),
+            Some("https://mycompany.com/".to_owned()),
+        );
+        let h = headers(&[
+            ("host", "127.0.0.1:8080"),
+            ("x-twilio-signature", "a9nBmqA0ju/hNViExpshrM61xv4="),
+        ]);
+        let pq = format!("/myapp.php?foo=1&bar=2&bodySHA256={JSON_SHA}");
+        assert_eq!(
+            v.verify(&h, &pq, JSON_BODY.as_bytes(), None),
+            Verdict::Valid
+        );
+    }
+
+    #[test]
+    fn verify_official_form_with_each_port_spelling() {
+        let p = official_params();
+        let pq = "/myapp.php?foo=1&bar=2";
+        // Twilio signed with :443 but the request reached us without it.
+        let h = headers(&[
+            ("host", "mycompany.com"),
+            ("x-forwarded-proto", "https"),
+            ("x-twilio-signature", "kvajT1Ptam85bY51eRf/AJRuM3w="),
+        ]);
+        assert_eq!(verifier().verify(&h, pq, b"", Some(&p)), Verdict::Valid);
+        // Twilio signed without the port but the Host header carries it.
+        let h = headers(&[
+            ("host", "mycompany.com:443"),
+            ("x-forwarded-proto", "https"),
+            ("x-twilio-signature", "RSOYDt4T1cUTdK1PDd93/VVr8B8="),
+        ]);
+        assert_eq!(verifier().verify(&h, pq, b"", Some(&p)), Verdict::Valid);
+        // No forwarded proto: plain http, default port added.
+        let h = headers(&[
+            ("host", "mycompany.com"),
+            ("x-twilio-signature", "0ZXoZLH/DfblKGATFgpif+LLRf4="),
+        ]);
+        assert_eq!(verifier().verify(&h, pq, b"", Some(&p)), Verdict::Valid);
+        // A non-default port is signed as-is.
+        let h = headers(&[
+            ("host", "mycompany.com:1234"),
+            ("x-twilio-signature", "Zmvh+3yNM1Phv2jhDCwEM3q5ebU="),
+        ]);
+        assert_eq!(verifier().verify(&h, pq, b"", Some(&p)), Verdict::Valid);
+    }
+
+    #[test]
+    fn verify_tunnel_host_with_forwarded_proto() {
+        let pq = format!("/events?bodySHA256={JSON_SHA}");
+        let sig = compute(TOKEN, &format!("https://abc.ngrok-free.app{pq}"), &[]);
+        let h = headers(&[
+            ("host", "abc.ngrok-free.app"),
+            ("x-forwarded-proto", "https"),
+            ("x-twilio-signature", &sig),
+        ]);
+        assert_eq!(
+            verifier().verify(&h, &pq, JSON_BODY.as_bytes(), None),
+            Verdict::Valid
+        );
+        // Without the forwarded proto we would rebuild http://, which Twilio did not sign.
+        let h = headers(&[("host", "abc.ngrok-free.app"), ("x-twilio-signature", &sig)]);
+        assert_eq!(
+            verifier().verify(&h, &pq, JSON_BODY.as_bytes(), None),
+            Verdict::invalid("signature mismatch")
+        );
+    }
+
+    #[test]
+    fn forwarded_host_wins_over_host() {
+        let h = headers(&[
+            ("host", "127.0.0.1:8080"),
+            ("x-forwarded-host", "abc.example.com, proxy.internal"),
+            ("x-forwarded-proto", "HTTPS, http"),
+        ]);
+        assert_eq!(
+            public_url(&h, "/hook?a=1", None),
+            "https://abc.example.com/hook?a=1"
+        );
+        assert_eq!(
+            public_url(&h, "/hook", Some("https://x.ngrok.app/")),
+            "https://x.ngrok.app/hook"
+        );
+        assert_eq!(public_url(&HeaderMap::new(), "", None), "http://localhost/");
+    }
+
+    #[test]
+    fn tampered_body_is_invalid() {
+        let pq = format!("/events?bodySHA256={JSON_SHA}");
+        let sig = compute(TOKEN, &format!("https://abc.ngrok-free.app{pq}"), &[]);
+        let h = headers(&[
+            ("host", "abc.ngrok-free.app"),
+            ("x-forwarded-proto", "https"),
+            ("x-twilio-signature", &sig),
+        ]);
+        let forged = br#"{"property": "evil", "boolean": true}"#;
+        assert_eq!(
+            verifier().verify(&h, &pq, forged, None),
+            Verdict::invalid("bodySHA256 mismatch")
+        );
+    }
+
+    #[test]
+    fn json_without_body_sha_is_invalid() {
+        let sig = compute(TOKEN, "http://h/events", &[]);
+        let h = headers(&[("host", "h"), ("x-twilio-signature", &sig)]);
+        assert_eq!(
+            verifier().verify(&h, "/events", JSON_BODY.as_bytes(), None),
+            Verdict::invalid("bodySHA256 missing")
+        );
+    }
+
+    #[test]
+    fn missing_header_is_unsigned() {
+        let h = headers(&[("host", "h")]);
+        assert_eq!(
+            verifier().verify(&h, "/events", b"{}", None),
+            Verdict::Unsigned
+        );
+    }
+
+    #[test]
+    fn no_token_is_unchecked() {
+        for token in [None, Some(String::new()), Some("  ".to_owned())] {
+            let v = Verifier::new(token, None);
+            assert!(!v.enabled());
+            let signed = headers(&[("x-twilio-signature", "RSOYDt4T1cUTdK1PDd93/VVr8B8=")]);
+            assert_eq!(v.verify(&signed, "/", b"", None), Verdict::Unchecked);
+            assert_eq!(
+                v.verify(&HeaderMap::new(), "/", b"", None),
+                Verdict::Unchecked
+            );
+        }
+        assert!(verifier().enabled());
+    }
+
+    #[test]
+    fn garbage_signature_is_invalid_not_a_panic() {
+        for sig in [
+            "not base64!!",
+            "%%%",
+            "",
+            "AAAA",
+            "=",
+            "a9nBmqA0ju/hNViExpshrM61xv4",
+        ] {
+            let h = headers(&[("host", "mycompany.com"), ("x-twilio-signature", sig)]);
+            let verdict = verifier().verify(&h, "/myapp.php", b"", Some(&[]));
+            assert_eq!(verdict.as_str(), "invalid", "{sig:?}");
+        }
+        let h = headers(&[("x-twilio-signature", "not base64!!")]);
+        assert_eq!(
+            verifier().verify(&h, "/", b"", Some(&[])),
+            Verdict::invalid("signature not base64")
+        );
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-twilio-signature",
+            HeaderValue::from_bytes(b"\xff\xfe").unwrap(),
+        );
+        assert_eq!(verifier().verify(&h, "/", b"", None).as_str(), "invalid");
+    }
+
+    #[test]
+    fn variants_cover_port_spellings() {
+        assert_eq!(
+            url_variants("https://h.com/p?q=1"),
+            vec!["https://h.com/p?q=1", "https://h.com:443/p?q=1"]
+        );
+        assert_eq!(
+            url_variants("https://h.com:443/p"),
+            vec!["https://h.com:443/p", "https://h.com/p"]
+        );
+        assert_eq!(
+            url_variants("HTTP://h.com"),
+            vec!["HTTP://h.com", "HTTP://h.com:80"]
+        );
+        assert_eq!(
+            url_variants("http://h.com:1234/"),
+            vec!["http://h.com:1234/", "http://h.com/"]
+        );
+        assert_eq!(url_variants("ws://h.com/x"), vec!["ws://h.com/x"]);
+        assert_eq!(
+            url_variants("http://[::1]:8080/x"),
+            vec!["http://[::1]:8080/x", "http://[::1]/x"]
+        );
+        assert_eq!(
+            url_variants("http://[::1]/x"),
+            vec!["http://[::1]/x", "http://[::1]:80/x"]
+        );
+        assert_eq!(url_variants("not a url"), vec!["not a url"]);
+        assert_eq!(url_variants("https:///x"), vec!["https:///x"]);
+    }
+
+    #[test]
+    fn variants_cover_userinfo() {
+        let v = url_variants("https://u:p@w@h.com/x");
+        assert_eq!(
+            v,
+            vec![
+                "https://u:p@w@h.com/x",
+                "https://u:p@w@h.com:443/x",
+                "https://h.com/x",
+                "https://h.com:443/x",
+            ]
+        );
+    }
+
+    #[test]
+    fn userinfo_in_public_base_or_basic_auth() {
+        let p = official_params();
+        let pq = "/myapp.php?foo=1&bar=2";
+        // Configured with credentials, Twilio signed without them.
+        let v = Verifier::new(
+            Some(TOKEN.to_owned()),
+            Some("https://user:pass@mycompany.com".to_owned()),
+        );
+        let h = headers(&[("x-twilio-signature", "RSOYDt4T1cUTdK1PDd93/VVr8B8=")]);
+        assert_eq!(v.verify(&h, pq, b"", Some(&p)), Verdict::Valid);
+
+        // Rebuilt from Host (no credentials), Twilio signed with them.
+        let sig = compute(
+            TOKEN,
+            "https://user:pass@mycompany.com/myapp.php?foo=1&bar=2",
+            &p,
+        );
+        let basic = format!("Basic {}", BASE64.encode("user:pass"));
+        let h = headers(&[
+            ("host", "mycompany.com"),
+            ("x-forwarded-proto", "https"),
+            ("authorization", &basic),
+            ("x-twilio-signature", &sig),
+        ]);
+        assert_eq!(verifier().verify(&h, pq, b"", Some(&p)), Verdict::Valid);
+        let h = headers(&[
+            ("host", "mycompany.com"),
+            ("x-forwarded-proto", "https"),
+            ("x-twilio-signature", &sig),
+        ]);
+        assert_eq!(
+            verifier().verify(&h, pq, b"", Some(&p)),
+            Verdict::invalid("signature mismatch")
+        );
+    }
+
+    #[test]
+    fn form_signature_binds_params() {
+        let mut p = official_params();
+        let h = headers(&[
+            ("host", "mycompany.com"),
+            ("x-forwarded-proto", "https"),
+            ("x-twilio-signature", "RSOYDt4T1cUTdK1PDd93/VVr8B8="),
+        ]);
+        if let Some(pair) = p.iter_mut().find(|(k, _)| k == "Digits") {
+            pair.1 = "9999".to_owned();
+        }
+        assert_eq!(
+            verifier().verify(&h, "/myapp.php?foo=1&bar=2", b"", Some(&p)),
+            Verdict::invalid("signature mismatch")
+        );
+    }
+
+    #[test]
+    fn query_param_decodes() {
+        let pq = "/p?a=1&bodySHA256=ab%63d&x+y=a+b%2Bc&flag&&e=%zz#frag";
+        assert_eq!(query_param(pq, "bodySHA256").as_deref(), Some("abcd"));
+        assert!(matches!(query_param(pq, "a"), Some(Cow::Borrowed("1"))));
+        assert_eq!(query_param(pq, "x y").as_deref(), Some("a b+c"));
+        assert_eq!(query_param(pq, "flag").as_deref(), Some(""));
+        assert_eq!(query_param(pq, "e").as_deref(), Some("%zz"));
+        assert_eq!(query_param(pq, "missing"), None);
+        assert_eq!(query_param("/p", "a"), None);
+        assert_eq!(query_param("/p?a=%", "a").as_deref(), Some("%"));
+        assert_eq!(query_param("/p?a=%ff", "a").as_deref(), Some("\u{fffd}"));
+    }
+
+    #[test]
+    fn verdict_strings() {
+        assert_eq!(Verdict::Valid.as_str(), "valid");
+        assert_eq!(Verdict::invalid("x").as_str(), "invalid");
+        assert_eq!(Verdict::invalid("x").reason(), Some("x"));
+        assert_eq!(Verdict::Unsigned.as_str(), "unsigned");
+        assert_eq!(Verdict::Unchecked.as_str(), "unchecked");
+        assert_eq!(Verdict::Valid.reason(), None);
+    }
+
+    #[test]
+    fn debug_redacts_token() {
+        let shown = format!("{:?}", verifier());
+        assert!(!shown.contains(TOKEN), "{shown}");
+    }
+}

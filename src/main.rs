@@ -1,0 +1,39 @@
+//! The `twimon` binary: parse the command line, set up logging, hand over to the library.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use twimon::cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("twimon: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Some(Command::Send(args)) => {
+                twimon::logging::init_stderr();
+                twimon::send::run(&args).await
+            }
+            Some(Command::Listen(args)) => twimon::run::monitor(args).await,
+            None => twimon::run::monitor(cli.monitor).await,
+        }
+    });
+    // Leave spawned tasks (a stalled connection, the demo) behind instead of waiting on them.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("twimon: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

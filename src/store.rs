@@ -1,0 +1,651 @@
+//! The event store: a ring buffer in arrival order with per-kind, per-call and problem indexes,
+//! and the filtered view kept incrementally. Pure: no I/O, one owner (the consumer task).
+//!
+//! Every event gets a sequence number; the retained events are `base_seq..next_seq`, so a
+//! sequence number finds its event in O(1). Indexes hold sequence numbers in ascending order and
+//! are trimmed at their front when the oldest events are evicted.
+
+use std::collections::{HashMap, VecDeque};
+
+use crate::domain::{CallSid, Event, EventKind};
+
+/// Default retention cap (`--max-events`).
+pub const DEFAULT_MAX_EVENTS: usize = 100_000;
+
+/// How many events a search scans per call of [`Store::advance_search`]; keeps a search over a
+/// million events from blocking the keyboard.
+pub const SEARCH_CHUNK: usize = 20_000;
+
+/// What the view shows. All parts combine (logical AND).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// Bit `i` set = show `EventKind::TWIML[i]`; empty = every kind.
+    pub kinds: u16,
+    /// Problems only: request.failed, response code ≥ 400, invalid, TwiML that failed to decode.
+    pub problems: bool,
+    /// One call only.
+    pub call: Option<CallSid>,
+    /// Case-insensitive text search over call SID, URL, parameters and decoded TwiML.
+    pub search: Option<String>,
+}
+
+impl Filter {
+    pub fn is_empty(&self) -> bool {
+        self.kinds == 0 && !self.problems && self.call.is_none() && self.search.is_none()
+    }
+
+    pub fn has_kind(&self, kind: EventKind) -> bool {
+        kind_bit(kind).is_some_and(|b| self.kinds & b != 0)
+    }
+
+    /// Whether `ev` passes every part but the search.
+    fn matches_indexed(&self, ev: &Event) -> bool {
+        (self.kinds == 0 || self.has_kind(ev.kind))
+            && (!self.problems || is_problem(ev))
+            && self
+                .call
+                .as_ref()
+                .is_none_or(|c| ev.call_sid.as_ref() == Some(c))
+    }
+}
+
+/// The filter bit of a TwiML kind.
+pub fn kind_bit(kind: EventKind) -> Option<u16> {
+    (kind.index() < 8).then(|| 1u16 << kind.index())
+}
+
+/// Problems: what someone on call wants to see first.
+pub fn is_problem(ev: &Event) -> bool {
+    ev.kind == EventKind::RequestFailed
+        || ev.invalid.is_some()
+        || ev.response_code.is_some_and(|c| c >= 400)
+        || ev.twiml_failed
+}
+
+/// Counters shown in the header and by `/healthz`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// Events stored since start (including evicted ones).
+    pub received: u64,
+    pub invalid: u64,
+    pub evicted: u64,
+    pub duplicates: u64,
+}
+
+/// The filtered view: sequence numbers in ascending order, or everything retained.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ViewSeqs {
+    All,
+    List(VecDeque<u64>),
+}
+
+/// A search still scanning older candidates, newest first, so the first screenful comes fast.
+#[derive(Debug, Clone)]
+struct Scan {
+    candidates: Vec<u64>,
+    /// Candidates `[..remaining]` are still to be checked.
+    remaining: usize,
+    needle: String,
+}
+
+pub struct Store {
+    events: VecDeque<Event>,
+    base_seq: u64,
+    cap: usize,
+    by_kind: [VecDeque<u64>; EventKind::COUNT],
+    problems: VecDeque<u64>,
+    by_call: HashMap<CallSid, VecDeque<u64>>,
+    dup_counts: HashMap<u64, u32>,
+    counters: Counters,
+    filter: Filter,
+    view: ViewSeqs,
+    scan: Option<Scan>,
+}
+
+impl Store {
+    pub fn new(cap: usize) -> Self {
+        Store {
+            events: VecDeque::new(),
+            base_seq: 0,
+            cap: cap.max(1),
+            by_kind: std::array::from_fn(|_| VecDeque::new()),
+            problems: VecDeque::new(),
+            by_call: HashMap::new(),
+            dup_counts: HashMap::new(),
+            counters: Counters::default(),
+            filter: Filter::default(),
+            view: ViewSeqs::All,
+            scan: None,
+        }
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.cap
+    }
+
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    pub fn counters(&self) -> Counters {
+        self.counters
+    }
+
+    /// Number of distinct calls among the retained events.
+    pub fn call_count(&self) -> usize {
+        self.by_call.len()
+    }
+
+    /// Retained events of one kind.
+    pub fn kind_count(&self, kind: EventKind) -> usize {
+        self.by_kind[kind.index()].len()
+    }
+
+    pub fn problem_count(&self) -> usize {
+        self.problems.len()
+    }
+
+    /// The next sequence number to be assigned.
+    pub fn next_seq(&self) -> u64 {
+        self.base_seq + self.events.len() as u64
+    }
+
+    pub fn get(&self, seq: u64) -> Option<&Event> {
+        let i = usize::try_from(seq.checked_sub(self.base_seq)?).ok()?;
+        self.events.get(i)
+    }
+
+    /// How often this event arrived again after it was stored.
+    pub fn duplicates_of(&self, seq: u64) -> u32 {
+        self.dup_counts.get(&seq).copied().unwrap_or(0)
+    }
+
+    /// Records that an already stored event arrived again.
+    pub fn note_duplicate(&mut self, seq: u64) {
+        self.counters.duplicates += 1;
+        if self.get(seq).is_some() {
+            *self.dup_counts.entry(seq).or_default() += 1;
+        }
+    }
+
+    /// A call's retained events, in arrival order.
+    pub fn call_events(&self, call: &CallSid) -> impl Iterator<Item = &Event> + '_ {
+        self.by_call
+            .get(call)
+            .into_iter()
+            .flatten()
+            .filter_map(|&s| self.get(s))
+    }
+
+    /// Stores an event, evicting the oldest beyond the cap; returns its sequence number.
+    pub fn push(&mut self, mut ev: Event) -> u64 {
+        let seq = self.next_seq();
+        ev.seq = seq;
+        self.counters.received += 1;
+        if ev.invalid.is_some() {
+            self.counters.invalid += 1;
+        }
+        self.by_kind[ev.kind.index()].push_back(seq);
+        if is_problem(&ev) {
+            self.problems.push_back(seq);
+        }
+        if let Some(call) = &ev.call_sid {
+            match self.by_call.get_mut(call) {
+                Some(list) => list.push_back(seq),
+                None => {
+                    self.by_call.insert(call.clone(), VecDeque::from([seq]));
+                }
+            }
+        }
+        if let ViewSeqs::List(list) = &mut self.view
+            && self.filter.matches_indexed(&ev)
+            && self
+                .filter
+                .search
+                .as_deref()
+                .is_none_or(|n| search_matches(&ev, n))
+        {
+            list.push_back(seq);
+        }
+        self.events.push_back(ev);
+        while self.events.len() > self.cap {
+            self.evict_oldest();
+        }
+        seq
+    }
+
+    fn evict_oldest(&mut self) {
+        let Some(ev) = self.events.pop_front() else {
+            return;
+        };
+        let seq = ev.seq;
+        self.base_seq = seq + 1;
+        self.counters.evicted += 1;
+        pop_if_front(&mut self.by_kind[ev.kind.index()], seq);
+        pop_if_front(&mut self.problems, seq);
+        if let Some(call) = &ev.call_sid
+            && let Some(list) = self.by_call.get_mut(call)
+        {
+            pop_if_front(list, seq);
+            if list.is_empty() {
+                self.by_call.remove(call);
+            }
+        }
+        self.dup_counts.remove(&seq);
+        if let ViewSeqs::List(list) = &mut self.view {
+            pop_if_front(list, seq);
+        }
+    }
+
+    pub fn filter(&self) -> &Filter {
+        &self.filter
+    }
+
+    /// Switches the view to a new filter. Index filters cost a merge of index lists; a search
+    /// starts a scan that [`Store::advance_search`] continues.
+    pub fn set_filter(&mut self, filter: Filter) {
+        let candidates = self.indexed_candidates(&filter);
+        self.scan = None;
+        self.view = match (&filter.search, candidates) {
+            (None, None) => ViewSeqs::All,
+            (None, Some(list)) => ViewSeqs::List(list.into()),
+            (Some(needle), candidates) => {
+                let candidates =
+                    candidates.unwrap_or_else(|| (self.base_seq..self.next_seq()).collect());
+                self.scan = Some(Scan {
+                    remaining: candidates.len(),
+                    candidates,
+                    needle: needle.to_lowercase(),
+                });
+                ViewSeqs::List(VecDeque::new())
+            }
+        };
+        self.filter = filter;
+        self.advance_search(SEARCH_CHUNK);
+    }
+
+    /// Whether a search is still scanning.
+    pub fn searching(&self) -> bool {
+        self.scan.is_some()
+    }
+
+    /// Scans up to `budget` more search candidates, newest first; returns whether the view grew.
+    pub fn advance_search(&mut self, budget: usize) -> bool {
+        let Some(scan) = &mut self.scan else {
+            return false;
+        };
+        let ViewSeqs::List(list) = &mut self.view else {
+            return false;
+        };
+        let stop = scan.remaining.saturating_sub(budget);
+        let mut grew = false;
+        for i in (stop..scan.remaining).rev() {
+            let Some(&seq) = scan.candidates.get(i) else {
+                continue;
+            };
+            if seq < self.base_seq {
+                // Everything older has been evicted.
+                scan.remaining = 0;
+                break;
+            }
+            let i = (seq - self.base_seq) as usize;
+            if let Some(ev) = self.events.get(i)
+                && search_matches(ev, &scan.needle)
+            {
+                list.push_front(seq);
+                grew = true;
+            }
+        }
+        scan.remaining = scan.remaining.min(stop);
+        if scan.remaining == 0 {
+            self.scan = None;
+        }
+        grew
+    }
+
+    /// The candidates the indexes give for a filter, ascending; None = every retained event.
+    fn indexed_candidates(&self, filter: &Filter) -> Option<Vec<u64>> {
+        let matches = |s: &u64| self.get(*s).is_some_and(|ev| filter.matches_indexed(ev));
+        if let Some(call) = &filter.call {
+            let list = self.by_call.get(call);
+            return Some(
+                list.into_iter()
+                    .flatten()
+                    .copied()
+                    .filter(matches)
+                    .collect(),
+            );
+        }
+        if filter.problems {
+            return Some(self.problems.iter().copied().filter(matches).collect());
+        }
+        if filter.kinds != 0 {
+            let lists: Vec<&VecDeque<u64>> = EventKind::TWIML
+                .iter()
+                .filter(|k| filter.has_kind(**k))
+                .map(|k| &self.by_kind[k.index()])
+                .collect();
+            return Some(merge_sorted(&lists));
+        }
+        None
+    }
+
+    /// Length of the filtered view.
+    pub fn view_len(&self) -> usize {
+        match &self.view {
+            ViewSeqs::All => self.events.len(),
+            ViewSeqs::List(list) => list.len(),
+        }
+    }
+
+    /// The sequence number at a view position.
+    pub fn view_seq(&self, pos: usize) -> Option<u64> {
+        match &self.view {
+            ViewSeqs::All => (pos < self.events.len()).then(|| self.base_seq + pos as u64),
+            ViewSeqs::List(list) => list.get(pos).copied(),
+        }
+    }
+
+    /// The view position of a sequence number, or where it would be inserted (`Err`).
+    pub fn view_position(&self, seq: u64) -> Result<usize, usize> {
+        match &self.view {
+            ViewSeqs::All => {
+                if seq < self.base_seq {
+                    Err(0)
+                } else if seq >= self.next_seq() {
+                    Err(self.events.len())
+                } else {
+                    Ok((seq - self.base_seq) as usize)
+                }
+            }
+            ViewSeqs::List(list) => list.binary_search(&seq),
+        }
+    }
+
+    /// The events at view positions `range` (clamped), for drawing the visible rows only.
+    pub fn view_slice(&self, start: usize, end: usize) -> impl Iterator<Item = &Event> + '_ {
+        let end = end.min(self.view_len());
+        (start.min(end)..end).filter_map(|p| self.view_seq(p).and_then(|s| self.get(s)))
+    }
+}
+
+fn pop_if_front(list: &mut VecDeque<u64>, seq: u64) {
+    if list.front() == Some(&seq) {
+        list.pop_front();
+    }
+}
+
+/// k-way merge of ascending lists (at most eight: one per TwiML kind).
+fn merge_sorted(lists: &[&VecDeque<u64>]) -> Vec<u64> {
+    let mut out = Vec::with_capacity(lists.iter().map(|l| l.len()).sum());
+    match lists {
+        [] => {}
+        [one] => out.extend(one.iter().copied()),
+        _ => {
+            let mut iters: Vec<_> = lists.iter().map(|l| l.iter().copied().peekable()).collect();
+            loop {
+                let mut best: Option<(usize, u64)> = None;
+                for (i, it) in iters.iter_mut().enumerate() {
+                    if let Some(&v) = it.peek()
+                        && best.is_none_or(|(_, b)| v < b)
+                    {
+                        best = Some((i, v));
+                    }
+                }
+                let Some((i, v)) = best else { break };
+                out.push(v);
+                if let Some(it) = iters.get_mut(i) {
+                    it.next();
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Case-insensitive search over call SID, URL, the raw JSON (parameters live there) and the
+/// decoded TwiML. `needle` is already lowercase.
+pub fn search_matches(ev: &Event, needle: &str) -> bool {
+    if needle.is_empty() {
+        return true;
+    }
+    contains_ci(&ev.url, needle)
+        || ev
+            .call_sid
+            .as_ref()
+            .is_some_and(|c| contains_ci(c.as_str(), needle))
+        || contains_ci(&ev.raw, needle)
+        || ev
+            .response_body()
+            .is_some_and(|b| contains_ci(&crate::domain::twiml::decode(&b).text, needle))
+}
+
+/// ASCII-case-insensitive substring test without allocating; `needle` is lowercase.
+pub fn contains_ci(haystack: &str, needle: &str) -> bool {
+    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+    let Some((&first, rest)) = n.split_first() else {
+        return true;
+    };
+    if h.len() < n.len() {
+        return false;
+    }
+    let upper = first.to_ascii_uppercase();
+    (0..=h.len() - n.len()).any(|i| {
+        let c = h[i];
+        (c == first || c == upper)
+            && h[i + 1..i + n.len()]
+                .iter()
+                .zip(rest)
+                .all(|(a, b)| a.to_ascii_lowercase() == *b)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{TimeSource, event::Event};
+
+    fn ev(kind: EventKind, call: &str, code: u16) -> Event {
+        Event {
+            seq: 0,
+            kind,
+            type_name: kind.type_name().unwrap_or("x").into(),
+            id: "id".into(),
+            source: "src".into(),
+            time: jiff::Timestamp::UNIX_EPOCH,
+            time_source: TimeSource::Arrival,
+            arrival: jiff::Timestamp::UNIX_EPOCH,
+            call_sid: Some(CallSid(call.into())),
+            method: "POST".into(),
+            url: format!("https://x.test/{}", kind.short()).into(),
+            response_code: Some(code),
+            duration_ms: Some(10),
+            raw: "{}".into(),
+            invalid: None,
+            twiml_failed: false,
+        }
+    }
+
+    fn seqs(store: &Store) -> Vec<u64> {
+        (0..store.view_len())
+            .filter_map(|p| store.view_seq(p))
+            .collect()
+    }
+
+    fn filled() -> Store {
+        let mut s = Store::new(100);
+        s.push(ev(EventKind::CallRequested, "CA1", 200)); // 0
+        s.push(ev(EventKind::GatherFinished, "CA1", 200)); // 1
+        s.push(ev(EventKind::CallRequested, "CA2", 200)); // 2
+        s.push(ev(EventKind::DialFinished, "CA1", 500)); // 3
+        s.push(ev(EventKind::RequestFailed, "CA2", 502)); // 4
+        s.push(ev(EventKind::GatherFinished, "CA2", 200)); // 5
+        s
+    }
+
+    fn kinds(ks: &[EventKind]) -> u16 {
+        ks.iter().filter_map(|k| kind_bit(*k)).fold(0, |a, b| a | b)
+    }
+
+    #[test]
+    fn view_all_and_counts() {
+        let s = filled();
+        assert_eq!(seqs(&s), [0, 1, 2, 3, 4, 5]);
+        assert_eq!(s.call_count(), 2);
+        assert_eq!(s.kind_count(EventKind::GatherFinished), 2);
+        assert_eq!(s.problem_count(), 2);
+    }
+
+    #[test]
+    fn filters_combine() {
+        let mut s = filled();
+        let f = |k: &[EventKind], problems, call: Option<&str>| Filter {
+            kinds: kinds(k),
+            problems,
+            call: call.map(|c| CallSid(c.into())),
+            search: None,
+        };
+        s.set_filter(f(&[EventKind::GatherFinished], false, None));
+        assert_eq!(seqs(&s), [1, 5]);
+        s.set_filter(f(
+            &[EventKind::GatherFinished, EventKind::CallRequested],
+            false,
+            None,
+        ));
+        assert_eq!(seqs(&s), [0, 1, 2, 5]);
+        s.set_filter(f(&[], true, None));
+        assert_eq!(seqs(&s), [3, 4]);
+        s.set_filter(f(&[EventKind::DialFinished], true, None));
+        assert_eq!(seqs(&s), [3]);
+        s.set_filter(f(&[], false, Some("CA2")));
+        assert_eq!(seqs(&s), [2, 4, 5]);
+        s.set_filter(f(&[EventKind::GatherFinished], false, Some("CA2")));
+        assert_eq!(seqs(&s), [5]);
+        s.set_filter(f(&[], true, Some("CA1")));
+        assert_eq!(seqs(&s), [3]);
+        s.set_filter(Filter::default());
+        assert_eq!(seqs(&s), [0, 1, 2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn view_follows_inserts() {
+        let mut s = filled();
+        s.set_filter(Filter {
+            kinds: kinds(&[EventKind::CallRequested]),
+            ..Filter::default()
+        });
+        s.push(ev(EventKind::CallRequested, "CA3", 200));
+        s.push(ev(EventKind::GatherFinished, "CA3", 200));
+        assert_eq!(seqs(&s), [0, 2, 6]);
+        assert_eq!(s.view_position(6), Ok(2));
+        assert_eq!(s.view_position(5), Err(2));
+    }
+
+    #[test]
+    fn search_scans_in_chunks_newest_first() {
+        let mut s = Store::new(100);
+        for i in 0..50 {
+            s.push(ev(EventKind::CallRequested, &format!("CA{i}"), 200));
+        }
+        let needle = Filter {
+            search: Some("ca4".into()),
+            ..Filter::default()
+        };
+        s.filter = needle.clone();
+        s.view = ViewSeqs::List(VecDeque::new());
+        s.scan = Some(Scan {
+            candidates: (0..50).collect(),
+            remaining: 50,
+            needle: "ca4".into(),
+        });
+        assert!(s.advance_search(5)); // seqs 45..50 are CA45..CA49
+        assert_eq!(seqs(&s), [45, 46, 47, 48, 49]);
+        assert!(s.searching());
+        s.push(ev(EventKind::CallRequested, "CA4x", 200));
+        while s.advance_search(7) {}
+        while s.searching() {
+            s.advance_search(7);
+        }
+        assert_eq!(seqs(&s), [4, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50]);
+        s.set_filter(Filter {
+            search: Some("CA4".into()),
+            ..Filter::default()
+        });
+        assert_eq!(seqs(&s), [4, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50]);
+    }
+
+    #[test]
+    fn eviction_keeps_indexes_consistent() {
+        let mut s = Store::new(3);
+        s.set_filter(Filter {
+            kinds: kinds(&[EventKind::GatherFinished]),
+            ..Filter::default()
+        });
+        let mut store = filled_into(s);
+        assert_eq!(store.len(), 3);
+        assert_eq!(store.counters().evicted, 3);
+        assert_eq!(seqs(&store), [5]);
+        assert_eq!(store.call_count(), 2);
+        assert_eq!(store.call_events(&CallSid("CA1".into())).count(), 1);
+        assert!(store.get(2).is_none());
+        store.set_filter(Filter {
+            problems: true,
+            ..Filter::default()
+        });
+        assert_eq!(seqs(&store), [3, 4]);
+        for _ in 0..3 {
+            store.push(ev(EventKind::CallRequested, "CA9", 200));
+        }
+        assert_eq!(seqs(&store), Vec::<u64>::new());
+        assert_eq!(store.call_count(), 1);
+        assert_eq!(store.problem_count(), 0);
+        for k in EventKind::ALL {
+            let n = store.kind_count(k);
+            assert!(n <= 3, "{k:?}");
+        }
+    }
+
+    fn filled_into(mut s: Store) -> Store {
+        for e in [
+            ev(EventKind::CallRequested, "CA1", 200),
+            ev(EventKind::GatherFinished, "CA1", 200),
+            ev(EventKind::CallRequested, "CA2", 200),
+            ev(EventKind::DialFinished, "CA1", 500),
+            ev(EventKind::RequestFailed, "CA2", 502),
+            ev(EventKind::GatherFinished, "CA2", 200),
+        ] {
+            s.push(e);
+        }
+        s
+    }
+
+    #[test]
+    fn duplicates_are_counted_on_the_original() {
+        let mut s = filled();
+        s.note_duplicate(1);
+        s.note_duplicate(1);
+        assert_eq!(s.duplicates_of(1), 2);
+        assert_eq!(s.counters().duplicates, 2);
+    }
+
+    #[test]
+    fn contains_ci_works() {
+        assert!(contains_ci("Hello World", "world"));
+        assert!(contains_ci("abc", ""));
+        assert!(!contains_ci("ab", "abc"));
+        assert!(contains_ci("xxCA4", "ca4"));
+        assert!(!contains_ci("héllo", "hello"));
+    }
+
+    #[test]
+    fn merge_is_sorted() {
+        let a = VecDeque::from([1, 4, 9]);
+        let b = VecDeque::from([2, 3, 10]);
+        let c = VecDeque::new();
+        assert_eq!(merge_sorted(&[&a, &b, &c]), [1, 2, 3, 4, 9, 10]);
+    }
+}

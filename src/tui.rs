@@ -1,0 +1,127 @@
+//! Terminal lifecycle and the event loop. One task owns the app (and its store); keys,
+//! deliveries and ticks come in through `select!`, biased to the keyboard.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crossterm::event::{DisableMouseCapture, EnableMouseCapture, Event as TermEvent, EventStream};
+use crossterm::execute;
+use futures::StreamExt;
+use tokio::time::{MissedTickBehavior, interval, sleep_until};
+
+use crate::app::{App, INGEST_BUDGET};
+use crate::cli::MonitorArgs;
+use crate::ingest::Stats;
+use crate::run::Listener;
+
+/// At most ~30 frames a second.
+const FRAME: Duration = Duration::from_millis(33);
+
+/// Set by the panic hook: a task panicked, the terminal is restored, the loop must end.
+static PANICKED: AtomicBool = AtomicBool::new(false);
+
+fn restore() {
+    let _ = execute!(std::io::stdout(), DisableMouseCapture);
+    ratatui::restore();
+}
+
+/// Restores the terminal before any panic message is printed, from any thread or task, and
+/// tells the loop to stop.
+fn install_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore();
+        PANICKED.store(true, Ordering::SeqCst);
+        tracing::error!("panic: {info}");
+        previous(info);
+    }));
+}
+
+/// Runs the monitor until `q`, Ctrl-C or SIGTERM.
+pub async fn run(mut listener: Listener, args: &MonitorArgs) -> anyhow::Result<()> {
+    let log = crate::logging::init_file(args.output.log_file.as_deref());
+    tracing::info!(log = ?log, "monitor starting");
+    let mut app = App::new(args.output.max_events);
+    app.health.url = listener.url();
+    app.health.listening = true;
+
+    let mut terminal = ratatui::init();
+    install_panic_hook();
+    let _ = execute!(std::io::stdout(), EnableMouseCapture);
+    let result = event_loop(&mut terminal, &mut app, &mut listener).await;
+    restore();
+    let _ = listener.stop.send(true);
+    if PANICKED.load(Ordering::SeqCst) {
+        anyhow::bail!(
+            "an internal error stopped the monitor; details in {}",
+            log.map_or_else(|| "the log".into(), |p| p.display().to_string())
+        );
+    }
+    result
+}
+
+async fn event_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    app: &mut App,
+    listener: &mut Listener,
+) -> anyhow::Result<()> {
+    let mut keys = EventStream::new();
+    let mut tick = interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let signal = crate::run::shutdown_signal();
+    tokio::pin!(signal);
+    let mut dirty = true;
+    let mut last_draw = Instant::now().checked_sub(FRAME).unwrap();
+    let mut channel_open = true;
+    loop {
+        if dirty && last_draw.elapsed() >= FRAME {
+            sync_health(app, &listener.stats);
+            terminal.draw(|f| crate::ui::draw(f, app))?;
+            last_draw = Instant::now();
+            dirty = false;
+        }
+        if app.quit || PANICKED.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        let next_frame = tokio::time::Instant::from_std(last_draw + FRAME);
+        let searching = app.store.searching();
+        tokio::select! {
+            biased;
+            ev = keys.next() => match ev {
+                Some(Ok(TermEvent::Key(k))) => dirty |= app.on_key(k),
+                Some(Ok(TermEvent::Mouse(m))) => dirty |= app.on_mouse(m),
+                Some(Ok(TermEvent::Resize(..))) => dirty = true,
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(e.into()),
+                None => return Ok(()),
+            },
+            () = &mut signal => return Ok(()),
+            d = listener.rx.recv(), if channel_open => match d {
+                Some(d) => {
+                    let mut taken = d.events.len();
+                    app.ingest(d);
+                    // Drain a bounded batch: a flood must not starve the keyboard.
+                    while taken < INGEST_BUDGET {
+                        let Ok(more) = listener.rx.try_recv() else { break };
+                        taken += more.events.len().max(1);
+                        app.ingest(more);
+                    }
+                    app.refresh_call();
+                    dirty = true;
+                }
+                None => channel_open = false,
+            },
+            () = sleep_until(next_frame), if dirty => {},
+            () = std::future::ready(()), if searching => dirty |= app.advance_search(),
+            _ = tick.tick() => {
+                app.tick(Instant::now());
+                dirty = true;
+            },
+        }
+    }
+}
+
+fn sync_health(app: &mut App, stats: &Stats) {
+    app.health.busy = Stats::get(&stats.busy);
+    app.health.rejected = Stats::get(&stats.rejected);
+}

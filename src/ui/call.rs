@@ -1,0 +1,209 @@
+//! The call view: one call's events in the order they happened, with offsets, the parameters
+//! that tell the story, and the TwiML verbs each answer gave.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
+
+use super::{duration_text, request_text, theme};
+use crate::app::{App, CallView};
+use crate::domain::event::KEY_PARAMETERS;
+use crate::domain::{Event, EventKind};
+use crate::safe;
+
+/// `+7.3s`, `+1m02s`.
+pub fn offset_text(ms: i64) -> String {
+    let secs = ms as f64 / 1000.0;
+    if secs.abs() < 60.0 {
+        format!("{secs:+.1}s")
+    } else {
+        let total = ms / 1000;
+        format!("+{}m{:02}s", total / 60, total % 60)
+    }
+}
+
+/// The parameters of a step worth a glance, `Digits=2 CallStatus=in-progress`.
+fn key_params(ev: &Event) -> String {
+    let params = ev.parameters();
+    KEY_PARAMETERS[..7]
+        .iter()
+        .filter_map(|name| {
+            params
+                .iter()
+                .find(|(k, _)| crate::domain::delivery::key_eq(k, name))
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(k, v)| format!("{}={}", safe::line(k), safe::line(v)))
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Which steps arrived after an event that happened later (Twilio does not order deliveries).
+pub fn late_steps(steps: &[&Event]) -> Vec<bool> {
+    let mut late = vec![false; steps.len()];
+    let mut min_seq_after = u64::MAX;
+    for (i, ev) in steps.iter().enumerate().rev() {
+        late[i] = ev.seq > min_seq_after;
+        min_seq_after = min_seq_after.min(ev.seq);
+    }
+    late
+}
+
+fn ending(app: &App, last: &Event) -> String {
+    if last.kind == EventKind::RequestFailed {
+        return match last.response_code {
+            Some(c) => format!("request failed ({c})"),
+            None => "request failed".to_owned(),
+        };
+    }
+    if let Some(status) = last
+        .parameter("DialCallStatus")
+        .filter(|_| last.kind == EventKind::DialFinished)
+    {
+        return format!("dial {}", safe::line(&status));
+    }
+    let verbs = app
+        .decoded(last.seq)
+        .map(|d| d.verbs_summary())
+        .unwrap_or_default();
+    if verbs.contains("Hangup") {
+        "hung up".to_owned()
+    } else if verbs.contains("Reject") {
+        "rejected".to_owned()
+    } else {
+        format!("last step {}", last.kind.short())
+    }
+}
+
+fn summary(app: &App, cv: &CallView, steps: &[&Event]) -> Vec<Line<'static>> {
+    let (Some(first), Some(last)) = (steps.first(), steps.last()) else {
+        return vec![Line::from(format!(
+            " {} — no events retained",
+            safe::line(cv.sid.as_str())
+        ))];
+    };
+    let from = steps.iter().find_map(|e| e.parameter("From"));
+    let to = steps.iter().find_map(|e| e.parameter("To"));
+    let mut l1 = vec![Span::styled(
+        format!(" {} ", safe::line(cv.sid.as_str())),
+        Style::new()
+            .fg(theme::call(&cv.sid))
+            .add_modifier(Modifier::BOLD),
+    )];
+    if from.is_some() || to.is_some() {
+        l1.push(Span::raw(format!(
+            " {} → {}",
+            safe::line(from.as_deref().unwrap_or("?")),
+            safe::line(to.as_deref().unwrap_or("?"))
+        )));
+    }
+    let span_ms = last.time.duration_since(first.time).as_millis();
+    let l2 = Line::from(vec![
+        Span::raw(format!(
+            " {} – {} UTC · {} · {} events · ",
+            super::clock(first),
+            super::clock(last),
+            offset_text(i64::try_from(span_ms).unwrap_or(i64::MAX)).trim_start_matches('+'),
+            steps.len()
+        )),
+        Span::styled(
+            ending(app, last),
+            if last.kind == EventKind::RequestFailed {
+                theme::problem()
+            } else {
+                theme::title()
+            },
+        ),
+    ]);
+    vec![Line::from(l1), l2]
+}
+
+pub fn draw(frame: &mut Frame<'_>, app: &App, cv: &CallView, area: Rect) {
+    let steps: Vec<&Event> = cv.steps.iter().filter_map(|s| app.store.get(*s)).collect();
+    let block = Block::bordered().title(Line::from(" Call timeline ").style(theme::title()));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let [head, list] = Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(inner);
+    frame.render_widget(Paragraph::new(summary(app, cv, &steps)), head);
+    let t0 = steps.first().map(|e| e.time);
+    let late = late_steps(&steps);
+    let rows = usize::from(list.height.saturating_sub(1)).max(1);
+    let offset = super::table::scroll_offset(0, Some(cv.selected), rows, steps.len());
+    let table_rows: Vec<Row<'static>> = steps
+        .iter()
+        .zip(&late)
+        .skip(offset)
+        .take(rows)
+        .map(|(ev, late)| {
+            let off = t0.map_or(0, |t| {
+                i64::try_from(ev.time.duration_since(t).as_millis()).unwrap_or(i64::MAX)
+            });
+            let verbs = app
+                .decoded(ev.seq)
+                .map(|d| d.verbs_summary())
+                .unwrap_or_default();
+            let mut req = vec![Span::raw(request_text(ev))];
+            let params = key_params(ev);
+            if !params.is_empty() {
+                req.push(Span::styled(
+                    format!("  {params}"),
+                    Style::new().fg(ratatui::style::Color::Yellow),
+                ));
+            }
+            if *late {
+                req.push(Span::styled("  late", theme::problem()));
+            }
+            Row::new(vec![
+                Cell::from(Span::styled(offset_text(off), theme::dim())),
+                Cell::from(Span::styled(
+                    ev.kind.short(),
+                    Style::new().fg(theme::family(ev.kind)),
+                )),
+                Cell::from(Line::from(req)),
+                ev.response_code.map_or_else(Cell::default, |c| {
+                    Cell::from(Span::styled(c.to_string(), theme::status_code(c)))
+                }),
+                ev.duration_ms.map_or_else(Cell::default, |d| {
+                    Cell::from(Span::styled(
+                        format!("{:>6}", duration_text(d)),
+                        theme::duration(d),
+                    ))
+                }),
+                Cell::from(Span::styled(
+                    safe::line(&verbs).into_owned(),
+                    Style::new().fg(ratatui::style::Color::Cyan),
+                )),
+            ])
+        })
+        .collect();
+    let widths = [
+        Constraint::Length(7),
+        Constraint::Length(16),
+        Constraint::Fill(3),
+        Constraint::Length(3),
+        Constraint::Length(6),
+        Constraint::Fill(2),
+    ];
+    let header = Row::new(["Offset", "Type", "Request", "Res", "Dur", "TwiML"])
+        .style(theme::dim().add_modifier(Modifier::UNDERLINED));
+    let table = Table::new(table_rows, widths)
+        .header(header)
+        .row_highlight_style(theme::selected_row())
+        .column_spacing(1);
+    let mut state = TableState::default().with_selected(cv.selected.checked_sub(offset));
+    frame.render_stateful_widget(table, list, &mut state);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets() {
+        assert_eq!(offset_text(0), "+0.0s");
+        assert_eq!(offset_text(7300), "+7.3s");
+        assert_eq!(offset_text(62_000), "+1m02s");
+    }
+}
