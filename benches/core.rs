@@ -1,1 +1,181 @@
-fn main() {}
+//! criterion benches of the hot paths: parsing a delivery, decoding TwiML, inserting into the
+//! store, switching filters at 1M events, and drawing a frame at 1k / 100k / 1M events.
+//!
+//! `cargo bench --bench core` (add `-- frame` to run one group). The figures to compare are
+//! ratios inside one run: frame@1M ÷ frame@1k, not absolute times.
+
+use std::hint::black_box;
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use twimon::app::{Action, App};
+use twimon::domain::delivery::parse_delivery;
+use twimon::domain::{CallSid, Event, EventKind, twiml};
+use twimon::store::{Filter, Store, kind_bit};
+
+const FLOW: &str = include_str!("../assets/samples/flows/ivr-sales-call.json");
+const FAILED: &str = include_str!("../assets/samples/flows/failed-call.json");
+
+fn arrival() -> jiff::Timestamp {
+    "2026-11-28T14:00:00Z".parse().unwrap()
+}
+
+/// The sample events, compacted (as Twilio sends them).
+fn templates() -> Vec<Event> {
+    let mut out = Vec::new();
+    for text in [FLOW, FAILED] {
+        let v: serde_json::Value = serde_json::from_str(text).unwrap();
+        let compact = serde_json::to_vec(&v).unwrap();
+        out.extend(parse_delivery(&compact, arrival()).unwrap());
+    }
+    out
+}
+
+/// A 10-event delivery with distinct ids, as the load generator sends.
+fn delivery_10() -> Vec<u8> {
+    let t = templates();
+    let events: Vec<serde_json::Value> = (0..10)
+        .map(|i| {
+            let mut v: serde_json::Value = serde_json::from_str(&t[i % t.len()].raw).unwrap();
+            v["id"] = serde_json::Value::String(format!("ev-{i}"));
+            v
+        })
+        .collect();
+    serde_json::to_vec(&events).unwrap()
+}
+
+/// `n` events over ~n/5 calls, cycling through the sample kinds.
+fn events(n: usize) -> impl Iterator<Item = Event> {
+    let t = templates();
+    (0..n).map(move |i| {
+        let mut e = t[i % t.len()].clone();
+        e.call_sid = Some(CallSid(format!("CA{:032x}", i / 5).into()));
+        e
+    })
+}
+
+fn app_with(n: usize) -> App {
+    let mut app = App::new(n.max(1));
+    for e in events(n) {
+        app.push(e, None);
+    }
+    app.health.url = "http://127.0.0.1:7077/".into();
+    app.health.listening = true;
+    app
+}
+
+fn bench_parse(c: &mut Criterion) {
+    let body = delivery_10();
+    c.bench_function("parse/delivery_10_events", |b| {
+        b.iter(|| parse_delivery(black_box(&body), arrival()).unwrap());
+    });
+    c.bench_function("parse/serde_json_value_baseline", |b| {
+        b.iter(|| serde_json::from_slice::<serde_json::Value>(black_box(&body)).unwrap());
+    });
+}
+
+fn bench_twiml(c: &mut Criterion) {
+    let bodies: Vec<String> = templates()
+        .iter()
+        .filter_map(Event::response_body)
+        .collect();
+    c.bench_function("twiml/decode_pretty_5_bodies", |b| {
+        b.iter(|| {
+            for body in &bodies {
+                black_box(twiml::decode(black_box(body)));
+            }
+        });
+    });
+}
+
+fn bench_store(c: &mut Criterion) {
+    let batch: Vec<Event> = events(10_000).collect();
+    c.bench_function("store/insert_10k_with_eviction", |b| {
+        b.iter_batched(
+            || (Store::new(5_000), batch.clone()),
+            |(mut s, evs)| {
+                for e in evs {
+                    s.push(e);
+                }
+                s
+            },
+            criterion::BatchSize::LargeInput,
+        );
+    });
+}
+
+fn bench_filters(c: &mut Criterion) {
+    let mut app = app_with(1_000_000);
+    let mut g = c.benchmark_group("filter_switch_1M");
+    g.sample_size(20);
+    let gather = Filter {
+        kinds: kind_bit(EventKind::GatherFinished).unwrap(),
+        ..Filter::default()
+    };
+    g.bench_function("type", |b| {
+        b.iter(|| {
+            app.set_filter(gather.clone());
+            app.set_filter(Filter::default());
+        });
+    });
+    g.bench_function("problems", |b| {
+        b.iter(|| {
+            app.set_filter(Filter {
+                problems: true,
+                ..Filter::default()
+            });
+            app.set_filter(Filter::default());
+        });
+    });
+    let call = app.store.get(500_000).and_then(|e| e.call_sid.clone());
+    g.bench_function("one_call", |b| {
+        b.iter(|| {
+            app.set_filter(Filter {
+                call: call.clone(),
+                ..Filter::default()
+            });
+            app.set_filter(Filter::default());
+        });
+    });
+    g.finish();
+}
+
+fn bench_frames(c: &mut Criterion) {
+    let mut g = c.benchmark_group("frame_200x50");
+    for n in [1_000usize, 100_000, 1_000_000] {
+        let mut app = app_with(n);
+        let mut term = Terminal::new(TestBackend::new(200, 50)).unwrap();
+        g.bench_with_input(BenchmarkId::new("follow", n), &n, |b, _| {
+            b.iter(|| {
+                term.draw(|f| twimon::ui::draw(f, &app)).unwrap();
+            });
+        });
+        // Paused in the middle.
+        app.update(Action::Top);
+        app.selected = app.store.view_seq(app.store.view_len() / 2);
+        g.bench_with_input(BenchmarkId::new("paused_middle", n), &n, |b, _| {
+            b.iter(|| {
+                term.draw(|f| twimon::ui::draw(f, &app)).unwrap();
+            });
+        });
+        app.update(Action::Follow);
+        app.update(Action::ToggleKind(3));
+        g.bench_with_input(BenchmarkId::new("type_filter", n), &n, |b, _| {
+            b.iter(|| {
+                term.draw(|f| twimon::ui::draw(f, &app)).unwrap();
+            });
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_parse,
+    bench_twiml,
+    bench_store,
+    bench_filters,
+    bench_frames
+);
+criterion_main!(benches);
