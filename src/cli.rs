@@ -27,6 +27,8 @@ pub enum Command {
     Listen(MonitorArgs),
     /// POST sample deliveries (JSON files, or folders of them) to a listener.
     Send(SendArgs),
+    /// Load a recording made with --record and show it like the live run.
+    Replay(ReplayArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -65,6 +67,25 @@ pub struct MonitorArgs {
     /// Play the bundled sample calls through the listener, paced like live traffic.
     #[arg(long)]
     pub demo: bool,
+    /// Twilio auth token: check X-Twilio-Signature on every delivery.
+    #[arg(
+        long,
+        env = "TWILIO_AUTH_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub auth_token: Option<String>,
+    /// The public base URL Twilio posts to (a tunnel's https URL), for signature checks;
+    /// default: rebuilt from X-Forwarded-Proto and Host / X-Forwarded-Host.
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Refuse (403) deliveries whose signature is invalid or missing; they are only counted.
+    #[arg(long, requires = "auth_token")]
+    pub require_signature: bool,
+    /// Append every accepted delivery to FILE (one JSON line each) before acknowledging it;
+    /// `twimon replay FILE` shows it again.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -77,6 +98,15 @@ pub struct SendArgs {
     /// Delivery files (JSON bodies) or folders of them, sent in name order.
     #[arg(required = true, value_name = "FILE|DIR")]
     pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReplayArgs {
+    /// A recording written by --record.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Logging through `tracing`: to stderr when printing headless, to a file while the monitor
 //! owns the terminal (nothing may write to it then).
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use tracing_subscriber::EnvFilter;
@@ -14,6 +15,7 @@ pub fn init_stderr() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter())
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .try_init();
 }

@@ -24,6 +24,7 @@ fn main() -> ExitCode {
                 twimon::send::run(&args).await
             }
             Some(Command::Listen(args)) => twimon::run::monitor(args).await,
+            Some(Command::Replay(args)) => twimon::run::replay(args).await,
             None => twimon::run::monitor(cli.monitor).await,
         }
     });

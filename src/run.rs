@@ -1,13 +1,18 @@
-//! Wiring: the listener, the channel and a consumer (the monitor or the headless printer).
+//! Wiring: a feed of deliveries (the listener, or a recording being replayed) and a consumer
+//! (the monitor or the headless printer).
 
 use std::io::{IsTerminal, Write};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
 
-use crate::cli::{Format, MonitorArgs};
-use crate::ingest::{self, Delivery, Stats};
+use crate::cli::{Format, MonitorArgs, ReplayArgs};
+use crate::ingest::record::{self, Record};
+use crate::ingest::signature::{Verdict, Verifier};
+use crate::ingest::{self, Dedup, Delivery, Stats, split_duplicates};
 
 /// A running listener: where it listens, its counters, and the receiving end for a consumer.
 pub struct Listener {
@@ -16,7 +21,7 @@ pub struct Listener {
     pub rx: mpsc::Receiver<Delivery>,
     /// Send `true` to stop accepting connections.
     pub stop: watch::Sender<bool>,
-    pub server: tokio::task::JoinHandle<std::io::Result<()>>,
+    pub server: JoinHandle<std::io::Result<()>>,
 }
 
 impl Listener {
@@ -26,13 +31,55 @@ impl Listener {
     }
 }
 
+/// What a consumer reads from: deliveries, counters, and a way to stop the producer.
+pub struct Feed {
+    /// Shown in the header: the listen URL, or the recording's name.
+    pub label: String,
+    /// A listener (true) or a replay (false).
+    pub live: bool,
+    pub stats: Arc<Stats>,
+    pub rx: mpsc::Receiver<Delivery>,
+    pub stop: watch::Sender<bool>,
+    /// Ends when the producer has stopped (a listener's in-flight handlers finished).
+    pub task: JoinHandle<std::io::Result<()>>,
+}
+
+impl From<Listener> for Feed {
+    fn from(l: Listener) -> Self {
+        Feed {
+            label: l.url(),
+            live: true,
+            stats: l.stats,
+            rx: l.rx,
+            stop: l.stop,
+            task: l.server,
+        }
+    }
+}
+
+impl Feed {
+    /// Stops the producer and waits (bounded) until nothing more can arrive, so that the
+    /// consumer can drain what was acknowledged.
+    pub async fn stop(&mut self) {
+        let _ = self.stop.send(true);
+        let _ = tokio::time::timeout(Duration::from_secs(5), &mut self.task).await;
+    }
+}
+
 /// Binds and starts the listener.
 pub async fn start_listener(addr: &str, config: ingest::Config) -> anyhow::Result<Listener> {
     let listener = ingest::bind(addr).await?;
     let addr = listener.local_addr()?;
     let (tx, rx) = mpsc::channel(ingest::CHANNEL_CAPACITY);
     let stats = Arc::new(Stats::default());
-    let router = ingest::router(config, tx, stats.clone());
+    let recorder =
+        match &config.record {
+            Some(path) => Some(record::Recorder::open(path).map_err(|e| {
+                anyhow::anyhow!("cannot open the recording {}: {e}", path.display())
+            })?),
+            None => None,
+        };
+    let router = ingest::router(config, tx, stats.clone(), recorder);
     let (stop, mut stopped) = watch::channel(false);
     let server = tokio::spawn(ingest::serve(listener, router, async move {
         let _ = stopped.wait_for(|s| *s).await;
@@ -45,6 +92,58 @@ pub async fn start_listener(addr: &str, config: ingest::Config) -> anyhow::Resul
         stop,
         server,
     })
+}
+
+/// Replays a recording: each record parsed with its recorded arrival time and deduplicated as
+/// the live run did. An unreadable line becomes an invalid event, so nothing vanishes.
+pub fn start_replay(path: &Path, dedup_cap: usize) -> anyhow::Result<Feed> {
+    let records = record::read(path)
+        .map_err(|e| anyhow::anyhow!("cannot read the recording {}: {e}", path.display()))?;
+    let (tx, rx) = mpsc::channel(ingest::CHANNEL_CAPACITY);
+    let (stop, stopped) = watch::channel(false);
+    let stats = Arc::new(Stats::default());
+    let task = tokio::task::spawn_blocking(move || {
+        let mut seen = Dedup::new(dedup_cap);
+        for rec in records {
+            if *stopped.borrow() {
+                break;
+            }
+            let delivery = replayed_delivery(&mut seen, rec);
+            if tx.blocking_send(delivery).is_err() {
+                break;
+            }
+        }
+        Ok(())
+    });
+    let label = format!("replay {}", path.display());
+    Ok(Feed {
+        label,
+        live: false,
+        stats,
+        rx,
+        stop,
+        task,
+    })
+}
+
+fn replayed_delivery(seen: &mut Dedup, rec: Result<Record, (usize, String)>) -> Delivery {
+    let now = jiff::Timestamp::now();
+    let mut invalid = |raw: &str, reason: String| {
+        let ev = crate::domain::Event::invalid(raw, now, reason);
+        split_duplicates(seen, vec![ev], None, Verdict::Unchecked)
+    };
+    match rec {
+        Err((line, e)) => invalid("", format!("recording line {line} is unreadable: {e}")),
+        Ok(rec) => {
+            let arrival = rec.arrival.parse().unwrap_or(now);
+            let verdict = Verdict::from_recorded(&rec.signature, rec.signature_reason.as_deref());
+            let remote = rec.remote.as_deref().and_then(|r| r.parse().ok());
+            match crate::domain::delivery::parse_delivery(rec.body.as_bytes(), arrival) {
+                Ok(events) => split_duplicates(seen, events, remote, verdict),
+                Err(e) => invalid(&rec.body, format!("recorded body: {e}")),
+            }
+        }
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
@@ -76,27 +175,31 @@ pub fn headless_wanted(flag: bool) -> bool {
 
 /// `twimon [listen]`: listen, optionally play the demo, and consume.
 pub async fn monitor(args: MonitorArgs) -> anyhow::Result<()> {
+    let headless = headless_wanted(args.output.headless);
+    if headless {
+        crate::logging::init_stderr();
+    }
     let config = ingest::Config {
         body_limit: args.body_limit,
         dedup_cap: args.output.max_events,
+        verifier: Verifier::new(args.auth_token.clone(), args.public_url.clone()),
+        require_signature: args.require_signature,
+        record: args.record.clone(),
         ..ingest::Config::default()
     };
     let listener = start_listener(&args.addr, config).await?;
     let demo = args
         .demo
         .then(|| tokio::spawn(crate::demo::play(listener.url())));
-    let headless = headless_wanted(args.output.headless);
-    if headless {
-        crate::logging::init_stderr();
-    }
+    let feed = Feed::from(listener);
     let result = if headless {
         eprintln!(
             "twimon: listening on {} (POST Event Streams deliveries; GET /healthz)",
-            listener.url()
+            feed.label
         );
-        headless_loop(listener, args.output.format).await
+        headless_loop(feed, args.output.format).await
     } else {
-        crate::tui::run(listener, &args).await
+        crate::tui::run(feed, &args.output).await
     };
     if let Some(d) = demo {
         d.abort();
@@ -104,8 +207,23 @@ pub async fn monitor(args: MonitorArgs) -> anyhow::Result<()> {
     result
 }
 
-/// Prints every event until a shutdown signal, then drains what was acknowledged.
-async fn headless_loop(mut listener: Listener, format: Format) -> anyhow::Result<()> {
+/// `twimon replay FILE`.
+pub async fn replay(args: ReplayArgs) -> anyhow::Result<()> {
+    let headless = headless_wanted(args.output.headless);
+    if headless {
+        crate::logging::init_stderr();
+    }
+    let feed = start_replay(&args.file, args.output.max_events)?;
+    if headless {
+        headless_loop(feed, args.output.format).await
+    } else {
+        crate::tui::run(feed, &args.output).await
+    }
+}
+
+/// Prints every event until a shutdown signal or the end of the feed, then drains what was
+/// acknowledged.
+async fn headless_loop(mut feed: Feed, format: Format) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut seq = 0u64;
@@ -114,7 +232,7 @@ async fn headless_loop(mut listener: Listener, format: Format) -> anyhow::Result
     loop {
         tokio::select! {
             () = &mut signal => break,
-            d = listener.rx.recv() => {
+            d = feed.rx.recv() => {
                 let Some(d) = d else { break };
                 if !print_delivery(&mut out, d, &mut seq, format)? {
                     return Ok(());
@@ -123,9 +241,8 @@ async fn headless_loop(mut listener: Listener, format: Format) -> anyhow::Result
         }
     }
     // Stop accepting, let in-flight handlers finish, then print what they handed over.
-    let _ = listener.stop.send(true);
-    let _ = tokio::time::timeout(Duration::from_secs(5), &mut listener.server).await;
-    while let Ok(d) = listener.rx.try_recv() {
+    feed.stop().await;
+    while let Ok(d) = feed.rx.try_recv() {
         if !print_delivery(&mut out, d, &mut seq, format)? {
             break;
         }

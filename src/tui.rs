@@ -10,9 +10,9 @@ use futures::StreamExt;
 use tokio::time::{MissedTickBehavior, interval, sleep_until};
 
 use crate::app::{App, INGEST_BUDGET};
-use crate::cli::MonitorArgs;
+use crate::cli::OutputArgs;
 use crate::ingest::Stats;
-use crate::run::Listener;
+use crate::run::Feed;
 
 /// At most ~30 frames a second.
 const FRAME: Duration = Duration::from_millis(33);
@@ -38,19 +38,19 @@ fn install_panic_hook() {
 }
 
 /// Runs the monitor until `q`, Ctrl-C or SIGTERM.
-pub async fn run(mut listener: Listener, args: &MonitorArgs) -> anyhow::Result<()> {
-    let log = crate::logging::init_file(args.output.log_file.as_deref());
+pub async fn run(mut feed: Feed, args: &OutputArgs) -> anyhow::Result<()> {
+    let log = crate::logging::init_file(args.log_file.as_deref());
     tracing::info!(log = ?log, "monitor starting");
-    let mut app = App::new(args.output.max_events);
-    app.health.url = listener.url();
-    app.health.listening = true;
+    let mut app = App::new(args.max_events);
+    app.health.url.clone_from(&feed.label);
+    app.health.listening = feed.live;
 
     let mut terminal = ratatui::init();
     install_panic_hook();
     let _ = execute!(std::io::stdout(), EnableMouseCapture);
-    let result = event_loop(&mut terminal, &mut app, &mut listener).await;
+    let result = event_loop(&mut terminal, &mut app, &mut feed).await;
     restore();
-    let _ = listener.stop.send(true);
+    feed.stop().await;
     if PANICKED.load(Ordering::SeqCst) {
         anyhow::bail!(
             "an internal error stopped the monitor; details in {}",
@@ -63,7 +63,7 @@ pub async fn run(mut listener: Listener, args: &MonitorArgs) -> anyhow::Result<(
 async fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     app: &mut App,
-    listener: &mut Listener,
+    feed: &mut Feed,
 ) -> anyhow::Result<()> {
     let mut keys = EventStream::new();
     let mut tick = interval(Duration::from_secs(1));
@@ -75,7 +75,7 @@ async fn event_loop(
     let mut channel_open = true;
     loop {
         if dirty && last_draw.elapsed() >= FRAME {
-            sync_health(app, &listener.stats);
+            sync_health(app, &feed.stats);
             terminal.draw(|f| crate::ui::draw(f, app))?;
             last_draw = Instant::now();
             dirty = false;
@@ -96,13 +96,13 @@ async fn event_loop(
                 None => return Ok(()),
             },
             () = &mut signal => return Ok(()),
-            d = listener.rx.recv(), if channel_open => match d {
+            d = feed.rx.recv(), if channel_open => match d {
                 Some(d) => {
                     let mut taken = d.events.len();
                     app.ingest(d);
                     // Drain a bounded batch: a flood must not starve the keyboard.
                     while taken < INGEST_BUDGET {
-                        let Ok(more) = listener.rx.try_recv() else { break };
+                        let Ok(more) = feed.rx.try_recv() else { break };
                         taken += more.events.len().max(1);
                         app.ingest(more);
                     }

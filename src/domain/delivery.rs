@@ -186,23 +186,30 @@ fn parse_rfc2822(s: &str) -> Option<Timestamp> {
 }
 
 fn invalid_event(raw: &RawValue, arrival: Timestamp, reason: String) -> Event {
-    Event {
-        seq: 0,
-        kind: EventKind::Invalid,
-        type_name: "".into(),
-        id: "".into(),
-        source: "".into(),
-        time: arrival,
-        time_source: TimeSource::Arrival,
-        arrival,
-        call_sid: None,
-        method: "".into(),
-        url: "".into(),
-        response_code: None,
-        duration_ms: None,
-        raw: raw.get().into(),
-        invalid: Some(reason.into_boxed_str()),
-        twiml_failed: false,
+    Event::invalid(raw.get(), arrival, reason)
+}
+
+impl Event {
+    /// An invalid event: the raw text kept as received, with the reason.
+    pub fn invalid(raw: &str, arrival: Timestamp, reason: String) -> Event {
+        Event {
+            seq: 0,
+            kind: EventKind::Invalid,
+            type_name: "".into(),
+            id: "".into(),
+            source: "".into(),
+            time: arrival,
+            time_source: TimeSource::Arrival,
+            arrival,
+            call_sid: None,
+            method: "".into(),
+            url: "".into(),
+            response_code: None,
+            duration_ms: None,
+            raw: raw.into(),
+            invalid: Some(reason.into_boxed_str()),
+            twiml_failed: false,
+        }
     }
 }
 

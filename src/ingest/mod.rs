@@ -5,6 +5,7 @@
 //! answers 200 whenever it could use any part of a body, and 503 (never a silent drop) when the
 //! consumer cannot take more.
 
+pub mod record;
 pub mod signature;
 
 use std::collections::{HashSet, VecDeque};
@@ -25,6 +26,8 @@ use tokio::sync::mpsc;
 use crate::domain::Event;
 use crate::domain::delivery::{DeliveryError, parse_delivery};
 use crate::domain::event::DedupKey;
+use record::{Record, Recorder};
+use signature::{Verdict, Verifier};
 
 /// Default `--body-limit`.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
@@ -44,6 +47,8 @@ pub struct Delivery {
     /// Keys of events that were already delivered before: the consumer marks the original.
     pub duplicates: Vec<DedupKey>,
     pub remote: Option<SocketAddr>,
+    /// The X-Twilio-Signature verdict of the delivery.
+    pub signature: Verdict,
 }
 
 /// Counters shared by the handlers, `/healthz` and the UI header. Relaxed atomics: they are
@@ -60,6 +65,12 @@ pub struct Stats {
     pub rejected: AtomicU64,
     /// Deliveries answered 503 because the consumer was full.
     pub busy: AtomicU64,
+    /// Deliveries refused with 403 by `--require-signature`.
+    pub forbidden: AtomicU64,
+    /// Deliveries answered 503 because the recording could not be written.
+    pub record_errors: AtomicU64,
+    /// The last recording error, for the screen.
+    pub last_record_error: Mutex<Option<String>>,
 }
 
 impl Default for Stats {
@@ -72,6 +83,9 @@ impl Default for Stats {
             duplicates: AtomicU64::new(0),
             rejected: AtomicU64::new(0),
             busy: AtomicU64::new(0),
+            forbidden: AtomicU64::new(0),
+            record_errors: AtomicU64::new(0),
+            last_record_error: Mutex::new(None),
         }
     }
 }
@@ -136,6 +150,12 @@ pub struct Config {
     pub body_limit: usize,
     pub dedup_cap: usize,
     pub send_timeout: Duration,
+    /// Checks X-Twilio-Signature when it has an auth token.
+    pub verifier: Verifier,
+    /// Answer 403 to deliveries whose signature is invalid or missing.
+    pub require_signature: bool,
+    /// Append every accepted delivery to this file (`--record`).
+    pub record: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -144,6 +164,9 @@ impl Default for Config {
             body_limit: DEFAULT_BODY_LIMIT,
             dedup_cap: crate::store::DEFAULT_MAX_EVENTS,
             send_timeout: SEND_TIMEOUT,
+            verifier: Verifier::new(None, None),
+            require_signature: false,
+            record: None,
         }
     }
 }
@@ -154,15 +177,23 @@ struct AppState {
     stats: Arc<Stats>,
     dedup: Arc<Mutex<Dedup>>,
     config: Arc<Config>,
+    /// With a recording, hand-offs are serialised so the file has the channel's order.
+    recorder: Option<Arc<tokio::sync::Mutex<Recorder>>>,
 }
 
 /// The router: `GET /healthz`, and a delivery on `POST` to any other path.
-pub fn router(config: Config, tx: mpsc::Sender<Delivery>, stats: Arc<Stats>) -> Router {
+pub fn router(
+    config: Config,
+    tx: mpsc::Sender<Delivery>,
+    stats: Arc<Stats>,
+    recorder: Option<Recorder>,
+) -> Router {
     let state = AppState {
         tx,
         stats,
         dedup: Arc::new(Mutex::new(Dedup::new(config.dedup_cap))),
         config: Arc::new(config),
+        recorder: recorder.map(|r| Arc::new(tokio::sync::Mutex::new(r))),
     };
     Router::new().fallback(dispatch).with_state(state)
 }
@@ -177,10 +208,10 @@ async fn dispatch(State(state): State<AppState>, request: Request) -> Response {
     match (&method, uri.path()) {
         (&Method::GET | &Method::HEAD, "/healthz") => health(&state),
         (&Method::POST, _) => {
-            let response = deliver(&state, &headers, body, remote).await;
-            if !response.status().is_success()
-                && response.status() != StatusCode::SERVICE_UNAVAILABLE
-            {
+            let path = uri.path_and_query().map_or("/", |pq| pq.as_str());
+            let response = deliver(&state, &headers, path, body, remote).await;
+            let status = response.status();
+            if status.is_client_error() && status != StatusCode::FORBIDDEN {
                 Stats::add(&state.stats.rejected, 1);
             }
             response
@@ -206,6 +237,8 @@ fn health(state: &AppState) -> Response {
         "duplicates": Stats::get(&s.duplicates),
         "rejected": Stats::get(&s.rejected),
         "busy": Stats::get(&s.busy),
+        "forbidden": Stats::get(&s.forbidden),
+        "record_errors": Stats::get(&s.record_errors),
         "uptime_s": s.uptime().as_secs(),
     }))
     .into_response()
@@ -271,6 +304,7 @@ async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<Byte
 async fn deliver(
     state: &AppState,
     headers: &HeaderMap,
+    path: &str,
     body: Body,
     remote: Option<SocketAddr>,
 ) -> Response {
@@ -285,50 +319,50 @@ async fn deliver(
         Ok(b) => b,
         Err(resp) => return resp,
     };
-    let parsed = match parse_delivery(&bytes, Timestamp::now()) {
-        Ok(events) => events,
-        Err(e) => {
-            let code = match e {
-                DeliveryError::TooManyEvents(_) => StatusCode::PAYLOAD_TOO_LARGE,
-                _ => StatusCode::BAD_REQUEST,
-            };
-            let kind = match e {
-                DeliveryError::NotJson(_) => "not_json",
-                DeliveryError::NotObjectOrArray(_) => "not_object_or_array",
-                DeliveryError::TooManyEvents(_) => "too_many_events",
-            };
-            return error(code, kind, e.to_string());
-        }
-    };
-    let delivery = dedup(state, parsed, remote);
-    let (accepted, invalid, dups) = (
-        delivery
-            .events
-            .iter()
-            .filter(|e| e.invalid.is_none())
-            .count(),
-        delivery
-            .events
-            .iter()
-            .filter(|e| e.invalid.is_some())
-            .count(),
-        delivery.duplicates.len(),
-    );
-    let new_keys: Vec<DedupKey> = delivery.keys.iter().flatten().copied().collect();
-    let n_events = delivery.events.len();
-    if let Err(e) = state
-        .tx
-        .send_timeout(delivery, state.config.send_timeout)
-        .await
+    let signature = state.config.verifier.verify(headers, path, &bytes, None);
+    if state.config.require_signature
+        && matches!(signature, Verdict::Invalid(_) | Verdict::Unsigned)
     {
+        Stats::add(&state.stats.forbidden, 1);
+        let why = signature
+            .reason()
+            .unwrap_or("no X-Twilio-Signature header")
+            .to_owned();
+        tracing::warn!(%why, "refusing an unsigned or forged delivery");
+        return error(
+            StatusCode::FORBIDDEN,
+            "bad_signature",
+            format!("signature check failed: {why}"),
+        );
+    }
+    let arrival = Timestamp::now();
+    let parsed = match parse_delivery(&bytes, arrival) {
+        Ok(events) => events,
+        Err(e) => return delivery_error(&e),
+    };
+    // With a recording, the lock keeps file order = channel order (replay must match).
+    let mut recorder = match &state.recorder {
+        Some(r) => Some(r.lock().await),
+        None => None,
+    };
+    let delivery = match state.dedup.lock() {
+        Ok(mut seen) => split_duplicates(&mut seen, parsed, remote, signature),
+        // A poisoned lock means a handler panicked mid-insert; keeping every event beats
+        // losing any.
+        Err(_) => split_duplicates(&mut Dedup::new(1), parsed, remote, signature),
+    };
+    let accepted = delivery
+        .events
+        .iter()
+        .filter(|e| e.invalid.is_none())
+        .count();
+    let invalid = delivery.events.len() - accepted;
+    let dups = delivery.duplicates.len();
+    let new_keys: Vec<DedupKey> = delivery.keys.iter().flatten().copied().collect();
+    let busy = |why: &str| {
         if let Ok(mut d) = state.dedup.lock() {
             d.forget(&new_keys);
         }
-        Stats::add(&state.stats.busy, 1);
-        let why = match e {
-            mpsc::error::SendTimeoutError::Timeout(_) => "the monitor is busy",
-            mpsc::error::SendTimeoutError::Closed(_) => "the monitor is shutting down",
-        };
         tracing::warn!(why, "answering 503");
         let mut resp = error(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -337,8 +371,43 @@ async fn deliver(
         );
         resp.headers_mut()
             .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
-        return resp;
+        resp
+    };
+    // Reserve room first: once the recording holds the delivery it must reach the consumer.
+    let permit = match tokio::time::timeout(state.config.send_timeout, state.tx.reserve()).await {
+        Ok(Ok(permit)) => permit,
+        Ok(Err(_)) => {
+            Stats::add(&state.stats.busy, 1);
+            return busy("the monitor is shutting down");
+        }
+        Err(_) => {
+            Stats::add(&state.stats.busy, 1);
+            return busy("the monitor is busy");
+        }
+    };
+    if let Some(rec) = recorder.as_deref_mut() {
+        let record = Record {
+            arrival: arrival.to_string(),
+            remote: remote.map(|r| r.to_string()),
+            path: path.to_owned(),
+            headers: Record::kept_headers(headers),
+            signature: delivery.signature.as_str().to_owned(),
+            signature_reason: delivery.signature.reason().map(str::to_owned),
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        };
+        if let Err(e) = rec.write(&record) {
+            drop(permit);
+            Stats::add(&state.stats.record_errors, 1);
+            let why = format!("cannot write the recording {}: {e}", rec.path().display());
+            if let Ok(mut last) = state.stats.last_record_error.lock() {
+                *last = Some(why.clone());
+            }
+            return busy(&why);
+        }
     }
+    let n_events = delivery.events.len();
+    permit.send(delivery);
+    drop(recorder);
     Stats::add(&state.stats.deliveries, 1);
     Stats::add(&state.stats.events, n_events);
     Stats::add(&state.stats.invalid, invalid);
@@ -347,34 +416,34 @@ async fn deliver(
         .into_response()
 }
 
-/// Splits a parsed delivery into new events and duplicates of earlier (or same-body) ones.
-fn dedup(state: &AppState, parsed: Vec<Event>, remote: Option<SocketAddr>) -> Delivery {
-    let keyed: Vec<(Event, Option<DedupKey>)> = parsed
-        .into_iter()
-        .map(|e| {
-            let k = e.dedup_key();
-            (e, k)
-        })
-        .collect();
+fn delivery_error(e: &DeliveryError) -> Response {
+    let (code, kind) = match e {
+        DeliveryError::NotJson(_) => (StatusCode::BAD_REQUEST, "not_json"),
+        DeliveryError::NotObjectOrArray(_) => (StatusCode::BAD_REQUEST, "not_object_or_array"),
+        DeliveryError::TooManyEvents(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_many_events"),
+    };
+    error(code, kind, e.to_string())
+}
+
+/// Splits parsed events into new ones and duplicates of earlier (or same-body) ones. Replay
+/// uses it too, so a replay deduplicates exactly as the live run did.
+pub fn split_duplicates(
+    seen: &mut Dedup,
+    parsed: Vec<Event>,
+    remote: Option<SocketAddr>,
+    signature: Verdict,
+) -> Delivery {
     let mut delivery = Delivery {
-        events: Vec::with_capacity(keyed.len()),
-        keys: Vec::with_capacity(keyed.len()),
+        events: Vec::with_capacity(parsed.len()),
+        keys: Vec::with_capacity(parsed.len()),
         duplicates: Vec::new(),
         remote,
+        signature,
     };
-    let Ok(mut seen) = state.dedup.lock() else {
-        // A poisoned lock means a handler panicked mid-insert; keeping every event beats
-        // losing any.
-        for (e, k) in keyed {
-            delivery.events.push(e);
-            delivery.keys.push(k);
-        }
-        return delivery;
-    };
-    for (e, k) in keyed {
-        match k {
+    for e in parsed {
+        match e.dedup_key() {
             Some(key) if !seen.insert(key) => delivery.duplicates.push(key),
-            _ => {
+            k => {
                 delivery.events.push(e);
                 delivery.keys.push(k);
             }

@@ -46,6 +46,16 @@ impl Verdict {
         }
     }
 
+    /// The verdict written in a recording (`as_str` and `reason`).
+    pub fn from_recorded(verdict: &str, reason: Option<&str>) -> Self {
+        match verdict {
+            "valid" => Self::Valid,
+            "invalid" => Self::Invalid(reason.unwrap_or("signature mismatch").to_owned()),
+            "unsigned" => Self::Unsigned,
+            _ => Self::Unchecked,
+        }
+    }
+
     /// The failure reason, for `Invalid` only.
     pub fn reason(&self) -> Option<&str> {
         match self {
