@@ -73,6 +73,7 @@ pub fn json_value(ev: &Event) -> Value {
         },
         "twiml": decoded.as_ref().filter(|d| d.base64_error.is_none()).map(|d| d.text.as_str()),
         "twiml_error": decoded.as_ref().and_then(twiml::Decoded::problem),
+        "signature": ev.signature.as_str(),
         "invalid": ev.invalid.as_deref(),
         "raw": ev.invalid.is_some().then_some(ev.raw.as_ref()),
     })

@@ -54,10 +54,11 @@ pub fn kind_bit(kind: EventKind) -> Option<u16> {
     (kind.index() < 8).then(|| 1u16 << kind.index())
 }
 
-/// Problems: what someone on call wants to see first.
+/// Problems: what someone on call wants to see first (a forged signature included).
 pub fn is_problem(ev: &Event) -> bool {
     ev.kind == EventKind::RequestFailed
         || ev.invalid.is_some()
+        || ev.signature == crate::domain::Signature::Invalid
         || ev.response_code.is_some_and(|c| c >= 400)
         || ev.twiml_failed
 }
@@ -467,6 +468,7 @@ mod tests {
             raw: "{}".into(),
             invalid: None,
             twiml_failed: false,
+            signature: crate::domain::Signature::Unchecked,
         }
     }
 

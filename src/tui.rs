@@ -124,4 +124,8 @@ async fn event_loop(
 fn sync_health(app: &mut App, stats: &Stats) {
     app.health.busy = Stats::get(&stats.busy);
     app.health.rejected = Stats::get(&stats.rejected);
+    app.health.forbidden = Stats::get(&stats.forbidden);
+    if let Ok(e) = stats.last_record_error.lock() {
+        app.health.record_error.clone_from(&e);
+    }
 }

@@ -65,6 +65,10 @@ pub struct Health {
     pub busy: u64,
     /// Deliveries refused with a 4xx so far.
     pub rejected: u64,
+    /// Deliveries refused with 403 by `--require-signature`.
+    pub forbidden: u64,
+    /// Why the recording could not be written, when it could not.
+    pub record_error: Option<String>,
 }
 
 /// Decoded TwiML of recently viewed events; small, so memory stays bounded.

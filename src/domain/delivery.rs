@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::event::{CallSid, Event, EventKind, TimeSource};
+use super::event::{CallSid, Event, EventKind, Signature, TimeSource};
 
 /// More events than this in one delivery is refused as a whole (Twilio batches far fewer).
 pub const MAX_EVENTS_PER_DELIVERY: usize = 10_000;
@@ -209,6 +209,7 @@ impl Event {
             raw: raw.into(),
             invalid: Some(reason.into_boxed_str()),
             twiml_failed: false,
+            signature: Signature::Unchecked,
         }
     }
 }
@@ -274,6 +275,7 @@ pub fn parse_event(raw: &RawValue, arrival: Timestamp) -> Event {
         raw: raw.get().into(),
         invalid: None,
         twiml_failed: fields.twiml_failed,
+        signature: Signature::Unchecked,
     }
 }
 

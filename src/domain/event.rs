@@ -185,6 +185,29 @@ impl TimeSource {
     }
 }
 
+/// The X-Twilio-Signature verdict of the delivery an event came in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Signature {
+    Valid,
+    Invalid,
+    /// No signature header although a token is configured.
+    Unsigned,
+    /// No auth token configured: nothing was checked.
+    #[default]
+    Unchecked,
+}
+
+impl Signature {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Signature::Valid => "valid",
+            Signature::Invalid => "invalid",
+            Signature::Unsigned => "unsigned",
+            Signature::Unchecked => "unchecked",
+        }
+    }
+}
+
 /// A Twilio call SID (`CA` + 32 hex digits), or whatever string the payload carried there.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CallSid(pub Box<str>);
@@ -241,6 +264,8 @@ pub struct Event {
     pub invalid: Option<Box<str>>,
     /// The response carried a TwiML body that did not decode (bad base64 or not XML).
     pub twiml_failed: bool,
+    /// Set by the listener from the delivery's signature check.
+    pub signature: Signature,
 }
 
 impl Event {

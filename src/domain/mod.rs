@@ -4,4 +4,4 @@ pub mod delivery;
 pub mod event;
 pub mod twiml;
 
-pub use event::{CallSid, Event, EventKind, Family, TimeSource};
+pub use event::{CallSid, Event, EventKind, Family, Signature, TimeSource};

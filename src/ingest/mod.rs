@@ -440,7 +440,9 @@ pub fn split_duplicates(
         remote,
         signature,
     };
-    for e in parsed {
+    let sig = delivery.signature.signature();
+    for mut e in parsed {
+        e.signature = sig;
         match e.dedup_key() {
             Some(key) if !seen.insert(key) => delivery.duplicates.push(key),
             k => {

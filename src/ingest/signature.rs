@@ -46,6 +46,16 @@ impl Verdict {
         }
     }
 
+    /// The verdict as events carry it.
+    pub fn signature(&self) -> crate::domain::Signature {
+        match self {
+            Self::Valid => crate::domain::Signature::Valid,
+            Self::Invalid(_) => crate::domain::Signature::Invalid,
+            Self::Unsigned => crate::domain::Signature::Unsigned,
+            Self::Unchecked => crate::domain::Signature::Unchecked,
+        }
+    }
+
     /// The verdict written in a recording (`as_str` and `reason`).
     pub fn from_recorded(verdict: &str, reason: Option<&str>) -> Self {
         match verdict {

@@ -30,7 +30,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
         Constraint::Length(1),
     ])
     .areas(frame.area());
-    frame.render_widget(header_line(app, header.width), header);
+    frame.render_widget(header_line(app), header);
     frame.render_widget(table::filter_bar(app, filters.width), filters);
     let (list, detail) = split(body);
     match &app.call {
@@ -56,7 +56,7 @@ fn split(body: Rect) -> (Rect, Rect) {
     }
 }
 
-fn header_line(app: &App, width: u16) -> Paragraph<'static> {
+fn header_line(app: &App) -> Paragraph<'static> {
     let c = app.store.counters();
     let sep = || Span::styled(" │ ", theme::dim());
     let health = if app.health.listening {
@@ -105,6 +105,7 @@ fn header_line(app: &App, width: u16) -> Paragraph<'static> {
         (c.duplicates, "dup"),
         (app.health.busy, "busy (503)"),
         (app.health.rejected, "rejected"),
+        (app.health.forbidden, "forbidden (403)"),
     ];
     for (n, what) in extras {
         if n > 0 {
@@ -115,7 +116,13 @@ fn header_line(app: &App, width: u16) -> Paragraph<'static> {
             ));
         }
     }
-    let _ = width;
+    if let Some(e) = &app.health.record_error {
+        spans.push(sep());
+        spans.push(Span::styled(
+            format!("RECORDING FAILED: {}", safe::line(e)),
+            theme::problem(),
+        ));
+    }
     Paragraph::new(Line::from(spans))
 }
 

@@ -10,8 +10,9 @@ use ratatui::widgets::{
 
 use super::{clock, duration_text, request_text, theme};
 use crate::app::App;
-use crate::domain::{Event, EventKind};
+use crate::domain::{Event, EventKind, Signature};
 use crate::safe;
+use ratatui::style::Color;
 
 /// Short labels for the filter bar on narrow terminals.
 #[allow(clippy::match_same_arms)] // one arm per (kind, width) reads as a table
@@ -129,7 +130,7 @@ const WIDTHS: [Constraint; 7] = [
     Constraint::Min(10),
     Constraint::Length(3),
     Constraint::Length(6),
-    Constraint::Length(3),
+    Constraint::Length(4),
 ];
 
 pub fn row(app: &App, ev: &Event) -> Row<'static> {
@@ -172,9 +173,16 @@ pub fn row(app: &App, ev: &Event) -> Row<'static> {
     ])
 }
 
-/// `!` invalid or undecodable TwiML, `×N` delivered N times.
+/// The signature badge (nothing when unchecked), `!` invalid or undecodable TwiML, `×N`
+/// delivered N times.
 fn marks(app: &App, ev: &Event) -> Line<'static> {
     let mut spans = Vec::new();
+    match ev.signature {
+        Signature::Valid => spans.push(Span::styled("✓", Style::new().fg(Color::Green))),
+        Signature::Invalid => spans.push(Span::styled("✗", theme::problem())),
+        Signature::Unsigned => spans.push(Span::styled("?", Style::new().fg(Color::Yellow))),
+        Signature::Unchecked => {}
+    }
     if ev.invalid.is_some() || ev.twiml_failed {
         spans.push(Span::styled("!", theme::problem()));
     }
@@ -182,7 +190,7 @@ fn marks(app: &App, ev: &Event) -> Line<'static> {
     if dups > 0 {
         spans.push(Span::styled(
             format!("×{}", dups + 1),
-            Style::new().fg(ratatui::style::Color::Yellow),
+            Style::new().fg(Color::Yellow),
         ));
     }
     Line::from(spans)
