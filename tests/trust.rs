@@ -9,6 +9,9 @@ use twimon::ingest::{Config, Delivery, signature::Verifier};
 use twimon::run::{Listener, start_listener, start_replay};
 
 const TOKEN: &str = "12345";
+
+/// Per delivery: (type, id, time, arrival) of each event, and the number of duplicates.
+type Summary = Vec<(Vec<(String, String, String, String)>, usize)>;
 const BODY: &str = include_str!("../assets/samples/flows/ivr-sales-call.json");
 
 async fn listen(config: Config) -> Listener {
@@ -198,7 +201,7 @@ async fn replay_gives_the_live_events_in_the_live_order() {
     {
         replayed.push(d);
     }
-    let summary = |ds: &[Delivery]| -> Vec<(Vec<(String, String, String, String)>, usize)> {
+    let summary = |ds: &[Delivery]| -> Summary {
         ds.iter()
             .map(|d| {
                 let evs = d
