@@ -1,0 +1,477 @@
+//! Snapshots of every screen on ratatui's `TestBackend`, at 80×24 and 160×48.
+//!
+//! The state is deterministic: a fixed arrival time, a fixed listener URL, samples pushed in a
+//! fixed order, and no `tick` (events/s stays 0.0). Where colour carries meaning, a second
+//! snapshot (160×48 only) lists, per row, the runs of cells with a non-default style.
+
+use std::fmt::Write as _;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::{Color, Modifier};
+use twimon::app::App;
+use twimon::domain::Signature;
+use twimon::domain::delivery::parse_delivery;
+
+const ARRIVAL: &str = "2026-11-28T14:00:00Z";
+
+const EVENTS: [&str; 8] = [
+    include_str!("../assets/samples/events/01-call-requested.json"),
+    include_str!("../assets/samples/events/02-call-redirected.json"),
+    include_str!("../assets/samples/events/03-call-transferred.json"),
+    include_str!("../assets/samples/events/04-gather-finished.json"),
+    include_str!("../assets/samples/events/05-dial-finished.json"),
+    include_str!("../assets/samples/events/06-enqueue-finished.json"),
+    include_str!("../assets/samples/events/07-record-finished.json"),
+    include_str!("../assets/samples/events/08-request-failed.json"),
+];
+const IVR: &str = include_str!("../assets/samples/flows/ivr-sales-call.json");
+const FAILED: &str = include_str!("../assets/samples/flows/failed-call.json");
+
+/// Not a usable CloudEvent: no `type`.
+const INVALID: &str = r#"[{"specversion":"1.0","id":"0b5e2c1a-7f0e-4d7c-9d0a-3c1f5e9b2a10",
+    "source":"/2010-04-01/Accounts/ACe330ccb17b3f6f8b137ddda52a76d045","time":"2026-11-28T15:30:00.000Z",
+    "data":{"sid":"CA0000000000000000000000000000dead"}}]"#;
+
+// Sequence numbers in `samples()`.
+const IVR_REQUESTED: u64 = 8;
+const IVR_REDIRECTED: u64 = 10;
+const IVR_DIAL: u64 = 11;
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
+
+fn new_app() -> App {
+    let mut app = App::new(100);
+    app.health.url = "http://127.0.0.1:7077/".into();
+    app.health.listening = true;
+    app
+}
+
+fn push_body(app: &mut App, body: &str) {
+    let arrival = ARRIVAL.parse().unwrap();
+    for ev in parse_delivery(body.as_bytes(), arrival).unwrap() {
+        let key = ev.dedup_key();
+        app.push(ev, key);
+    }
+}
+
+/// All of `events/`, then `flows/ivr-sales-call.json`, then `flows/failed-call.json`.
+fn samples() -> App {
+    let mut app = new_app();
+    for body in EVENTS {
+        push_body(&mut app, body);
+    }
+    push_body(&mut app, IVR);
+    push_body(&mut app, FAILED);
+    app
+}
+
+fn key(app: &mut App, code: KeyCode) {
+    app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
+}
+
+fn keys(app: &mut App, text: &str) {
+    for c in text.chars() {
+        key(app, KeyCode::Char(c));
+    }
+}
+
+/// Presses Up until `seq` is the selected row.
+fn select(app: &mut App, seq: u64) {
+    for _ in 0..=app.store.view_len() {
+        if app.selected == Some(seq) {
+            return;
+        }
+        key(app, KeyCode::Up);
+    }
+    panic!("could not reach {seq}");
+}
+
+fn render(app: &App, w: u16, h: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    terminal.draw(|f| twimon::ui::draw(f, app)).unwrap();
+    terminal
+}
+
+/// The screen's text at both sizes.
+fn check(name: &str, app: &App) {
+    for (w, h) in SIZES {
+        let terminal = render(app, w, h);
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), terminal.backend());
+    }
+}
+
+/// The screen's styles at 160×48.
+fn check_styles(name: &str, app: &App) {
+    let terminal = render(app, 160, 48);
+    insta::assert_snapshot!(
+        format!("{name}_styles_160x48"),
+        styles(terminal.backend().buffer())
+    );
+}
+
+fn color(c: Color) -> String {
+    format!("{c:?}")
+}
+
+fn style_text(fg: Color, bg: Color, modifier: Modifier) -> String {
+    let mut parts = Vec::new();
+    if fg != Color::Reset {
+        parts.push(format!("fg={}", color(fg)));
+    }
+    if bg != Color::Reset {
+        parts.push(format!("bg={}", color(bg)));
+    }
+    let mods: Vec<&str> = modifier.iter_names().map(|(n, _)| n).collect();
+    if !mods.is_empty() {
+        parts.push(mods.join("|"));
+    }
+    parts.join(" ")
+}
+
+/// Each row as text, then its runs of equally styled, non-default cells:
+/// `  x0..x1 fg=Cyan BOLD "text"` (x1 exclusive).
+fn styles(buf: &Buffer) -> String {
+    let width = usize::from(buf.area.width);
+    let mut out = String::new();
+    for (y, row) in buf.content.chunks(width).enumerate() {
+        let text: String = row.iter().map(ratatui::buffer::Cell::symbol).collect();
+        writeln!(out, "{y:2} \"{text}\"").unwrap();
+        let mut x = 0;
+        while x < row.len() {
+            let c = &row[x];
+            let key = (c.fg, c.bg, c.modifier);
+            let start = x;
+            while x < row.len() && (row[x].fg, row[x].bg, row[x].modifier) == key {
+                x += 1;
+            }
+            if key != (Color::Reset, Color::Reset, Modifier::empty()) {
+                let run: String = row[start..x]
+                    .iter()
+                    .map(ratatui::buffer::Cell::symbol)
+                    .collect();
+                writeln!(
+                    out,
+                    "     {start:>3}..{x:<3} {} \"{run}\"",
+                    style_text(key.0, key.1, key.2)
+                )
+                .unwrap();
+            }
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn empty() {
+    check("empty", &new_app());
+}
+
+#[test]
+fn table() {
+    let app = samples();
+    assert!(app.follow);
+    assert_eq!(app.selected, Some(15));
+    check("table", &app);
+    check_styles("table", &app);
+}
+
+#[test]
+fn type_filter() {
+    let mut app = samples();
+    keys(&mut app, "4");
+    assert_eq!(app.store.view_len(), 3);
+    check("type_filter_gather", &app);
+}
+
+#[test]
+fn problems() {
+    let mut app = samples();
+    keys(&mut app, "e");
+    assert_eq!(app.store.view_len(), 2);
+    check("problems", &app);
+    check_styles("problems", &app);
+}
+
+#[test]
+fn search_applied() {
+    let mut app = samples();
+    keys(&mut app, "/menu");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.store.view_len(), 5);
+    check("search_menu", &app);
+}
+
+/// A search that matches nothing: an empty table under an active filter.
+#[test]
+fn search_without_matches() {
+    let mut app = samples();
+    keys(&mut app, "/no such text");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.store.view_len(), 0);
+    check("search_no_match", &app);
+}
+
+#[test]
+fn search_typing() {
+    let mut app = samples();
+    keys(&mut app, "/menu");
+    assert_eq!(app.search_input.as_deref(), Some("menu"));
+    check("search_typing", &app);
+}
+
+#[test]
+fn call_view() {
+    let mut app = samples();
+    select(&mut app, IVR_DIAL);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.call.as_ref().unwrap().steps, [8, 9, 10, 11, 12]);
+    check("call_view", &app);
+    check_styles("call_view", &app);
+}
+
+/// The IVR call with its `call.redirected` delivered last: marked late in the timeline.
+#[test]
+fn call_view_late_step() {
+    let mut app = new_app();
+    let arrival = ARRIVAL.parse().unwrap();
+    let mut evs = parse_delivery(IVR.as_bytes(), arrival).unwrap();
+    let redirected = evs.remove(2);
+    evs.push(redirected);
+    for ev in evs {
+        let key = ev.dedup_key();
+        app.push(ev, key);
+    }
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.call.as_ref().unwrap().steps, [0, 1, 4, 2, 3]);
+    check("call_view_late", &app);
+}
+
+#[test]
+fn twiml_pane() {
+    let mut app = samples();
+    select(&mut app, IVR_REQUESTED);
+    key(&mut app, KeyCode::Char('t'));
+    check("twiml_pane", &app);
+    check_styles("twiml_pane", &app);
+}
+
+#[test]
+fn raw_pane() {
+    let mut app = samples();
+    select(&mut app, IVR_REDIRECTED);
+    key(&mut app, KeyCode::Char('r'));
+    check("raw_pane", &app);
+}
+
+/// One `PgDn` in the raw pane: the pane scrolls by its height less one line.
+#[test]
+fn raw_pane_scrolled() {
+    for (w, h) in SIZES {
+        let mut app = samples();
+        select(&mut app, IVR_REDIRECTED);
+        key(&mut app, KeyCode::Char('r'));
+        // Draw once so the app learns the pane's height, as the event loop would.
+        render(&app, w, h);
+        key(&mut app, KeyCode::PageDown);
+        let terminal = render(&app, w, h);
+        insta::assert_snapshot!(format!("raw_pane_pgdn_{w}x{h}"), terminal.backend());
+    }
+}
+
+#[test]
+fn params_pane() {
+    let mut app = samples();
+    select(&mut app, IVR_DIAL);
+    key(&mut app, KeyCode::Char('p'));
+    check("params_pane", &app);
+}
+
+#[test]
+fn help() {
+    let mut app = samples();
+    key(&mut app, KeyCode::Char('?'));
+    assert!(app.help);
+    check("help", &app);
+}
+
+#[test]
+fn paused_with_new_events() {
+    let mut app = new_app();
+    for body in EVENTS {
+        push_body(&mut app, body);
+    }
+    key(&mut app, KeyCode::Up);
+    key(&mut app, KeyCode::Up);
+    push_body(&mut app, IVR);
+    push_body(&mut app, FAILED);
+    assert_eq!(app.new_since_pause(), 8);
+    assert_eq!(app.selected, Some(5));
+    check("paused", &app);
+}
+
+#[test]
+fn invalid_selected() {
+    let mut app = samples();
+    push_body(&mut app, INVALID);
+    assert_eq!(app.selected, Some(16));
+    assert!(app.current().unwrap().invalid.is_some());
+    check("invalid", &app);
+    check_styles("invalid", &app);
+}
+
+#[test]
+fn status_message() {
+    let mut app = samples();
+    push_body(&mut app, INVALID);
+    key(&mut app, KeyCode::Char('c'));
+    assert_eq!(app.status.as_deref(), Some("this event has no call SID"));
+    check("status_no_call_sid", &app);
+}
+
+/// The marks column: ✓ signed, ✗ forged, ? unsigned (nothing when unchecked), ! bad TwiML,
+/// ×N delivered N times.
+#[test]
+fn signature_badges() {
+    let mut app = new_app();
+    let arrival = ARRIVAL.parse().unwrap();
+    let verdicts = [
+        Signature::Valid,
+        Signature::Invalid,
+        Signature::Unsigned,
+        Signature::Unchecked,
+        Signature::Valid,
+        Signature::Valid,
+        Signature::Unsigned,
+        Signature::Invalid,
+    ];
+    let mut evs = parse_delivery(IVR.as_bytes(), arrival).unwrap();
+    evs.extend(parse_delivery(FAILED.as_bytes(), arrival).unwrap());
+    for (i, mut ev) in evs.into_iter().enumerate() {
+        ev.signature = verdicts[i];
+        let key = ev.dedup_key();
+        app.push(ev, key);
+    }
+    // The failed call's request.failed: forged, bad TwiML, delivered three times.
+    assert_eq!(app.store.get(7).unwrap().signature, Signature::Invalid);
+    app.store.note_duplicate(7);
+    app.store.note_duplicate(7);
+    // And a duplicate of a plain one.
+    app.store.note_duplicate(3);
+    check("signatures", &app);
+    check_styles("signatures", &app);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Known bugs: each asserts the correct behaviour and is ignored until the bug is fixed.
+
+fn row_text(buf: &Buffer, y: u16) -> String {
+    (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect()
+}
+
+/// The first row holding `needle`.
+fn find_row(buf: &Buffer, needle: &str) -> u16 {
+    (0..buf.area.height)
+        .find(|y| row_text(buf, *y).contains(needle))
+        .unwrap_or_else(|| panic!("no row holds {needle:?}"))
+}
+
+/// The column of the last cell on row `y` whose symbol is `sym`.
+fn last_col(buf: &Buffer, y: u16, sym: &str) -> u16 {
+    (0..buf.area.width)
+        .rev()
+        .find(|x| buf[(*x, y)].symbol() == sym)
+        .unwrap_or_else(|| panic!("no {sym:?} on row {y}"))
+}
+
+#[test]
+#[ignore = "bug: the header ignores its width; at 80 columns FOLLOW / PAUSED +N new is cut off"]
+fn header_shows_follow_state_at_80_columns() {
+    let mut app = new_app();
+    for body in EVENTS {
+        push_body(&mut app, body);
+    }
+    key(&mut app, KeyCode::Up);
+    push_body(&mut app, IVR);
+    let terminal = render(&app, 80, 24);
+    let header = row_text(terminal.backend().buffer(), 0);
+    assert!(header.contains("PAUSED +5 new"), "{header}");
+}
+
+#[test]
+#[ignore = "bug: footer_line pushes the \"t r p pane\" hint twice"]
+fn footer_lists_each_hint_once() {
+    let mut app = samples();
+    for in_call in [false, true] {
+        if in_call {
+            key(&mut app, KeyCode::Enter);
+        }
+        let terminal = render(&app, 160, 48);
+        let footer = row_text(terminal.backend().buffer(), 47);
+        assert_eq!(footer.matches("t r p").count(), 1, "{footer}");
+    }
+}
+
+#[test]
+#[ignore = "bug: at 80 columns the filter bar overflows and cuts \"N of M\" (\"2 of 16\" reads \"2 of 1\")"]
+fn filter_bar_keeps_the_count_at_80_columns() {
+    let mut app = samples();
+    keys(&mut app, "e");
+    let terminal = render(&app, 80, 24);
+    let bar = row_text(terminal.backend().buffer(), 1);
+    assert!(bar.trim_end().ends_with("2 of 16"), "{bar}");
+
+    keys(&mut app, "c/orders");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.store.view_len(), 1);
+    let terminal = render(&app, 80, 24);
+    let bar = row_text(terminal.backend().buffer(), 1);
+    assert!(bar.trim_end().ends_with("1 of 16"), "{bar}");
+}
+
+#[test]
+#[ignore = "bug: Cell::default() has column_span 0 in ratatui 0.30, so empty Res/Dur cells shift later cells left"]
+fn marks_line_up_when_an_event_has_no_response() {
+    let mut app = samples();
+    push_body(&mut app, INVALID);
+    let terminal = render(&app, 160, 48);
+    let buf = terminal.backend().buffer();
+    let failed = find_row(buf, "/orders/status");
+    let invalid = find_row(buf, "14:00:00.000 invalid");
+    assert_eq!(last_col(buf, invalid, "!"), last_col(buf, failed, "!"));
+}
+
+#[test]
+#[ignore = "bug: the call view's late marker is appended after the key parameters and always cut off"]
+fn call_view_shows_the_late_marker() {
+    let mut app = new_app();
+    let arrival = ARRIVAL.parse().unwrap();
+    let mut evs = parse_delivery(IVR.as_bytes(), arrival).unwrap();
+    let redirected = evs.remove(2);
+    evs.push(redirected);
+    for ev in evs {
+        let key = ev.dedup_key();
+        app.push(ev, key);
+    }
+    key(&mut app, KeyCode::Enter);
+    let terminal = render(&app, 160, 48);
+    let buf = terminal.backend().buffer();
+    let row = row_text(buf, find_row(buf, "call.redirected"));
+    assert!(row.contains("late"), "{row}");
+}
+
+#[test]
+#[ignore = "bug: the pane's scroll maths ignore line wrapping, so a wrapped line pushes \"↓ more\" out of view"]
+fn the_pane_says_more_when_a_line_wraps() {
+    // The request.failed's warning wraps at 80 columns; its nginx page does not fit.
+    let app = samples();
+    let terminal = render(&app, 80, 24);
+    let buf = terminal.backend().buffer();
+    let pane_top = find_row(buf, " t TwiML ");
+    let more = (pane_top..buf.area.height).any(|y| row_text(buf, y).contains("↓ more"));
+    assert!(more, "{}", terminal.backend());
+}
