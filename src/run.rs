@@ -146,25 +146,43 @@ fn replayed_delivery(seen: &mut Dedup, rec: Result<Record, (usize, String)>) -> 
     }
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on Ctrl-C or SIGTERM. The handlers are installed when this is called, not when
+/// the future is first polled: a signal that arrives during start-up must not kill the
+/// process with the terminal in raw mode or acknowledged deliveries unprinted.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    let mut term =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    #[cfg(unix)]
+    let mut int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
+    async move {
+        #[cfg(unix)]
+        {
+            let term = async {
+                match &mut term {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            let int = async {
+                match &mut int {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = term => {},
+                () = int => {},
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 
@@ -175,6 +193,7 @@ pub fn headless_wanted(flag: bool) -> bool {
 
 /// `twimon [listen]`: listen, optionally play the demo, and consume.
 pub async fn monitor(args: MonitorArgs) -> anyhow::Result<()> {
+    let signal = shutdown_signal();
     let headless = headless_wanted(args.output.headless);
     if headless {
         crate::logging::init_stderr();
@@ -197,9 +216,9 @@ pub async fn monitor(args: MonitorArgs) -> anyhow::Result<()> {
             "twimon: listening on {} (POST Event Streams deliveries; GET /healthz)",
             feed.label
         );
-        headless_loop(feed, args.output.format).await
+        headless_loop(feed, args.output.format, signal).await
     } else {
-        crate::tui::run(feed, &args.output).await
+        crate::tui::run(feed, &args.output, signal).await
     };
     if let Some(d) = demo {
         d.abort();
@@ -213,21 +232,25 @@ pub async fn replay(args: ReplayArgs) -> anyhow::Result<()> {
     if headless {
         crate::logging::init_stderr();
     }
+    let signal = shutdown_signal();
     let feed = start_replay(&args.file, args.output.max_events)?;
     if headless {
-        headless_loop(feed, args.output.format).await
+        headless_loop(feed, args.output.format, signal).await
     } else {
-        crate::tui::run(feed, &args.output).await
+        crate::tui::run(feed, &args.output, signal).await
     }
 }
 
 /// Prints every event until a shutdown signal or the end of the feed, then drains what was
 /// acknowledged.
-async fn headless_loop(mut feed: Feed, format: Format) -> anyhow::Result<()> {
+async fn headless_loop(
+    mut feed: Feed,
+    format: Format,
+    signal: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut seq = 0u64;
-    let signal = shutdown_signal();
     tokio::pin!(signal);
     loop {
         tokio::select! {

@@ -38,7 +38,11 @@ fn install_panic_hook() {
 }
 
 /// Runs the monitor until `q`, Ctrl-C or SIGTERM.
-pub async fn run(mut feed: Feed, args: &OutputArgs) -> anyhow::Result<()> {
+pub async fn run(
+    mut feed: Feed,
+    args: &OutputArgs,
+    signal: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
     let log = crate::logging::init_file(args.log_file.as_deref());
     tracing::info!(log = ?log, "monitor starting");
     let mut app = App::new(args.max_events);
@@ -48,7 +52,7 @@ pub async fn run(mut feed: Feed, args: &OutputArgs) -> anyhow::Result<()> {
     let mut terminal = ratatui::init();
     install_panic_hook();
     let _ = execute!(std::io::stdout(), EnableMouseCapture);
-    let result = event_loop(&mut terminal, &mut app, &mut feed).await;
+    let result = event_loop(&mut terminal, &mut app, &mut feed, signal).await;
     restore();
     feed.stop().await;
     if PANICKED.load(Ordering::SeqCst) {
@@ -64,11 +68,11 @@ async fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     app: &mut App,
     feed: &mut Feed,
+    signal: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let mut keys = EventStream::new();
     let mut tick = interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let signal = crate::run::shutdown_signal();
     tokio::pin!(signal);
     let mut dirty = true;
     let mut last_draw = Instant::now().checked_sub(FRAME).unwrap();

@@ -757,7 +757,6 @@ fn sigterm_ends_the_monitor_cleanly() {
 /// (a few ms), so while the bug is there this fails about 9 runs in 10; with the handler
 /// installed before `ratatui::init()` it always passes.
 #[test]
-#[ignore = "bug: SIGTERM handler installed only after the terminal is taken over (tui::event_loop)"]
 fn sigterm_while_starting_restores_the_terminal() {
     let mut tui = Monitor::spawn("sigterm-early");
     tui.wait_term("the alternate screen", START_TIMEOUT, |t| {

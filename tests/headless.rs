@@ -391,7 +391,6 @@ fn send_to_nobody_fails_clearly() {
 /// listener accepts deliveries (and answers 200), so dying from the signal could lose
 /// acknowledged events. The race window is small, hence the repetitions.
 #[test]
-#[ignore = "bug: SIGTERM right after `listening on` kills twimon (handler installed on first poll)"]
 fn sigterm_right_after_startup_is_a_clean_exit() {
     for attempt in 0..100 {
         let mut listener = listen_headless("json");
