@@ -151,8 +151,7 @@ fn replayed_delivery(seen: &mut Dedup, rec: Result<Record, (usize, String)>) -> 
 /// process with the terminal in raw mode or acknowledged deliveries unprinted.
 pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let mut term =
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
     #[cfg(unix)]
     let mut int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
     async move {

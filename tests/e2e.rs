@@ -773,7 +773,6 @@ fn sigterm_while_starting_restores_the_terminal() {
 }
 
 #[test]
-#[ignore = "bug: ui::footer_line pushes the ` t r p  pane ` hint twice"]
 fn footer_lists_each_hint_once() {
     let tui = Monitor::spawn("footer");
     tui.wait_port();

@@ -97,7 +97,10 @@ pub struct App {
     /// Table scroll offset and height from the last frame (written by the renderer).
     pub table_offset: Cell<usize>,
     pub table_rows: Cell<usize>,
-    pub pane_rows: Cell<usize>,
+    /// Lines of the pane shown whole in the last frame: one `PgDn`.
+    pub pane_page: Cell<usize>,
+    /// The furthest the pane can scroll (its last page), from the last frame.
+    pub pane_max_scroll: Cell<usize>,
     dedup_seq: HashMap<DedupKey, u64>,
     decoded: VecDeque<(u64, Rc<Decoded>)>,
     rate: VecDeque<(Instant, u64)>,
@@ -121,7 +124,8 @@ impl App {
             status: None,
             table_offset: Cell::new(0),
             table_rows: Cell::new(20),
-            pane_rows: Cell::new(20),
+            pane_page: Cell::new(20),
+            pane_max_scroll: Cell::new(usize::MAX),
             dedup_seq: HashMap::new(),
             decoded: VecDeque::new(),
             rate: VecDeque::new(),
@@ -199,7 +203,10 @@ impl App {
     pub fn current(&self) -> Option<&Event> {
         let seq = match &self.call {
             Some(cv) => cv.steps.get(cv.selected).copied(),
-            None => self.selected,
+            // A selection the filters hide is remembered, not shown.
+            None => self
+                .selected
+                .filter(|s| self.store.view_position(*s).is_ok()),
         }?;
         self.store.get(seq)
     }
@@ -262,9 +269,9 @@ impl App {
             return true;
         }
         if self.help {
-            // Any key closes the help; q still quits.
+            // Any key closes the help; q and Ctrl-C still quit.
             self.help = false;
-            if matches!(key.code, KeyCode::Char('q')) {
+            if keymap::lookup(key.code, key.modifiers, self.call.is_some()) == Some(Action::Quit) {
                 self.quit = true;
             }
             return true;
@@ -328,11 +335,13 @@ impl App {
                 self.pane_scroll = 0;
             }
             Action::PaneUp => {
-                self.pane_scroll = self
-                    .pane_scroll
-                    .saturating_sub(self.pane_rows.get().max(2) - 1);
+                let from = self.pane_scroll.min(self.pane_max_scroll.get());
+                self.pane_scroll = from.saturating_sub(self.pane_page.get().max(1));
             }
-            Action::PaneDown => self.pane_scroll += self.pane_rows.get().max(2) - 1,
+            Action::PaneDown => {
+                let next = self.pane_scroll.saturating_add(self.pane_page.get().max(1));
+                self.pane_scroll = next.min(self.pane_max_scroll.get());
+            }
         }
         self.refresh_decoded();
     }
@@ -420,10 +429,23 @@ impl App {
             return;
         }
         let n = self.store.view_len();
-        self.selected = match self.selected.map(|s| self.store.view_position(s)) {
-            Some(Ok(_)) => self.selected,
-            Some(Err(p)) if n > 0 => self.store.view_seq(p.min(n - 1)),
-            _ => n.checked_sub(1).and_then(|p| self.store.view_seq(p)),
+        if n == 0 {
+            // Nothing matches: keep the place, so clearing the filter returns to it.
+            return;
+        }
+        self.selected = match self.selected {
+            Some(sel) => match self.store.view_position(sel) {
+                Ok(_) => Some(sel),
+                Err(p) => {
+                    let before = p.checked_sub(1).and_then(|q| self.store.view_seq(q));
+                    let after = self.store.view_seq(p);
+                    match (before, after) {
+                        (Some(b), Some(a)) => Some(if sel - b <= a - sel { b } else { a }),
+                        (b, a) => b.or(a),
+                    }
+                }
+            },
+            None => self.store.view_seq(n - 1),
         };
     }
 

@@ -3,7 +3,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Modifier, Style};
+use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
 
@@ -25,9 +25,10 @@ pub fn offset_text(ms: i64) -> String {
 }
 
 /// The parameters of a step worth a glance, `Digits=2 CallStatus=in-progress`.
+/// `CallStatus` only when nothing more telling is there: it is the same on most steps.
 fn key_params(ev: &Event) -> String {
     let params = ev.parameters();
-    KEY_PARAMETERS[..7]
+    let found: Vec<String> = KEY_PARAMETERS[..7]
         .iter()
         .filter_map(|name| {
             params
@@ -36,8 +37,20 @@ fn key_params(ev: &Event) -> String {
                 .filter(|(_, v)| !v.is_empty())
                 .map(|(k, v)| format!("{}={}", safe::line(k), safe::line(v)))
         })
-        .collect::<Vec<_>>()
-        .join(" ")
+        .collect();
+    let telling: Vec<&String> = found
+        .iter()
+        .filter(|p| !p.starts_with("CallStatus="))
+        .collect();
+    if telling.is_empty() {
+        found.join(" ")
+    } else {
+        telling
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
 }
 
 /// Which steps arrived after an event that happened later (Twilio does not order deliveries).
@@ -144,36 +157,36 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, cv: &CallView, area: Rect) {
                 .decoded(ev.seq)
                 .map(|d| d.verbs_summary())
                 .unwrap_or_default();
-            let mut req = vec![Span::raw(request_text(ev))];
-            let params = key_params(ev);
-            if !params.is_empty() {
-                req.push(Span::styled(
-                    format!("  {params}"),
-                    Style::new().fg(ratatui::style::Color::Yellow),
-                ));
-            }
-            if *late {
-                req.push(Span::styled("  late", theme::problem()));
-            }
+            let late = if *late {
+                Cell::from(Span::styled("late", theme::problem()))
+            } else {
+                Cell::from("")
+            };
             Row::new(vec![
                 Cell::from(Span::styled(offset_text(off), theme::dim())),
                 Cell::from(Span::styled(
                     ev.kind.short(),
                     Style::new().fg(theme::family(ev.kind)),
                 )),
-                Cell::from(Line::from(req)),
-                ev.response_code.map_or_else(Cell::default, |c| {
-                    Cell::from(Span::styled(c.to_string(), theme::status_code(c)))
-                }),
-                ev.duration_ms.map_or_else(Cell::default, |d| {
-                    Cell::from(Span::styled(
-                        format!("{:>6}", duration_text(d)),
-                        theme::duration(d),
-                    ))
-                }),
+                Cell::from(request_text(ev)),
+                Cell::from(Span::styled(key_params(ev), Style::new().fg(Color::Yellow))),
+                ev.response_code.map_or_else(
+                    || Cell::from(""),
+                    |c| Cell::from(Span::styled(c.to_string(), theme::status_code(c))),
+                ),
+                ev.duration_ms.map_or_else(
+                    || Cell::from(""),
+                    |d| {
+                        Cell::from(Span::styled(
+                            format!("{:>6}", duration_text(d)),
+                            theme::duration(d),
+                        ))
+                    },
+                ),
+                late,
                 Cell::from(Span::styled(
                     safe::line(&verbs).into_owned(),
-                    Style::new().fg(ratatui::style::Color::Cyan),
+                    Style::new().fg(Color::Cyan),
                 )),
             ])
         })
@@ -181,13 +194,24 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, cv: &CallView, area: Rect) {
     let widths = [
         Constraint::Length(7),
         Constraint::Length(16),
-        Constraint::Fill(3),
+        Constraint::Fill(2),
+        Constraint::Fill(2),
         Constraint::Length(3),
         Constraint::Length(6),
-        Constraint::Fill(2),
+        Constraint::Length(4),
+        Constraint::Fill(3),
     ];
-    let header = Row::new(["Offset", "Type", "Request", "Res", "Dur", "TwiML"])
-        .style(theme::dim().add_modifier(Modifier::UNDERLINED));
+    let header = Row::new([
+        "Offset",
+        "Type",
+        "Request",
+        "Parameters",
+        "Res",
+        "Dur",
+        "",
+        "TwiML",
+    ])
+    .style(theme::dim().add_modifier(Modifier::UNDERLINED));
     let table = Table::new(table_rows, widths)
         .header(header)
         .row_highlight_style(theme::selected_row())

@@ -9,7 +9,7 @@ pub mod theme;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Modifier, Style};
+use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
@@ -30,22 +30,23 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
         Constraint::Length(1),
     ])
     .areas(frame.area());
-    frame.render_widget(header_line(app), header);
+    frame.render_widget(header_line(app, header.width), header);
     frame.render_widget(table::filter_bar(app, filters.width), filters);
-    let (list, detail) = split(body);
+    // The timeline has more columns than the table: it gets the full width.
+    let (list, detail) = split(body, app.call.is_none());
     match &app.call {
         Some(cv) => call::draw(frame, app, cv, list),
         None => table::draw(frame, app, list),
     }
     pane::draw(frame, app, detail);
-    frame.render_widget(footer_line(app), footer);
+    frame.render_widget(footer_line(app, footer.width), footer);
     if app.help {
         help::draw(frame, frame.area());
     }
 }
 
-fn split(body: Rect) -> (Rect, Rect) {
-    if body.width >= SIDE_BY_SIDE {
+fn split(body: Rect, side_by_side: bool) -> (Rect, Rect) {
+    if side_by_side && body.width >= SIDE_BY_SIDE {
         let [a, b] = Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)])
             .areas(body);
         (a, b)
@@ -56,50 +57,95 @@ fn split(body: Rect) -> (Rect, Rect) {
     }
 }
 
-fn header_line(app: &App) -> Paragraph<'static> {
+/// A piece of a one-line bar and how much it matters: when the line is too narrow, the
+/// least important pieces go first, and nothing is cut mid-word.
+struct Piece {
+    priority: u8,
+    spans: Vec<Span<'static>>,
+}
+
+impl Piece {
+    fn new(priority: u8, spans: Vec<Span<'static>>) -> Self {
+        Piece { priority, spans }
+    }
+
+    fn width(&self) -> usize {
+        self.spans.iter().map(Span::width).sum()
+    }
+}
+
+/// Keeps the most important pieces that fit in `width`, in their original order.
+fn fit(mut pieces: Vec<Piece>, width: u16) -> Vec<Span<'static>> {
+    let width = usize::from(width);
+    while pieces.iter().map(Piece::width).sum::<usize>() > width {
+        let Some(least) = pieces
+            .iter()
+            .enumerate()
+            .min_by_key(|(i, p)| (p.priority, usize::MAX - i))
+            .map(|(i, _)| i)
+        else {
+            break;
+        };
+        pieces.remove(least);
+    }
+    pieces.into_iter().flat_map(|p| p.spans).collect()
+}
+
+fn header_line(app: &App, width: u16) -> Paragraph<'static> {
     let c = app.store.counters();
     let sep = || Span::styled(" │ ", theme::dim());
     let health = if app.health.listening {
-        Span::styled("● ", Style::new().fg(ratatui::style::Color::Green))
+        Span::styled("● ", Style::new().fg(Color::Green))
     } else {
-        Span::styled("○ ", theme::problem())
+        Span::styled("○ ", theme::dim())
     };
-    let mut spans = vec![
-        Span::styled(" twimon", theme::title()),
-        sep(),
-        health,
-        Span::raw(app.health.url.clone()),
-        sep(),
-        Span::raw(format!("{} events", c.received)),
-        sep(),
-        Span::raw(format!("{} calls", app.store.call_count())),
-        sep(),
-    ];
-    spans.push(if c.invalid > 0 {
+    let invalid = if c.invalid > 0 {
         Span::styled(format!("{} invalid", c.invalid), theme::problem())
     } else {
         Span::raw("0 invalid")
-    });
-    spans.extend([
-        sep(),
-        Span::raw(format!("{:.1}/s", app.events_per_sec())),
-        sep(),
-    ]);
-    spans.push(if app.follow {
+    };
+    let follow = if app.follow {
         Span::styled(
             "FOLLOW",
-            Style::new()
-                .fg(ratatui::style::Color::Green)
-                .add_modifier(Modifier::BOLD),
+            Style::new().fg(Color::Green).add_modifier(Modifier::BOLD),
         )
     } else {
+        let new = app.new_since_pause();
+        let text = if new > 0 {
+            format!("PAUSED +{new} new")
+        } else {
+            "PAUSED".to_owned()
+        };
         Span::styled(
-            format!("PAUSED +{} new", app.new_since_pause()),
-            Style::new()
-                .fg(ratatui::style::Color::Yellow)
-                .add_modifier(Modifier::BOLD),
+            text,
+            Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
         )
-    });
+    };
+    let mut pieces = vec![
+        Piece::new(10, vec![Span::styled(" twimon", theme::title())]),
+        Piece::new(9, vec![sep(), follow]),
+        Piece::new(
+            3,
+            vec![
+                sep(),
+                health,
+                Span::raw(safe::line(&app.health.url).into_owned()),
+            ],
+        ),
+        Piece::new(8, vec![sep(), Span::raw(format!("{} events", c.received))]),
+        Piece::new(
+            5,
+            vec![
+                sep(),
+                Span::raw(format!("{} calls", app.store.call_count())),
+            ],
+        ),
+        Piece::new(7, vec![sep(), invalid]),
+        Piece::new(
+            4,
+            vec![sep(), Span::raw(format!("{:.1}/s", app.events_per_sec()))],
+        ),
+    ];
     let extras = [
         (c.evicted, "evicted"),
         (c.duplicates, "dup"),
@@ -109,49 +155,71 @@ fn header_line(app: &App) -> Paragraph<'static> {
     ];
     for (n, what) in extras {
         if n > 0 {
-            spans.push(sep());
-            spans.push(Span::styled(
-                format!("{n} {what}"),
-                Style::new().fg(ratatui::style::Color::Yellow),
+            pieces.push(Piece::new(
+                6,
+                vec![
+                    sep(),
+                    Span::styled(format!("{n} {what}"), Style::new().fg(Color::Yellow)),
+                ],
             ));
         }
     }
     if let Some(e) = &app.health.record_error {
-        spans.push(sep());
-        spans.push(Span::styled(
-            format!("RECORDING FAILED: {}", safe::line(e)),
-            theme::problem(),
+        pieces.push(Piece::new(
+            9,
+            vec![
+                sep(),
+                Span::styled(
+                    format!("RECORDING FAILED: {}", safe::line(e)),
+                    theme::problem(),
+                ),
+            ],
         ));
     }
-    Paragraph::new(Line::from(spans))
+    Paragraph::new(Line::from(fit(pieces, width)))
 }
 
-fn footer_line(app: &App) -> Paragraph<'static> {
+fn footer_line(app: &App, width: u16) -> Paragraph<'static> {
     if let Some(msg) = &app.status {
         return Paragraph::new(Line::from(Span::styled(
-            format!(" {msg}"),
-            Style::new().fg(ratatui::style::Color::Yellow),
+            format!(" {}", safe::line(msg)),
+            Style::new().fg(Color::Yellow),
         )));
     }
     let in_call = app.call.is_some();
-    let mut spans = vec![Span::raw(" ")];
+    let hint = |priority: u8, key: &str, what: &str| {
+        Piece::new(
+            priority,
+            vec![
+                Span::raw(" "),
+                Span::styled(format!(" {key} "), theme::key()),
+                Span::raw(format!(" {what}")),
+            ],
+        )
+    };
+    let mut pieces = Vec::new();
     if in_call {
-        spans.extend([Span::styled(" Esc ", theme::key()), Span::raw(" back ")]);
+        pieces.push(hint(20, "Esc", "back"));
+        pieces.push(hint(19, "↑↓", "step"));
     }
-    for b in BINDINGS.iter().filter(|b| b.footer) {
-        let applies = match b.scope {
+    // Earlier bindings in the table matter more.
+    let footer_bindings = BINDINGS
+        .iter()
+        .filter(|b| b.footer)
+        .filter(|b| match b.scope {
             Scope::Global => true,
             Scope::Table => !in_call,
             Scope::Call => in_call,
-        };
-        if applies {
-            spans.push(Span::styled(format!(" {} ", b.label), theme::key()));
-            spans.push(Span::raw(format!(" {} ", b.hint)));
-        }
+        });
+    for (i, b) in footer_bindings.enumerate() {
+        pieces.push(hint(
+            18 - u8::try_from(i).unwrap_or(17).min(17),
+            b.label,
+            b.hint,
+        ));
     }
-    spans.extend([Span::styled(" t r p ", theme::key()), Span::raw(" pane ")]);
-    spans.extend([Span::styled(" t r p ", theme::key()), Span::raw(" pane ")]);
-    Paragraph::new(Line::from(spans))
+    pieces.push(hint(1, "t r p", "pane"));
+    Paragraph::new(Line::from(fit(pieces, width)))
 }
 
 /// `HH:MM:SS.mmm` in UTC, the clock of Twilio's console and logs.

@@ -7,7 +7,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph};
 
 use super::{duration_text, theme};
 use crate::app::{App, Pane};
@@ -36,19 +36,16 @@ fn title(app: &App) -> Line<'static> {
 }
 
 pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
-    let block = Block::bordered().title(title(app));
+    let mut block = Block::bordered().title(title(app));
     let inner = block.inner(area);
-    frame.render_widget(block, area);
-    let rows = usize::from(inner.height);
-    app.pane_rows.set(rows.max(1));
     let Some(ev) = app.current() else {
-        frame.render_widget(
-            Paragraph::new(Span::styled(
-                " Select an event to see its TwiML.",
-                theme::dim(),
-            )),
-            inner,
-        );
+        frame.render_widget(block, area);
+        let hint = if app.store.is_empty() || app.store.view_len() > 0 {
+            " Select an event to see its TwiML."
+        } else {
+            " No event matches the filters (Esc clears them)."
+        };
+        frame.render_widget(Paragraph::new(Span::styled(hint, theme::dim())), inner);
         return;
     };
     let (head, body) = match app.pane {
@@ -56,25 +53,35 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
         Pane::Raw => (Vec::new(), Body::Lines(raw_lines(ev))),
         Pane::Params => (Vec::new(), Body::Lines(param_lines(ev))),
     };
-    let room = rows.saturating_sub(head.len());
-    let max_scroll = body.len().saturating_sub(room);
+    let width = usize::from(inner.width);
+    let head: Vec<Line<'static>> = head.into_iter().flat_map(|l| wrap(l, width)).collect();
+    let room = usize::from(inner.height).saturating_sub(head.len());
+    let max_scroll = body.last_page_start(room, width);
     let scroll = app.pane_scroll.min(max_scroll);
-    let mut lines = head;
-    let more = body.len() > scroll + room;
-    lines.extend(body.lines(scroll, room));
-    if more && let Some(last) = lines.last_mut() {
-        *last = Line::from(Span::styled(
-            format!(" ↓ more (PgDn) — line {} of the rest", scroll + room),
-            theme::dim(),
-        ));
+    let (rows, shown) = body.rows(scroll, room, width);
+    app.pane_page.set(shown.max(1));
+    app.pane_max_scroll.set(max_scroll);
+    let below = body.len().saturating_sub(scroll + shown);
+    if scroll > 0 || below > 0 {
+        let mut hint = Vec::new();
+        if scroll > 0 {
+            hint.push(format!("↑ {scroll}"));
+        }
+        if below > 0 {
+            hint.push(format!("↓ {below} more"));
+        }
+        let hint = format!(" {} · PgUp/PgDn ", hint.join("  "));
+        block = block.title_bottom(Line::from(Span::styled(hint, theme::dim())).right_aligned());
     }
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    frame.render_widget(block, area);
+    let mut lines = head;
+    lines.extend(rows);
+    frame.render_widget(Paragraph::new(lines), inner);
 }
 
-/// The scrollable part of the pane.
+/// The scrollable part of the pane. Lines are styled and wrapped only when in view.
 enum Body {
     Lines(Vec<Line<'static>>),
-    /// Styled lazily: only the lines in view become spans.
     Twiml(Rc<Decoded>),
 }
 
@@ -86,18 +93,86 @@ impl Body {
         }
     }
 
-    fn lines(self, skip: usize, take: usize) -> Vec<Line<'static>> {
+    fn line(&self, i: usize) -> Option<Line<'static>> {
         match self {
-            Body::Lines(l) => l.into_iter().skip(skip).take(take).collect(),
-            Body::Twiml(d) => d
-                .lines
-                .iter()
-                .skip(skip)
-                .take(take)
-                .map(styled_line)
-                .collect(),
+            Body::Lines(l) => l.get(i).cloned(),
+            Body::Twiml(d) => d.lines.get(i).map(styled_line),
         }
     }
+
+    /// Screen rows for lines `scroll..`, wrapped at `width`, at most `room` of them; and how
+    /// many lines were shown whole (the page size for `PgDn`).
+    fn rows(&self, scroll: usize, room: usize, width: usize) -> (Vec<Line<'static>>, usize) {
+        let mut rows = Vec::with_capacity(room);
+        let mut shown = 0;
+        let mut i = scroll;
+        while rows.len() < room {
+            let Some(line) = self.line(i) else { break };
+            let wrapped = wrap(line, width);
+            if rows.len() + wrapped.len() <= room {
+                shown += 1;
+            }
+            let take = room - rows.len();
+            rows.extend(wrapped.into_iter().take(take));
+            i += 1;
+        }
+        (rows, shown)
+    }
+
+    /// The scroll position whose page ends with the last line (so `PgDn` stops there).
+    fn last_page_start(&self, room: usize, width: usize) -> usize {
+        let mut used = 0;
+        let mut start = self.len();
+        while start > 0 {
+            let rows = self.line(start - 1).map_or(1, |l| wrap(l, width).len());
+            if used + rows > room {
+                break;
+            }
+            used += rows;
+            start -= 1;
+        }
+        start.min(self.len().saturating_sub(1))
+    }
+}
+
+/// Wraps a styled line at `width` columns; continuation rows keep the line's indentation.
+fn wrap(line: Line<'static>, width: usize) -> Vec<Line<'static>> {
+    use unicode_width::UnicodeWidthChar;
+    if width == 0 || line.width() <= width {
+        return vec![line];
+    }
+    let indent = line
+        .spans
+        .first()
+        .map_or(0, |s| s.content.chars().take_while(|c| *c == ' ').count())
+        .min(width / 2)
+        + 2;
+    let mut rows = Vec::new();
+    let mut row: Vec<Span<'static>> = Vec::new();
+    let mut used = 0;
+    for span in line.spans {
+        let mut piece = String::new();
+        for c in span.content.chars() {
+            let w = c.width().unwrap_or(0);
+            if used + w > width && used > indent {
+                if !piece.is_empty() {
+                    row.push(Span::styled(std::mem::take(&mut piece), span.style));
+                }
+                rows.push(Line::from(std::mem::take(&mut row)));
+                row.push(Span::raw(" ".repeat(indent)));
+                used = indent;
+            }
+            piece.push(c);
+            used += w;
+        }
+        if !piece.is_empty() {
+            row.push(Span::styled(piece, span.style));
+        }
+    }
+    if !row.is_empty() {
+        rows.push(Line::from(row));
+    }
+    rows
 }
 
 /// Meta lines (response code, type, duration, problem) and the TwiML lines.
@@ -115,8 +190,9 @@ fn twiml_lines(app: &App, ev: &Event) -> (Vec<Line<'static>>, Body) {
         meta.push(Span::styled(code.to_string(), theme::status_code(code)));
         meta.push(Span::styled(" · ", theme::dim()));
     }
-    if let Some(ct) = ev.content_type() {
-        meta.push(Span::raw(safe::line(&ct).into_owned()));
+    let content_type = ev.content_type();
+    if let Some(ct) = &content_type {
+        meta.push(Span::raw(safe::line(ct).into_owned()));
         meta.push(Span::styled(" · ", theme::dim()));
     }
     if let Some(d) = ev.duration_ms {
@@ -134,9 +210,32 @@ fn twiml_lines(app: &App, ev: &Event) -> (Vec<Line<'static>>, Body) {
         )));
         return (head, Body::Lines(Vec::new()));
     }
-    if let Some(problem) = decoded.problem() {
+    let html = content_type
+        .as_deref()
+        .is_some_and(|ct| ct.to_ascii_lowercase().contains("html"))
+        || decoded
+            .doc
+            .as_ref()
+            .is_some_and(|d| d.name.eq_ignore_ascii_case("html"));
+    if html && !decoded.is_twiml() {
+        head.push(Line::from(Span::styled(
+            " ⚠ an HTML page, not TwiML (an error page?)",
+            theme::problem(),
+        )));
+        if let Some(problem) = decoded.problem() {
+            head.push(Line::from(Span::styled(
+                format!("   {}", safe::line(&problem)),
+                theme::dim(),
+            )));
+        }
+    } else if let Some(problem) = decoded.problem() {
         head.push(Line::from(Span::styled(
             format!(" ⚠ {}", safe::line(&problem)),
+            theme::problem(),
+        )));
+    } else if !decoded.is_twiml() {
+        head.push(Line::from(Span::styled(
+            " ⚠ XML, but the root is not <Response>",
             theme::problem(),
         )));
     } else if decoded.lossy_utf8 {

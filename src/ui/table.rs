@@ -54,8 +54,11 @@ fn active_filters(app: &App) -> Vec<Span<'static>> {
         spans.push(Span::raw(" "));
     }
     if let Some(s) = &f.search {
+        // Long searches are elided so "N of M" always fits.
+        let text: String = s.chars().take(24).collect();
+        let more = if s.chars().count() > 24 { "…" } else { "" };
         spans.push(Span::styled(
-            format!(" /{} ", safe::line(s)),
+            format!(" /{}{more} ", safe::line(&text)),
             theme::active_chip(),
         ));
         spans.push(Span::raw(" "));
@@ -76,6 +79,44 @@ fn active_filters(app: &App) -> Vec<Span<'static>> {
     spans
 }
 
+/// How much of each type chip fits.
+#[derive(Clone, Copy)]
+enum Chips {
+    Wide,
+    Short,
+    /// Only the keys, the active ones highlighted.
+    Keys,
+}
+
+fn type_chips(app: &App, mode: Chips) -> Vec<Span<'static>> {
+    let f = app.store.filter();
+    let mut spans = vec![Span::raw(" ")];
+    for kind in EventKind::TWIML {
+        let key = kind.key().unwrap_or(' ');
+        let style = if f.has_kind(kind) {
+            theme::active_chip()
+        } else if f.kinds == 0 {
+            Style::new().fg(theme::family(kind))
+        } else {
+            theme::dim()
+        };
+        let count = app.store.kind_count(kind);
+        match mode {
+            Chips::Wide | Chips::Short => {
+                let wide = matches!(mode, Chips::Wide);
+                spans.push(Span::styled(key.to_string(), theme::key()));
+                spans.push(Span::styled(
+                    format!("{}:{count}", chip_label(kind, wide)),
+                    style,
+                ));
+            }
+            Chips::Keys => spans.push(Span::styled(key.to_string(), style)),
+        }
+        spans.push(Span::raw(" "));
+    }
+    spans
+}
+
 pub fn filter_bar(app: &App, width: u16) -> Paragraph<'static> {
     if let Some(input) = &app.search_input {
         return Paragraph::new(Line::from(vec![
@@ -87,37 +128,18 @@ pub fn filter_bar(app: &App, width: u16) -> Paragraph<'static> {
     }
     let right = active_filters(app);
     let right_width: usize = right.iter().map(Span::width).sum();
-    let f = app.store.filter();
-    let chips = |wide: bool| -> Vec<Span<'static>> {
-        let mut spans = vec![Span::raw(" ")];
-        for kind in EventKind::TWIML {
-            let key = kind.key().unwrap_or(' ');
-            let on = f.has_kind(kind);
-            let style = if on {
-                theme::active_chip()
-            } else if f.kinds == 0 {
-                Style::new().fg(theme::family(kind))
-            } else {
-                theme::dim()
-            };
-            let count = app.store.kind_count(kind);
-            spans.push(Span::styled(key.to_string(), theme::key()));
-            spans.push(Span::styled(
-                format!("{}:{count}", chip_label(kind, wide)),
-                style,
-            ));
-            spans.push(Span::raw(" "));
+    let width = usize::from(width);
+    let mut left = Vec::new();
+    for mode in [Chips::Wide, Chips::Short, Chips::Keys] {
+        left = type_chips(app, mode);
+        if left.iter().map(Span::width).sum::<usize>() + right_width < width {
+            break;
         }
-        spans
-    };
-    let mut left = chips(true);
-    let left_width: usize = left.iter().map(Span::width).sum();
-    if left_width + right_width + 1 > usize::from(width) {
-        left = chips(false);
     }
     let left_width: usize = left.iter().map(Span::width).sum();
-    let pad = usize::from(width).saturating_sub(left_width + right_width);
-    left.push(Span::raw(" ".repeat(pad)));
+    left.push(Span::raw(
+        " ".repeat(width.saturating_sub(left_width + right_width)),
+    ));
     left.extend(right);
     Paragraph::new(Line::from(left))
 }
@@ -148,15 +170,19 @@ pub fn row(app: &App, ev: &Event) -> Row<'static> {
             ))
         },
     );
-    let code = ev.response_code.map_or_else(Cell::default, |c| {
-        Cell::from(Span::styled(c.to_string(), theme::status_code(c)))
-    });
-    let dur = ev.duration_ms.map_or_else(Cell::default, |d| {
-        Cell::from(Span::styled(
-            format!("{:>6}", duration_text(d)),
-            theme::duration(d),
-        ))
-    });
+    let code = ev.response_code.map_or_else(
+        || Cell::from(""),
+        |c| Cell::from(Span::styled(c.to_string(), theme::status_code(c))),
+    );
+    let dur = ev.duration_ms.map_or_else(
+        || Cell::from(""),
+        |d| {
+            Cell::from(Span::styled(
+                format!("{:>6}", duration_text(d)),
+                theme::duration(d),
+            ))
+        },
+    );
     let request = if ev.invalid.is_some() {
         Cell::from(Span::styled(request_text(ev), theme::problem()))
     } else {

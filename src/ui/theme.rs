@@ -17,15 +17,16 @@ pub fn family(kind: EventKind) -> Color {
     }
 }
 
+/// Call colours avoid green, yellow and red: those mean 2xx, slow and failure here.
 const CALL_PALETTE: [Color; 8] = [
-    Color::LightCyan,
-    Color::LightGreen,
-    Color::LightMagenta,
-    Color::LightYellow,
-    Color::LightBlue,
-    Color::LightRed,
-    Color::Green,
-    Color::Yellow,
+    Color::Indexed(75),  // sky blue
+    Color::Indexed(141), // lavender
+    Color::Indexed(180), // tan
+    Color::Indexed(117), // light cyan
+    Color::Indexed(213), // pink
+    Color::Indexed(110), // steel blue
+    Color::Indexed(176), // orchid
+    Color::Indexed(153), // pale blue
 ];
 
 /// The same colour for the same call, everywhere.
