@@ -1,12 +1,15 @@
 //! Headless output: the same pipeline as the monitor, with a printer instead of the UI.
 
+use std::borrow::Cow;
 use std::io::Write;
 
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::cli::Format;
-use crate::domain::Event;
 use crate::domain::twiml;
+use crate::domain::{CallSid, Event};
 use crate::safe;
 
 /// Formats one event as an aligned text line (no trailing newline). Every payload string is
@@ -37,56 +40,131 @@ pub fn text_line(ev: &Event) -> String {
     format!("{time}  {kind:<16}  {call:<34}  {code:>3}  {dur:>7}  {target}")
 }
 
-/// The NDJSON object of one event (schema in the README).
-pub fn json_value(ev: &Event) -> Value {
-    let data = ev.data();
-    let get = |path: &[&str]| -> Value {
-        let mut v = data.as_ref();
-        for p in path {
-            v = v.and_then(|x| x.get(*p));
+/// One NDJSON line (schema in the README), borrowing from the event: the request parameters
+/// are copied through as raw JSON, nothing is built as a `serde_json::Value`.
+#[derive(Serialize)]
+struct Line<'a> {
+    seq: u64,
+    id: &'a str,
+    #[serde(rename = "type")]
+    ty: &'a str,
+    kind: &'static str,
+    source: &'a str,
+    time: String,
+    time_source: &'static str,
+    arrival: String,
+    call_sid: Option<&'a str>,
+    request: Request<'a>,
+    response: Response<'a>,
+    twiml: Option<&'a str>,
+    twiml_error: Option<String>,
+    signature: &'static str,
+    invalid: Option<&'a str>,
+    raw: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Request<'a> {
+    method: Option<&'a str>,
+    url: Option<&'a str>,
+    parameters: Option<Cow<'a, RawValue>>,
+}
+
+/// Raw JSON with the whitespace between tokens removed when it spans lines (a pretty-printed
+/// delivery), so that it cannot break an NDJSON line. JSON strings hold no raw line breaks, so
+/// only whitespace outside strings goes.
+fn one_line(raw: &RawValue) -> Cow<'_, RawValue> {
+    let text = raw.get();
+    if !text.contains(['\n', '\r']) {
+        return Cow::Borrowed(raw);
+    }
+    let mut out = String::with_capacity(text.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for c in text.chars() {
+        if in_string {
+            out.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+        } else if !c.is_ascii_whitespace() {
+            in_string = c == '"';
+            out.push(c);
         }
-        v.cloned().unwrap_or(Value::Null)
+    }
+    RawValue::from_string(out).map_or(Cow::Borrowed(raw), Cow::Owned)
+}
+
+#[derive(Serialize)]
+struct Response<'a> {
+    code: Option<u16>,
+    duration_ms: Option<u32>,
+    content_type: Option<&'a str>,
+}
+
+fn write_json(out: &mut impl Write, ev: &Event) -> std::io::Result<()> {
+    let parts = ev.parts();
+    let body = parts
+        .response_body
+        .as_deref()
+        .filter(|b| !b.trim().is_empty());
+    // The ingest-time check already parsed clean bodies: only a failed one is parsed again,
+    // for the words of its problem.
+    let (twiml, twiml_error) = match body {
+        None => (None, None),
+        Some(b) if !ev.twiml_failed => (twiml::decode_text_only(b).ok(), None),
+        Some(b) => {
+            let d = twiml::decode_unrendered(b);
+            let text = d.base64_error.is_none().then_some(d.text.clone());
+            (text, d.problem())
+        }
     };
-    let decoded = ev
-        .response_body()
-        .filter(|b| !b.trim().is_empty())
-        .map(|b| twiml::decode(&b));
-    json!({
-        "seq": ev.seq,
-        "id": ev.id.as_ref(),
-        "type": ev.type_name.as_ref(),
-        "kind": ev.kind.short(),
-        "source": ev.source.as_ref(),
-        "time": ev.time.to_string(),
-        "time_source": ev.time_source.as_str(),
-        "arrival": ev.arrival.to_string(),
-        "call_sid": ev.call_sid.as_ref().map(super::domain::event::CallSid::as_str),
-        "request": {
-            "method": (!ev.method.is_empty()).then_some(ev.method.as_ref()),
-            "url": (!ev.url.is_empty()).then_some(ev.url.as_ref()),
-            "parameters": get(&["request", "parameters"]),
+    let line = Line {
+        seq: ev.seq,
+        id: &ev.id,
+        ty: &ev.type_name,
+        kind: ev.kind.short(),
+        source: &ev.source,
+        time: ev.time.to_string(),
+        time_source: ev.time_source.as_str(),
+        arrival: ev.arrival.to_string(),
+        call_sid: ev.call_sid.as_ref().map(CallSid::as_str),
+        request: Request {
+            method: (!ev.method.is_empty()).then_some(&*ev.method),
+            url: (!ev.url.is_empty()).then_some(&*ev.url),
+            parameters: parts.parameters.map(one_line),
         },
-        "response": {
-            "code": ev.response_code,
-            "duration_ms": ev.duration_ms,
-            "content_type": get(&["response", "contentType"]),
+        response: Response {
+            code: ev.response_code,
+            duration_ms: ev.duration_ms,
+            content_type: parts.content_type.as_deref(),
         },
-        "twiml": decoded.as_ref().filter(|d| d.base64_error.is_none()).map(|d| d.text.as_str()),
-        "twiml_error": decoded.as_ref().and_then(twiml::Decoded::problem),
-        "signature": ev.signature.as_str(),
-        "invalid": ev.invalid.as_deref(),
-        "raw": ev.invalid.is_some().then_some(ev.raw.as_ref()),
-    })
+        twiml: twiml.as_deref(),
+        twiml_error,
+        signature: ev.signature.as_str(),
+        invalid: ev.invalid.as_deref(),
+        raw: ev.invalid.is_some().then_some(&*ev.raw),
+    };
+    serde_json::to_writer(&mut *out, &line)?;
+    out.write_all(b"\n")
+}
+
+/// The NDJSON object of one event, as a value (for callers that inspect it).
+pub fn json_value(ev: &Event) -> Value {
+    let mut buf = Vec::new();
+    if write_json(&mut buf, ev).is_err() {
+        return Value::Null;
+    }
+    serde_json::from_slice(&buf).unwrap_or(Value::Null)
 }
 
 /// Writes one event in the chosen format, newline-terminated.
 pub fn write_event(out: &mut impl Write, ev: &Event, format: Format) -> std::io::Result<()> {
     match format {
         Format::Text => writeln!(out, "{}", text_line(ev)),
-        Format::Json => {
-            serde_json::to_writer(&mut *out, &json_value(ev))?;
-            out.write_all(b"\n")
-        }
+        Format::Json => write_json(out, ev),
     }
 }
 
@@ -120,7 +198,7 @@ mod tests {
         assert_eq!(v["call_sid"], "CA0000000000000000000000000000001");
         assert_eq!(v["time_source"], "data.timestamp");
         assert_eq!(v["request"]["method"], "POST");
-        assert_eq!(v["request"]["parameters"], json!({}));
+        assert_eq!(v["request"]["parameters"], serde_json::json!({}));
         assert_eq!(v["response"]["code"], 200);
         assert_eq!(v["response"]["duration_ms"], 140);
         assert_eq!(
@@ -135,6 +213,15 @@ mod tests {
         );
         assert_eq!(v["twiml_error"], Value::Null);
         assert_eq!(v["invalid"], Value::Null);
+    }
+
+    #[test]
+    fn pretty_printed_parameters_stay_on_one_line() {
+        let raw: Box<RawValue> =
+            serde_json::from_str("{\n  \"Digits\": \"1 2\",\n  \"Q\": \"a\\\"b\\n\"\n}").unwrap();
+        assert_eq!(one_line(&raw).get(), r#"{"Digits":"1 2","Q":"a\"b\n"}"#);
+        let compact: Box<RawValue> = serde_json::from_str(r#"{"A": "x"}"#).unwrap();
+        assert!(matches!(one_line(&compact), Cow::Borrowed(_)));
     }
 
     #[test]

@@ -6,6 +6,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::StreamExt;
+use futures::stream::FuturesOrdered;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
@@ -240,8 +242,12 @@ pub async fn replay(args: ReplayArgs) -> anyhow::Result<()> {
     }
 }
 
+/// Deliveries being formatted at once by the headless printer.
+const FORMAT_AHEAD: usize = 64;
+
 /// Prints every event until a shutdown signal or the end of the feed, then drains what was
-/// acknowledged.
+/// acknowledged. Deliveries are numbered in arrival order, formatted in parallel on the
+/// runtime's workers (formatting is most of the work), and written in order.
 async fn headless_loop(
     mut feed: Feed,
     format: Format,
@@ -250,22 +256,38 @@ async fn headless_loop(
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut seq = 0u64;
+    let mut pending = FuturesOrdered::new();
+    let mut format_next = |d: Delivery, pending: &mut FuturesOrdered<_>| {
+        let first = seq;
+        seq += d.events.len() as u64;
+        pending.push_back(tokio::spawn(
+            async move { render_delivery(d, first, format) },
+        ));
+    };
     tokio::pin!(signal);
     loop {
         tokio::select! {
+            biased;
             () = &mut signal => break,
-            d = feed.rx.recv() => {
-                let Some(d) = d else { break };
-                if !print_delivery(&mut out, d, &mut seq, format)? {
+            Some(done) = pending.next(), if !pending.is_empty() => {
+                // Flush when caught up: at once when idle, in big writes under load.
+                if !write_rendered(&mut out, done, pending.is_empty())? {
                     return Ok(());
                 }
+            }
+            d = feed.rx.recv(), if pending.len() < FORMAT_AHEAD => {
+                let Some(d) = d else { break };
+                format_next(d, &mut pending);
             }
         }
     }
     // Stop accepting, let in-flight handlers finish, then print what they handed over.
     feed.stop().await;
     while let Ok(d) = feed.rx.try_recv() {
-        if !print_delivery(&mut out, d, &mut seq, format)? {
+        format_next(d, &mut pending);
+    }
+    while let Some(done) = pending.next().await {
+        if !write_rendered(&mut out, done, pending.is_empty())? {
             break;
         }
     }
@@ -273,24 +295,31 @@ async fn headless_loop(
     Ok(())
 }
 
-/// Prints a delivery's events; false when stdout is gone (a closed pipe ends us quietly).
-fn print_delivery(
+/// A delivery's events as output lines, numbered from `first`.
+fn render_delivery(d: Delivery, first: u64, format: Format) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(d.events.len() * 1024);
+    for (seq, mut ev) in (first..).zip(d.events) {
+        ev.seq = seq;
+        // Writing to a Vec cannot fail.
+        let _ = crate::headless::write_event(&mut buf, &ev, format);
+    }
+    buf
+}
+
+/// Writes one formatted delivery; false when stdout is gone (a closed pipe ends us quietly).
+fn write_rendered(
     out: &mut impl Write,
-    d: Delivery,
-    seq: &mut u64,
-    format: Format,
+    done: Result<Vec<u8>, tokio::task::JoinError>,
+    flush: bool,
 ) -> anyhow::Result<bool> {
-    for mut ev in d.events {
-        ev.seq = *seq;
-        *seq += 1;
-        if let Err(e) = crate::headless::write_event(out, &ev, format) {
-            return broken_pipe_or(e);
-        }
+    let buf = done.map_err(|e| anyhow::anyhow!("formatting an event failed: {e}"))?;
+    let written = out
+        .write_all(&buf)
+        .and_then(|()| if flush { out.flush() } else { Ok(()) });
+    match written {
+        Ok(()) => Ok(true),
+        Err(e) => broken_pipe_or(e),
     }
-    if let Err(e) = out.flush() {
-        return broken_pipe_or(e);
-    }
-    Ok(true)
 }
 
 fn broken_pipe_or(e: std::io::Error) -> anyhow::Result<bool> {

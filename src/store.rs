@@ -422,7 +422,7 @@ pub fn search_matches(ev: &Event, needle: &str) -> bool {
         || contains_ci(&ev.raw, needle)
         || ev
             .response_body()
-            .is_some_and(|b| contains_ci(&crate::domain::twiml::decode(&b).text, needle))
+            .is_some_and(|b| contains_ci(&crate::domain::twiml::decode_unrendered(&b).text, needle))
 }
 
 /// ASCII-case-insensitive substring test without allocating; `needle` is lowercase.
@@ -466,6 +466,7 @@ mod tests {
             response_code: Some(code),
             duration_ms: Some(10),
             raw: "{}".into(),
+            part_ranges: crate::domain::event::PartRanges::default(),
             invalid: None,
             twiml_failed: false,
             signature: crate::domain::Signature::Unchecked,

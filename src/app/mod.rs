@@ -4,7 +4,7 @@
 
 pub mod keymap;
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -102,7 +102,7 @@ pub struct App {
     /// The furthest the pane can scroll (its last page), from the last frame.
     pub pane_max_scroll: Cell<usize>,
     dedup_seq: HashMap<DedupKey, u64>,
-    decoded: VecDeque<(u64, Rc<Decoded>)>,
+    decoded: RefCell<VecDeque<(u64, Rc<Decoded>)>>,
     rate: VecDeque<(Instant, u64)>,
     events_per_sec: f64,
 }
@@ -127,7 +127,7 @@ impl App {
             pane_page: Cell::new(20),
             pane_max_scroll: Cell::new(usize::MAX),
             dedup_seq: HashMap::new(),
-            decoded: VecDeque::new(),
+            decoded: RefCell::new(VecDeque::new()),
             rate: VecDeque::new(),
             events_per_sec: 0.0,
         }
@@ -211,37 +211,23 @@ impl App {
         self.store.get(seq)
     }
 
-    /// The decoded TwiML of an event, from the small cache (decoded once per view).
+    /// The decoded TwiML of an event: decoded on first look (by the frame that shows it) and
+    /// kept in a small cache, so nothing is decoded for events nobody looks at.
     pub fn decoded(&self, seq: u64) -> Option<Rc<Decoded>> {
-        self.decoded
-            .iter()
-            .find(|(s, _)| *s == seq)
-            .map(|(_, d)| d.clone())
-    }
-
-    /// Decodes the current event's TwiML (and, in the call view, every step's) into the cache.
-    fn refresh_decoded(&mut self) {
-        let mut wanted: Vec<u64> = Vec::new();
-        if let Some(cv) = &self.call {
-            wanted.extend(cv.steps.iter().copied());
-        } else if let Some(s) = self.selected {
-            wanted.push(s);
+        let mut cache = self.decoded.borrow_mut();
+        if let Some((_, d)) = cache.iter().find(|(s, _)| *s == seq) {
+            return Some(d.clone());
         }
-        for seq in wanted {
-            if self.decoded(seq).is_some() {
-                continue;
-            }
-            let Some(ev) = self.store.get(seq) else {
-                continue;
-            };
-            let d = ev
-                .response_body()
-                .map_or_else(|| twiml::decode_text(""), |b| twiml::decode(&b));
-            self.decoded.push_back((seq, Rc::new(d)));
-            while self.decoded.len() > DECODE_CACHE {
-                self.decoded.pop_front();
-            }
+        let ev = self.store.get(seq)?;
+        let d = Rc::new(
+            ev.response_body()
+                .map_or_else(|| twiml::decode_text(""), |b| twiml::decode(&b)),
+        );
+        cache.push_back((seq, d.clone()));
+        while cache.len() > DECODE_CACHE {
+            cache.pop_front();
         }
+        Some(d)
     }
 
     /// Reacts to a terminal event; returns whether anything changed (a redraw is due).
@@ -343,7 +329,6 @@ impl App {
                 self.pane_scroll = next.min(self.pane_max_scroll.get());
             }
         }
-        self.refresh_decoded();
     }
 
     fn pause(&mut self) {
@@ -357,7 +342,6 @@ impl App {
         let n = self.store.view_len();
         self.selected = n.checked_sub(1).and_then(|p| self.store.view_seq(p));
         self.pane_scroll = 0;
-        self.refresh_decoded();
     }
 
     fn move_by(&mut self, delta: isize) {
@@ -512,7 +496,6 @@ impl App {
             steps,
             selected,
         });
-        self.refresh_decoded();
     }
 }
 

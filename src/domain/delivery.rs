@@ -6,10 +6,14 @@
 use std::borrow::Cow;
 
 use jiff::Timestamp;
+use std::marker::PhantomData;
+
 use serde::Deserialize;
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-use super::event::{CallSid, Event, EventKind, Signature, TimeSource};
+use super::event::{CallSid, Event, EventKind, PartRange, PartRanges, Signature, TimeSource};
 
 /// More events than this in one delivery is refused as a whole (Twilio batches far fewer).
 pub const MAX_EVENTS_PER_DELIVERY: usize = 10_000;
@@ -96,69 +100,187 @@ fn raw_kind(raw: &RawValue) -> &'static str {
     }
 }
 
+/// A field kept as raw JSON, read leniently later. Unlike `Option<&RawValue>`, an explicit
+/// `null` is kept (as the raw `null`), so "`type` is null" can be told from "missing `type`".
+#[derive(Debug, Default, Clone, Copy)]
+struct Field<'a>(Option<&'a RawValue>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Field<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <&'a RawValue>::deserialize(d).map(|r| Field(Some(r)))
+    }
+}
+
+/// An object-valued field that may hold anything. An object is read as `T` in the same pass
+/// (no second parse); a string is kept (the test event's `data` is JSON in a string); anything
+/// else is noted and skipped, so one mistyped field does not cost the event.
+#[derive(Debug, Default)]
+enum Lenient<'a, T> {
+    #[default]
+    Absent,
+    Object(T),
+    Text(Cow<'a, str>),
+    Other,
+}
+
+impl<'de: 'a, 'a, T: Deserialize<'de>> Deserialize<'de> for Lenient<'a, T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(LenientVisitor(PhantomData))
+    }
+}
+
+struct LenientVisitor<'a, T>(PhantomData<(&'a (), T)>);
+
+impl<'de: 'a, 'a, T: Deserialize<'de>> Visitor<'de> for LenientVisitor<'a, T> {
+    type Value = Lenient<'a, T>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        T::deserialize(MapAccessDeserializer::new(map)).map(Lenient::Object)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Lenient::Other)
+    }
+
+    fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Lenient::Text(Cow::Borrowed(v)))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Lenient::Text(Cow::Owned(v.to_owned())))
+    }
+
+    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Lenient::Text(Cow::Owned(v)))
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Lenient::Other)
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Lenient::Other)
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Lenient::Other)
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Lenient::Other)
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Lenient::Other)
+    }
+}
+
+impl<T> Lenient<'_, T> {
+    fn object(&self) -> Option<&T> {
+        match self {
+            Lenient::Object(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+/// A CloudEvent, read in one pass: the `data` fields twimon keeps are found on the way.
 #[derive(Deserialize)]
 struct Envelope<'a> {
-    #[serde(borrow, rename = "type")]
-    ty: Option<&'a RawValue>,
-    #[serde(borrow)]
-    id: Option<&'a RawValue>,
-    #[serde(borrow)]
-    source: Option<&'a RawValue>,
-    #[serde(borrow)]
-    time: Option<&'a RawValue>,
-    #[serde(borrow)]
-    data: Option<&'a RawValue>,
+    #[serde(borrow, default, rename = "type")]
+    ty: Field<'a>,
+    #[serde(borrow, default)]
+    id: Field<'a>,
+    #[serde(borrow, default)]
+    source: Field<'a>,
+    #[serde(borrow, default)]
+    time: Field<'a>,
+    #[serde(borrow, default)]
+    data: Lenient<'a, Data<'a>>,
 }
 
 #[derive(Deserialize, Default)]
 struct Data<'a> {
-    #[serde(borrow)]
-    sid: Option<&'a RawValue>,
-    #[serde(borrow, rename = "requestDateCreated")]
-    request_date_created: Option<&'a RawValue>,
-    #[serde(borrow)]
-    timestamp: Option<&'a RawValue>,
-    #[serde(borrow)]
-    request: Option<&'a RawValue>,
-    #[serde(borrow)]
-    response: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    sid: Field<'a>,
+    #[serde(borrow, default, rename = "requestDateCreated")]
+    request_date_created: Field<'a>,
+    #[serde(borrow, default)]
+    timestamp: Field<'a>,
+    #[serde(borrow, default)]
+    request: Lenient<'a, Request<'a>>,
+    #[serde(borrow, default)]
+    response: Lenient<'a, Response<'a>>,
 }
 
 #[derive(Deserialize, Default)]
 struct Request<'a> {
-    #[serde(borrow)]
-    method: Option<&'a RawValue>,
-    #[serde(borrow)]
-    url: Option<&'a RawValue>,
-    #[serde(borrow)]
-    parameters: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    method: Field<'a>,
+    #[serde(borrow, default)]
+    url: Field<'a>,
+    #[serde(borrow, default)]
+    parameters: Field<'a>,
 }
 
 #[derive(Deserialize, Default)]
 #[allow(clippy::struct_field_names)] // the names mirror Twilio's JSON keys
 struct Response<'a> {
-    #[serde(borrow, rename = "responseCode")]
-    response_code: Option<&'a RawValue>,
-    #[serde(borrow, rename = "requestDuration")]
-    request_duration: Option<&'a RawValue>,
-    #[serde(borrow, rename = "responseBody")]
-    response_body: Option<&'a RawValue>,
+    #[serde(borrow, default, rename = "contentType")]
+    content_type: Field<'a>,
+    #[serde(borrow, default, rename = "responseCode")]
+    response_code: Field<'a>,
+    #[serde(borrow, default, rename = "requestDuration")]
+    request_duration: Field<'a>,
+    #[serde(borrow, default, rename = "responseBody")]
+    response_body: Field<'a>,
 }
 
-/// A JSON string field, borrowed when it has no escapes. Anything else (number, null…) is None.
-pub(crate) fn json_str(raw: &RawValue) -> Option<Cow<'_, str>> {
-    let text = raw.get();
-    if !text.starts_with('"') {
-        return None;
+/// The parts of an event read on demand (the detail pane, headless output): slices of its
+/// raw JSON located while parsing, so reading them is not a second parse.
+#[derive(Debug, Default)]
+pub struct Parts<'a> {
+    /// `data.request.parameters`, as raw JSON (an object).
+    pub parameters: Option<&'a RawValue>,
+    pub content_type: Option<Cow<'a, str>>,
+    /// `data.response.responseBody` (base64).
+    pub response_body: Option<Cow<'a, str>>,
+}
+
+impl Event {
+    /// This event's [`Parts`].
+    pub fn parts(&self) -> Parts<'_> {
+        let ranges = &self.part_ranges;
+        let slice = |r: PartRange| r.get(&self.raw);
+        Parts {
+            parameters: slice(ranges.parameters).and_then(|p| serde_json::from_str(p).ok()),
+            content_type: slice(ranges.content_type).and_then(str_literal),
+            response_body: slice(ranges.response_body).and_then(str_literal),
+        }
     }
-    if let Ok(s) = serde_json::from_str::<&str>(text) {
-        return Some(Cow::Borrowed(s));
+}
+
+/// The text of a JSON string literal, borrowed when it has no escapes. Anything else is None.
+fn str_literal(text: &str) -> Option<Cow<'_, str>> {
+    let inner = text.strip_prefix('"')?.strip_suffix('"')?;
+    if !inner.contains('\\') {
+        return Some(Cow::Borrowed(inner));
     }
     serde_json::from_str::<String>(text).ok().map(Cow::Owned)
 }
 
-fn opt_str(raw: Option<&RawValue>) -> Option<Cow<'_, str>> {
-    raw.and_then(json_str)
+/// A JSON string field, borrowed when it has no escapes. Anything else (number, null…) is None.
+pub(crate) fn json_str(raw: &RawValue) -> Option<Cow<'_, str>> {
+    str_literal(raw.get())
+}
+
+fn field_str(f: Field<'_>) -> Option<Cow<'_, str>> {
+    f.0.and_then(json_str)
 }
 
 /// A number given as a JSON number or a numeric string (Twilio's REST resources mix both).
@@ -207,6 +329,7 @@ impl Event {
             response_code: None,
             duration_ms: None,
             raw: raw.into(),
+            part_ranges: PartRanges::default(),
             invalid: Some(reason.into_boxed_str()),
             twiml_failed: false,
             signature: Signature::Unchecked,
@@ -214,42 +337,51 @@ impl Event {
     }
 }
 
+/// Why a required string attribute is unusable.
+fn bad_attribute(name: &str, f: Field<'_>) -> String {
+    match f.0 {
+        None => format!("missing `{name}`"),
+        Some(v) if v.get().starts_with('"') => {
+            format!("`{name}` is not valid Unicode (a lone surrogate escape?)")
+        }
+        Some(v) => format!("`{name}` is {}, not a string", raw_kind(v)),
+    }
+}
+
 /// Turns one array element into an event; never fails: unusable elements become invalid events.
 pub fn parse_event(raw: &RawValue, arrival: Timestamp) -> Event {
-    if !raw.get().starts_with('{') {
+    let text = raw.get();
+    if !text.starts_with('{') {
         let reason = format!("element is {}, not a CloudEvent object", raw_kind(raw));
         return invalid_event(raw, arrival, reason);
     }
-    let env: Envelope<'_> = match serde_json::from_str(raw.get()) {
+    let env: Envelope<'_> = match serde_json::from_str(text) {
         Ok(env) => env,
         Err(e) => return invalid_event(raw, arrival, format!("unreadable CloudEvent: {e}")),
     };
-    let Some(ty) = opt_str(env.ty) else {
-        let reason = match env.ty {
-            None => "missing `type`".to_owned(),
-            Some(v) => format!("`type` is {}, not a string", raw_kind(v)),
-        };
-        return invalid_event(raw, arrival, reason);
+    let Some(ty) = field_str(env.ty) else {
+        return invalid_event(raw, arrival, bad_attribute("type", env.ty));
     };
-    let Some(id) = opt_str(env.id) else {
-        let reason = match env.id {
-            None => "missing `id`".to_owned(),
-            Some(v) => format!("`id` is {}, not a string", raw_kind(v)),
-        };
-        let mut ev = invalid_event(raw, arrival, reason);
+    let Some(id) = field_str(env.id) else {
+        let mut ev = invalid_event(raw, arrival, bad_attribute("id", env.id));
         ev.type_name = ty.into();
         return ev;
     };
 
-    // `data` may arrive as a JSON-encoded string (the sink's test event does this).
-    let data_text: Option<Cow<'_, str>> = match env.data {
-        Some(d) if d.get().starts_with('{') => Some(Cow::Borrowed(d.get())),
-        Some(d) => json_str(d).filter(|s| s.trim_start().starts_with('{')),
-        None => None,
+    let fields = match &env.data {
+        Lenient::Object(data) => extract_data(data, text),
+        // `data` as a JSON-encoded string (the sink's test event): parsed on its own, and
+        // nothing in it can be sliced out of the raw event later.
+        Lenient::Text(s) => serde_json::from_str::<Data<'_>>(s)
+            .map(|d| DataFields {
+                part_ranges: PartRanges::default(),
+                ..extract_data(&d, s)
+            })
+            .unwrap_or_default(),
+        Lenient::Absent | Lenient::Other => DataFields::default(),
     };
-    let fields = data_text.as_deref().map(extract_data).unwrap_or_default();
 
-    let (time, time_source) = opt_str(env.time)
+    let (time, time_source) = field_str(env.time)
         .and_then(|s| parse_rfc3339(&s))
         .map(|t| (t, TimeSource::Time))
         .or(fields.timestamp.map(|t| (t, TimeSource::DataTimestamp)))
@@ -263,7 +395,7 @@ pub fn parse_event(raw: &RawValue, arrival: Timestamp) -> Event {
         kind: EventKind::from_type(&ty),
         type_name: ty.into(),
         id: id.into(),
-        source: opt_str(env.source).unwrap_or_default().into(),
+        source: field_str(env.source).unwrap_or_default().into(),
         time,
         time_source,
         arrival,
@@ -272,7 +404,8 @@ pub fn parse_event(raw: &RawValue, arrival: Timestamp) -> Event {
         url: fields.url.into(),
         response_code: fields.response_code,
         duration_ms: fields.duration_ms,
-        raw: raw.get().into(),
+        raw: text.into(),
+        part_ranges: fields.part_ranges,
         invalid: None,
         twiml_failed: fields.twiml_failed,
         signature: Signature::Unchecked,
@@ -289,46 +422,57 @@ struct DataFields {
     response_code: Option<u16>,
     duration_ms: Option<u32>,
     twiml_failed: bool,
+    part_ranges: PartRanges,
 }
 
-fn extract_data(text: &str) -> DataFields {
-    let Ok(data) = serde_json::from_str::<Data<'_>>(text) else {
-        return DataFields::default();
-    };
-    let request: Request<'_> = data
-        .request
-        .and_then(|r| serde_json::from_str(r.get()).ok())
-        .unwrap_or_default();
-    let response: Response<'_> = data
-        .response
-        .and_then(|r| serde_json::from_str(r.get()).ok())
-        .unwrap_or_default();
-    let call_sid = opt_str(data.sid)
+/// The fields kept from `data`; `base` is the text `data` was parsed from (for part ranges).
+fn extract_data(data: &Data<'_>, base: &str) -> DataFields {
+    let request = data.request.object();
+    let response = data.response.object();
+    let parameters = request
+        .and_then(|r| r.parameters.0)
+        .filter(|p| p.get().starts_with('{'));
+    let call_sid = field_str(data.sid)
         .filter(|s| !s.is_empty())
         .map(Cow::into_owned)
-        .or_else(|| request.parameters.and_then(|p| param_ci(p, "CallSid")))
+        .or_else(|| parameters.and_then(|p| param_ci(p, "CallSid")))
         .map(|s| CallSid(s.into_boxed_str()));
+    let response_body = response.and_then(|r| r.response_body.0);
+    let range =
+        |f: Option<&RawValue>| f.map_or(PartRange::NONE, |v| PartRange::locate(base, v.get()));
     DataFields {
         call_sid,
-        timestamp: opt_str(data.timestamp).and_then(|s| parse_rfc3339(&s)),
-        request_date_created: opt_str(data.request_date_created).and_then(|s| parse_rfc2822(&s)),
-        method: opt_str(request.method).unwrap_or_default().into_owned(),
-        url: opt_str(request.url).unwrap_or_default().into_owned(),
+        timestamp: field_str(data.timestamp).and_then(|s| parse_rfc3339(&s)),
+        request_date_created: field_str(data.request_date_created).and_then(|s| parse_rfc2822(&s)),
+        method: request
+            .and_then(|r| field_str(r.method))
+            .unwrap_or_default()
+            .into_owned(),
+        url: request
+            .and_then(|r| field_str(r.url))
+            .unwrap_or_default()
+            .into_owned(),
         response_code: response
-            .response_code
+            .and_then(|r| r.response_code.0)
             .and_then(json_u64)
             .and_then(|n| u16::try_from(n).ok()),
         duration_ms: response
-            .request_duration
+            .and_then(|r| r.request_duration.0)
             .and_then(json_u64)
             .map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
-        twiml_failed: opt_str(response.response_body)
-            .is_some_and(|b| !b.trim().is_empty() && !super::twiml::decode(&b).is_ok()),
+        twiml_failed: response_body
+            .and_then(json_str)
+            .is_some_and(|b| !b.trim().is_empty() && !super::twiml::decodes_cleanly(&b)),
+        part_ranges: PartRanges {
+            parameters: range(parameters),
+            content_type: range(response.and_then(|r| r.content_type.0)),
+            response_body: range(response_body),
+        },
     }
 }
 
 /// Looks a parameter up by name, ignoring case and underscores (`CallSid` = `call_sid`): Twilio's
-/// webhooks use `PascalCase`, its REST call-events resource `snake_case`.
+/// webhooks use PascalCase, its REST call-events resource snake_case.
 fn param_ci(params: &RawValue, name: &str) -> Option<String> {
     let map: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(params.get()).ok()?;

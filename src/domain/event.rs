@@ -1,6 +1,8 @@
 //! The event as twimon keeps it: the raw CloudEvent JSON once, plus the few parsed fields the
 //! table, the filters and the indexes need.
 
+use std::borrow::Cow;
+
 use jiff::Timestamp;
 
 /// The CloudEvent `type` prefix shared by the eight TwiML events.
@@ -185,6 +187,49 @@ impl TimeSource {
     }
 }
 
+/// A byte range of an event's raw JSON; empty = absent. `u32` keeps it small: an event is
+/// far below 4 GiB (the body limit).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PartRange {
+    start: u32,
+    end: u32,
+}
+
+impl PartRange {
+    pub const NONE: PartRange = PartRange { start: 0, end: 0 };
+
+    /// The range `part` occupies in `base`, when it is a slice of it.
+    pub fn locate(base: &str, part: &str) -> PartRange {
+        let base_start = base.as_ptr() as usize;
+        let start = (part.as_ptr() as usize).wrapping_sub(base_start);
+        let end = start.wrapping_add(part.len());
+        if start > base.len() || end > base.len() || part.is_empty() {
+            return PartRange::NONE;
+        }
+        match (u32::try_from(start), u32::try_from(end)) {
+            (Ok(start), Ok(end)) => PartRange { start, end },
+            _ => PartRange::NONE,
+        }
+    }
+
+    /// The text in `raw`, if the range is set.
+    pub fn get(self, raw: &str) -> Option<&str> {
+        if self.end <= self.start {
+            return None;
+        }
+        raw.get(self.start as usize..self.end as usize)
+    }
+}
+
+/// Where `data.request.parameters`, `data.response.contentType` and `responseBody` sit in an
+/// event's raw JSON, found while parsing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PartRanges {
+    pub parameters: PartRange,
+    pub content_type: PartRange,
+    pub response_body: PartRange,
+}
+
 /// The X-Twilio-Signature verdict of the delivery an event came in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Signature {
@@ -260,6 +305,8 @@ pub struct Event {
     pub duration_ms: Option<u32>,
     /// The element's JSON exactly as received.
     pub raw: Box<str>,
+    /// Where the parts read on demand sit in `raw`.
+    pub part_ranges: PartRanges,
     /// `Some(reason)` when the element is not a usable CloudEvent.
     pub invalid: Option<Box<str>>,
     /// The response carried a TwiML body that did not decode (bad base64 or not XML).
@@ -273,11 +320,9 @@ impl Event {
         self.invalid.is_some()
     }
 
-    /// `data.response.responseBody` (base64), read again from the raw JSON on demand.
+    /// `data.response.responseBody` (base64).
     pub fn response_body(&self) -> Option<String> {
-        let data = self.data()?;
-        let body = data.get("response")?.get("responseBody")?.as_str()?;
-        Some(body.to_owned())
+        self.parts().response_body.map(Cow::into_owned)
     }
 
     /// The event's `data` re-parsed from the raw JSON (parameters, response body…). `data`
@@ -345,13 +390,10 @@ pub const KEY_PARAMETERS: [&str; 9] = [
 impl Event {
     /// `data.request.parameters` as (name, value) pairs; non-string values in their JSON form.
     pub fn parameters(&self) -> Vec<(String, String)> {
-        let Some(data) = self.data() else {
+        let Some(raw) = self.parts().parameters else {
             return Vec::new();
         };
-        let Some(serde_json::Value::Object(map)) = data
-            .get("request")
-            .and_then(|r| r.get("parameters"))
-            .cloned()
+        let Ok(map) = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(raw.get())
         else {
             return Vec::new();
         };
@@ -376,10 +418,6 @@ impl Event {
 
     /// `data.response.contentType`.
     pub fn content_type(&self) -> Option<String> {
-        self.data()?
-            .get("response")?
-            .get("contentType")?
-            .as_str()
-            .map(str::to_owned)
+        self.parts().content_type.map(Cow::into_owned)
     }
 }

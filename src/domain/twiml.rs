@@ -323,16 +323,66 @@ fn original_offset(original: &str, compact_offset: usize) -> usize {
 /// base64 → bytes → text → XML.
 pub fn decode(b64: &str) -> Decoded {
     match decode_base64_limited(b64, MAX_DECODED_BYTES) {
-        Ok(bytes) => decode_vec(bytes),
+        Ok(bytes) => decode_vec(bytes, Render::Lines),
         Err(message) => Decoded::base64_failure(message),
     }
+}
+
+/// Like [`decode`] but without the pretty-printed lines: the text, the tree and any problem.
+/// For the ingest-time check and headless output, which never display lines.
+pub fn decode_unrendered(b64: &str) -> Decoded {
+    match decode_base64_limited(b64, MAX_DECODED_BYTES) {
+        Ok(bytes) => decode_vec(bytes, Render::No),
+        Err(message) => Decoded::base64_failure(message),
+    }
+}
+
+/// Whether `decode(b64).is_ok()` would hold — base64, a body, well-formed XML with a root —
+/// checked without building the tree, the lines or any error text. Run on every event at
+/// ingest (the problems index needs it), so it must stay cheap.
+pub fn decodes_cleanly(b64: &str) -> bool {
+    let Ok(mut bytes) = decode_base64_limited(b64, MAX_DECODED_BYTES) else {
+        return false;
+    };
+    if bytes.len() > MAX_DECODED_BYTES {
+        bytes.truncate(MAX_DECODED_BYTES);
+        drop_split_char(&mut bytes);
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    if text.trim_start_matches(BOM).trim().is_empty() {
+        return false;
+    }
+    let body = text.strip_prefix(BOM).unwrap_or(&text);
+    parse_body::<false>(body).is_ok()
+}
+
+/// The decoded text alone, as [`decode`] would give it in [`Decoded::text`] (lossy UTF-8, cut
+/// at [`MAX_DECODED_BYTES`]); `Err` with the base64 problem. For bodies already known to be
+/// clean, where parsing again would only repeat the ingest-time check.
+pub fn decode_text_only(b64: &str) -> Result<String, String> {
+    let mut bytes = decode_base64_limited(b64, MAX_DECODED_BYTES)?;
+    if bytes.len() > MAX_DECODED_BYTES {
+        bytes.truncate(MAX_DECODED_BYTES);
+        drop_split_char(&mut bytes);
+    }
+    Ok(match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    })
+}
+
+/// Whether to build [`Decoded::lines`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Render {
+    Lines,
+    No,
 }
 
 /// Bytes → text (invalid UTF-8 replaced and flagged) → XML.
 pub fn decode_bytes(bytes: &[u8]) -> Decoded {
     // One byte past the limit is enough for `decode_vec` to see the body was cut.
     let head = bytes.get(..=MAX_DECODED_BYTES).unwrap_or(bytes);
-    decode_vec(head.to_vec())
+    decode_vec(head.to_vec(), Render::Lines)
 }
 
 /// Text → XML.
@@ -347,20 +397,20 @@ pub fn decode_text(text: &str) -> Decoded {
     } else {
         text
     };
-    finish(text.to_owned(), false, truncated)
+    finish(text.to_owned(), false, truncated, Render::Lines)
 }
 
-fn decode_vec(mut bytes: Vec<u8>) -> Decoded {
+fn decode_vec(mut bytes: Vec<u8>, render: Render) -> Decoded {
     let truncated = bytes.len() > MAX_DECODED_BYTES;
     if truncated {
         bytes.truncate(MAX_DECODED_BYTES);
         drop_split_char(&mut bytes);
     }
     match String::from_utf8(bytes) {
-        Ok(text) => finish(text, false, truncated),
+        Ok(text) => finish(text, false, truncated, render),
         Err(e) => {
             let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
-            finish(text, true, truncated)
+            finish(text, true, truncated, render)
         }
     }
 }
@@ -388,7 +438,7 @@ fn drop_split_char(bytes: &mut Vec<u8>) {
     }
 }
 
-fn finish(text: String, lossy_utf8: bool, truncated: bool) -> Decoded {
+fn finish(text: String, lossy_utf8: bool, truncated: bool, render: Render) -> Decoded {
     let mut decoded = Decoded {
         text,
         lossy_utf8,
@@ -403,9 +453,11 @@ fn finish(text: String, lossy_utf8: bool, truncated: bool) -> Decoded {
     }
     match parse(&decoded.text) {
         Ok(mut top) => {
-            let mut lines = Vec::new();
-            render_items(&top, 0, &mut lines);
-            decoded.lines = lines;
+            if render == Render::Lines {
+                let mut lines = Vec::new();
+                render_items(&top, 0, &mut lines);
+                decoded.lines = lines;
+            }
             let root = top.iter_mut().find_map(|item| match item {
                 Content::Elem(e) => Some(std::mem::take(e)),
                 _ => None,
@@ -413,7 +465,9 @@ fn finish(text: String, lossy_utf8: bool, truncated: bool) -> Decoded {
             decoded.doc = root.map(into_node);
         }
         Err(error) => {
-            decoded.lines = raw_lines(&decoded.text, Some(&error));
+            if render == Render::Lines {
+                decoded.lines = raw_lines(&decoded.text, Some(&error));
+            }
             decoded.error = Some(error);
         }
     }
@@ -451,14 +505,17 @@ fn parse(text: &str) -> Result<Vec<Content>, XmlError> {
     // quick-xml skips a BOM without counting it, so its offsets are relative to `body`.
     let body = text.strip_prefix(BOM).unwrap_or(text);
     let base = text.len() - body.len();
-    parse_body(body).map_err(|Failure(offset, message)| XmlError::at(text, base + offset, message))
+    parse_body::<true>(body)
+        .map_err(|Failure(offset, message)| XmlError::at(text, base + offset, message))
 }
 
 const fn is_xml_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
 
-fn parse_body(body: &str) -> Result<Vec<Content>, Failure> {
+/// Parses and checks a body. With `BUILD` false it only checks: nothing is kept, and the
+/// failure messages of the check are not shown to anyone.
+fn parse_body<const BUILD: bool>(body: &str) -> Result<Vec<Content>, Failure> {
     // Rule out JSON and plain text up front: quick-xml would take them as text and the error
     // would point at the end instead of the start.
     let first = body.bytes().position(|b| !is_xml_space(b));
@@ -496,19 +553,30 @@ fn parse_body(body: &str) -> Result<Vec<Content>, Failure> {
             Event::Start(tag) => {
                 check_open(stack.len(), has_root, start)?;
                 has_root = true;
-                stack.push((element(&tag, false, start)?, start));
+                let elem = if BUILD {
+                    element(&tag, false, start)?
+                } else {
+                    check_element(&tag)?
+                };
+                stack.push((elem, start));
             }
             Event::Empty(tag) => {
                 check_open(stack.len(), has_root, start)?;
                 has_root = true;
-                let elem = element(&tag, true, start)?;
-                attach(&mut stack, &mut top, Content::Elem(elem));
+                if BUILD {
+                    let elem = element(&tag, true, start)?;
+                    attach(&mut stack, &mut top, Content::Elem(elem));
+                } else {
+                    check_element(&tag)?;
+                }
             }
             Event::End(_) => {
                 let Some((elem, _)) = stack.pop() else {
                     return Err(Failure(start, "end tag without a start tag".to_owned()));
                 };
-                attach(&mut stack, &mut top, Content::Elem(elem));
+                if BUILD {
+                    attach(&mut stack, &mut top, Content::Elem(elem));
+                }
             }
             Event::Text(t) => {
                 if stack.is_empty() {
@@ -531,19 +599,24 @@ fn parse_body(body: &str) -> Result<Vec<Content>, Failure> {
                     };
                     Failure(start + within, describe_xml_error(&e))
                 })?;
-                push_text(&mut stack, s);
+                if BUILD {
+                    push_text(&mut stack, s);
+                }
             }
             Event::CData(c) => {
                 if stack.is_empty() {
                     return Err(Failure(start, "CDATA outside the root element".to_owned()));
                 }
                 let s = c.decode().map_err(|e| Failure(start, e.to_string()))?;
-                push_text(&mut stack, s);
+                if BUILD {
+                    push_text(&mut stack, s);
+                }
             }
-            Event::Comment(_) => attach(&mut stack, &mut top, Content::Comment(raw())),
-            Event::Decl(_) | Event::PI(_) | Event::DocType(_) => {
+            Event::Comment(_) if BUILD => attach(&mut stack, &mut top, Content::Comment(raw())),
+            Event::Decl(_) | Event::PI(_) | Event::DocType(_) if BUILD => {
                 attach(&mut stack, &mut top, Content::Markup(raw()));
             }
+            Event::Comment(_) | Event::Decl(_) | Event::PI(_) | Event::DocType(_) => {}
             Event::Eof => break,
         }
     }
@@ -596,6 +669,20 @@ fn element(tag: &BytesStart<'_>, self_closing: bool, start: usize) -> Result<Ele
         content: Vec::new(),
         self_closing,
     })
+}
+
+/// The checks of [`element`] without keeping anything: the name is there and every attribute
+/// parses and unescapes. The stack entry is an empty (allocation-free) element.
+fn check_element(tag: &BytesStart<'_>) -> Result<Elem, Failure> {
+    if tag.name().as_ref().is_empty() {
+        return Err(Failure(0, String::new()));
+    }
+    for attr in tag.attributes() {
+        let attr = attr.map_err(|_| Failure(0, String::new()))?;
+        attr.unescape_value()
+            .map_err(|_| Failure(0, String::new()))?;
+    }
+    Ok(Elem::default())
 }
 
 /// quick-xml's own wording for these leads with a position relative to the tag, which would
@@ -1296,5 +1383,53 @@ mod tests {
         line.push(TokenKind::Text, " there");
         assert_eq!(line.tokens.len(), 1);
         assert_eq!(line.plain(), "    hi there");
+    }
+
+    /// The cheap ingest-time check must agree with the full decode on every body.
+    #[test]
+    fn decodes_cleanly_agrees_with_decode() {
+        let bodies = [
+            "<Response><Say>Hi</Say></Response>",
+            "<?xml version=\"1.0\"?><Response><Pause length=\"1\"/></Response>",
+            "\u{feff}<Response/>",
+            "",
+            "   ",
+            "{\"json\": true}",
+            "plain text",
+            "<Response><Say>a &amp; b</Say></Response>",
+            "<Response><Say>a &nbsp; b</Say></Response>",
+            "<Response><Say>a & b</Say></Response>",
+            "<Response><Say x=\"&bogus;\">a</Say></Response>",
+            "<Response><Say x=1>a</Say></Response>",
+            "<Response><Say x=\"1\" x=\"2\">a</Say></Response>",
+            "<Response></Say></Response>",
+            "<Response><Say>",
+            "<Response/><Response/>",
+            "<Response/>trailing",
+            "leading<Response/>",
+            "<!-- only a comment -->",
+            "<Response><![CDATA[x]]></Response>",
+            "<![CDATA[x]]><Response/>",
+            "<html><body><h1>502 Bad Gateway</h1><hr></body></html>",
+            "< Response/>",
+            "<>",
+        ];
+        let deep = format!("{}{}", "<a>".repeat(70), "</a>".repeat(70));
+        for body in bodies.iter().copied().chain([deep.as_str()]) {
+            let b = b64(body);
+            assert_eq!(decodes_cleanly(&b), decode(&b).is_ok(), "{body:?}");
+        }
+        for bad in ["!!!", "QQ", "@@@@"] {
+            assert_eq!(decodes_cleanly(bad), decode(bad).is_ok(), "{bad:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+        #[test]
+        fn decodes_cleanly_agrees_on_arbitrary_markup(body in "(<[A-Za-z]{0,3}( [a-z]{1,2}=\"[a-z&;]{0,3}\")?/?>|</[A-Za-z]{0,3}>|[a-z &;]{0,3}|<!--x-->|<\\?xml\\?>){0,8}") {
+            let b = b64(&body);
+            proptest::prop_assert_eq!(decodes_cleanly(&b), decode(&b).is_ok(), "{:?}", body);
+        }
     }
 }
