@@ -8,7 +8,7 @@
 //! It prints deliveries/s of each and the ratios twimon ÷ value. `--url URL` also aims the same
 //! load at a running twimon (e.g. the TUI in a 200×50 terminal) and prints its ratio to `value`.
 //!
-//! `cargo bench --bench ingest -- [--seconds 5] [--connections 16] [--url http://127.0.0.1:7077/]`
+//! `cargo bench --bench ingest -- [--seconds 5] [--rounds 3] [--connections 16] [--url http://127.0.0.1:7077/]`
 
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -28,6 +28,7 @@ const CALLS: u64 = 5_000;
 
 struct Opts {
     seconds: u64,
+    rounds: usize,
     connections: usize,
     url: Option<String>,
     serve: Option<(String, String)>,
@@ -35,6 +36,7 @@ struct Opts {
 
 fn opts() -> Opts {
     let mut o = Opts {
+        rounds: 3,
         seconds: 5,
         connections: 16,
         url: None,
@@ -45,6 +47,7 @@ fn opts() -> Opts {
     while let Some(a) = it.next() {
         match a.as_str() {
             "--seconds" => o.seconds = it.next().and_then(|v| v.parse().ok()).unwrap_or(5),
+            "--rounds" => o.rounds = it.next().and_then(|v| v.parse().ok()).unwrap_or(3),
             "--connections" => o.connections = it.next().and_then(|v| v.parse().ok()).unwrap_or(16),
             "--url" => o.url = it.next().cloned(),
             "--serve" => {
@@ -270,26 +273,44 @@ fn main() {
         .build()
         .unwrap();
     println!(
-        "ingest: {} connections, {}-event deliveries, {} s measured (+1 s warm-up) per receiver",
-        o.connections, EVENTS_PER_DELIVERY, o.seconds
+        "ingest: {} connections, {}-event deliveries; {} rounds, each receiver {} s (+1 s warm-up) \
+         per round, interleaved; medians",
+        o.connections, EVENTS_PER_DELIVERY, o.rounds, o.seconds
     );
-    let tag = u64::from(std::process::id());
-    let mut rates = Vec::new();
-    for kind in ["bare", "value", "twimon"] {
-        let (server, url) = start(kind);
-        let (rate, c) = rt.block_on(load(&url, o.connections, o.seconds, tag));
-        drop(server);
-        report(kind, rate, &c);
-        rates.push(rate);
+    let tag = u64::from(std::process::id()) << 8;
+    let mut kinds: Vec<&str> = vec!["bare", "value", "twimon"];
+    if o.url.is_some() {
+        kinds.push("url");
     }
-    let (bare, value, twimon) = (rates[0], rates[1], rates[2]);
-    // A running twimon (the TUI, say) measured in the same run, against the same baseline.
-    if let Some(url) = &o.url {
-        let (rate, c) = rt.block_on(load(url, o.connections, o.seconds, tag + 1));
-        report("url", rate, &c);
+    // Interleaved rounds: a shared machine's drift hits every receiver alike.
+    let mut rates: Vec<Vec<f64>> = vec![Vec::new(); kinds.len()];
+    for round in 0..o.rounds {
+        for (i, kind) in kinds.iter().enumerate() {
+            let run_tag = tag + (round * kinds.len() + i) as u64;
+            let (rate, c) = if *kind == "url" {
+                let url = o.url.clone().unwrap_or_default();
+                rt.block_on(load(&url, o.connections, o.seconds, run_tag))
+            } else {
+                let (server, url) = start(kind);
+                let r = rt.block_on(load(&url, o.connections, o.seconds, run_tag));
+                drop(server);
+                r
+            };
+            report(kind, rate, &c);
+            rates[i].push(rate);
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(0.0)
+    };
+    let m: Vec<f64> = rates.iter_mut().map(median).collect();
+    let (bare, value, twimon) = (m[0], m[1], m[2]);
+    println!("medians: bare {bare:.0}  value {value:.0}  twimon {twimon:.0} deliveries/s");
+    if let Some(url) = m.get(3) {
         println!(
             "url    ÷ value = {:.2}   (target ≥ 1.00 for the TUI)",
-            rate / value
+            url / value
         );
     }
     println!(

@@ -75,7 +75,7 @@ struct Request<'a> {
 /// only whitespace outside strings goes.
 fn one_line(raw: &RawValue) -> Cow<'_, RawValue> {
     let text = raw.get();
-    if !text.contains(['\n', '\r']) {
+    if !text.contains('\n') && !text.contains('\r') {
         return Cow::Borrowed(raw);
     }
     let mut out = String::with_capacity(text.len());

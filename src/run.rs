@@ -217,7 +217,7 @@ pub async fn monitor(args: MonitorArgs) -> anyhow::Result<()> {
             "twimon: listening on {} (POST Event Streams deliveries; GET /healthz)",
             feed.label
         );
-        headless_loop(feed, args.output.format, signal).await
+        spawn_headless(feed, args.output.format, signal).await
     } else {
         crate::tui::run(feed, &args.output, signal).await
     };
@@ -236,10 +236,22 @@ pub async fn replay(args: ReplayArgs) -> anyhow::Result<()> {
     let signal = shutdown_signal();
     let feed = start_replay(&args.file, args.output.max_events)?;
     if headless {
-        headless_loop(feed, args.output.format, signal).await
+        spawn_headless(feed, args.output.format, signal).await
     } else {
         crate::tui::run(feed, &args.output, signal).await
     }
+}
+
+/// Runs the headless printer as a task of the runtime rather than on the main thread: handing
+/// a delivery from a handler to it is then a task wake-up, not a thread wake-up.
+async fn spawn_headless(
+    feed: Feed,
+    format: Format,
+    signal: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    tokio::spawn(headless_loop(feed, format, signal))
+        .await
+        .map_err(|e| anyhow::anyhow!("the headless printer stopped: {e}"))?
 }
 
 /// Deliveries being formatted at once by the headless printer.
@@ -253,8 +265,7 @@ async fn headless_loop(
     format: Format,
     signal: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut out = std::io::BufWriter::new(std::io::stdout());
     let mut seq = 0u64;
     let mut pending = FuturesOrdered::new();
     let mut format_next = |d: Delivery, pending: &mut FuturesOrdered<_>| {

@@ -16,6 +16,11 @@ use crate::run::Feed;
 
 /// At most ~30 frames a second.
 const FRAME: Duration = Duration::from_millis(33);
+/// Deliveries found waiting at once that mean a flood…
+const FLOOD_BATCH: usize = 8;
+/// …during which the channel is drained at most this often (it holds
+/// `ingest::CHANNEL_CAPACITY` deliveries, far more than arrive meanwhile).
+const FLOOD_PAUSE: Duration = Duration::from_millis(5);
 
 /// Set by the panic hook: a task panicked, the terminal is restored, the loop must end.
 static PANICKED: AtomicBool = AtomicBool::new(false);
@@ -77,6 +82,7 @@ async fn event_loop(
     let mut dirty = true;
     let mut last_draw = Instant::now().checked_sub(FRAME).unwrap();
     let mut channel_open = true;
+    let mut ingest_after = Instant::now();
     loop {
         if dirty && last_draw.elapsed() >= FRAME {
             sync_health(app, &feed.stats);
@@ -100,21 +106,29 @@ async fn event_loop(
                 None => return Ok(()),
             },
             () = &mut signal => return Ok(()),
-            d = feed.rx.recv(), if channel_open => match d {
+            d = feed.rx.recv(), if channel_open && Instant::now() >= ingest_after => match d {
                 Some(d) => {
                     let mut taken = d.events.len();
+                    let mut deliveries = 1;
                     app.ingest(d);
                     // Drain a bounded batch: a flood must not starve the keyboard.
                     while taken < INGEST_BUDGET {
                         let Ok(more) = feed.rx.try_recv() else { break };
                         taken += more.events.len().max(1);
+                        deliveries += 1;
                         app.ingest(more);
+                    }
+                    // Under a flood, take the channel in batches rather than waking for every
+                    // delivery; a lone delivery is still taken at once.
+                    if deliveries >= FLOOD_BATCH {
+                        ingest_after = Instant::now() + FLOOD_PAUSE;
                     }
                     app.refresh_call();
                     dirty = true;
                 }
                 None => channel_open = false,
             },
+            () = sleep_until(tokio::time::Instant::from_std(ingest_after)), if Instant::now() < ingest_after => {},
             () = sleep_until(next_frame), if dirty => {},
             () = std::future::ready(()), if searching => dirty |= app.advance_search(),
             _ = tick.tick() => {

@@ -101,7 +101,7 @@ pub struct App {
     pub pane_page: Cell<usize>,
     /// The furthest the pane can scroll (its last page), from the last frame.
     pub pane_max_scroll: Cell<usize>,
-    dedup_seq: HashMap<DedupKey, u64>,
+    dedup_seq: HashMap<DedupKey, u64, crate::ingest::KeyBuild>,
     decoded: RefCell<VecDeque<(u64, Rc<Decoded>)>>,
     rate: VecDeque<(Instant, u64)>,
     events_per_sec: f64,
@@ -126,7 +126,7 @@ impl App {
             table_rows: Cell::new(20),
             pane_page: Cell::new(20),
             pane_max_scroll: Cell::new(usize::MAX),
-            dedup_seq: HashMap::new(),
+            dedup_seq: HashMap::default(),
             decoded: RefCell::new(VecDeque::new()),
             rate: VecDeque::new(),
             events_per_sec: 0.0,

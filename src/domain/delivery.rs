@@ -368,21 +368,23 @@ pub fn parse_event(raw: &RawValue, arrival: Timestamp) -> Event {
         return ev;
     };
 
+    // The fallbacks of the event time are parsed only when needed: they cost as much as the rest.
+    let time = field_str(env.time).and_then(|s| parse_rfc3339(&s));
+    let need_time = time.is_none();
     let fields = match &env.data {
-        Lenient::Object(data) => extract_data(data, text),
+        Lenient::Object(data) => extract_data(data, text, need_time),
         // `data` as a JSON-encoded string (the sink's test event): parsed on its own, and
         // nothing in it can be sliced out of the raw event later.
         Lenient::Text(s) => serde_json::from_str::<Data<'_>>(s)
             .map(|d| DataFields {
                 part_ranges: PartRanges::default(),
-                ..extract_data(&d, s)
+                ..extract_data(&d, s, need_time)
             })
             .unwrap_or_default(),
         Lenient::Absent | Lenient::Other => DataFields::default(),
     };
 
-    let (time, time_source) = field_str(env.time)
-        .and_then(|s| parse_rfc3339(&s))
+    let (time, time_source) = time
         .map(|t| (t, TimeSource::Time))
         .or(fields.timestamp.map(|t| (t, TimeSource::DataTimestamp)))
         .or(fields
@@ -425,8 +427,15 @@ struct DataFields {
     part_ranges: PartRanges,
 }
 
-/// The fields kept from `data`; `base` is the text `data` was parsed from (for part ranges).
-fn extract_data(data: &Data<'_>, base: &str) -> DataFields {
+/// The fields kept from `data`; `base` is the text `data` was parsed from (for part ranges);
+/// `need_time`: the CloudEvent has no usable `time`, so `data`'s times are wanted.
+fn extract_data(data: &Data<'_>, base: &str, need_time: bool) -> DataFields {
+    let timestamp = need_time
+        .then(|| field_str(data.timestamp).and_then(|s| parse_rfc3339(&s)))
+        .flatten();
+    let request_date_created = (need_time && timestamp.is_none())
+        .then(|| field_str(data.request_date_created).and_then(|s| parse_rfc2822(&s)))
+        .flatten();
     let request = data.request.object();
     let response = data.response.object();
     let parameters = request
@@ -442,8 +451,8 @@ fn extract_data(data: &Data<'_>, base: &str) -> DataFields {
         |f: Option<&RawValue>| f.map_or(PartRange::NONE, |v| PartRange::locate(base, v.get()));
     DataFields {
         call_sid,
-        timestamp: field_str(data.timestamp).and_then(|s| parse_rfc3339(&s)),
-        request_date_created: field_str(data.request_date_created).and_then(|s| parse_rfc2822(&s)),
+        timestamp,
+        request_date_created,
         method: request
             .and_then(|r| field_str(r.method))
             .unwrap_or_default()
@@ -472,7 +481,7 @@ fn extract_data(data: &Data<'_>, base: &str) -> DataFields {
 }
 
 /// Looks a parameter up by name, ignoring case and underscores (`CallSid` = `call_sid`): Twilio's
-/// webhooks use PascalCase, its REST call-events resource snake_case.
+/// webhooks use `PascalCase`, its REST call-events resource `snake_case`.
 fn param_ci(params: &RawValue, name: &str) -> Option<String> {
     let map: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(params.get()).ok()?;

@@ -360,11 +360,15 @@ impl Event {
 }
 
 fn hash128(parts: &[&str]) -> u128 {
-    use std::hash::{Hash, Hasher};
-    // Two independent SipHash runs (distinct prefixes) make a 128-bit key: collisions between
-    // distinct events are then negligible even at millions of retained events.
+    use std::hash::{BuildHasher, Hash, Hasher};
+    // Two SipHash runs with distinct prefixes make a 128-bit key, so collisions between
+    // distinct events are negligible even at millions of retained events. The SipHash keys
+    // are random per process: payloads cannot be crafted to collide (the dedup set and maps
+    // hash these keys no further), and keys are only ever compared within one process.
+    static KEYS: std::sync::OnceLock<std::hash::RandomState> = std::sync::OnceLock::new();
+    let keys = KEYS.get_or_init(std::hash::RandomState::new);
     let half = |salt: u8| {
-        let mut h = std::hash::DefaultHasher::new();
+        let mut h = keys.build_hasher();
         salt.hash(&mut h);
         for p in parts {
             p.hash(&mut h);
