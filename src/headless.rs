@@ -17,7 +17,7 @@ use crate::safe;
 pub fn text_line(ev: &Event) -> String {
     let time = ev.time.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
     let kind = match ev.kind {
-        crate::domain::EventKind::Other => safe::line(&ev.type_name).into_owned(),
+        crate::domain::EventKind::Other => safe::line(ev.type_name()).into_owned(),
         k => k.short().to_owned(),
     };
     let call = ev
@@ -32,10 +32,10 @@ pub fn text_line(ev: &Event) -> String {
         .map_or_else(|| "-".to_owned(), |d| format!("{d}ms"));
     let target = if let Some(reason) = &ev.invalid {
         format!("INVALID: {}", safe::line(reason))
-    } else if ev.url.is_empty() {
+    } else if ev.url().is_empty() {
         "-".to_owned()
     } else {
-        format!("{} {}", safe::line(&ev.method), safe::line(&ev.url))
+        format!("{} {}", safe::line(ev.method()), safe::line(ev.url()))
     };
     format!("{time}  {kind:<16}  {call:<34}  {code:>3}  {dur:>7}  {target}")
 }
@@ -123,17 +123,17 @@ fn write_json(out: &mut impl Write, ev: &Event) -> std::io::Result<()> {
     };
     let line = Line {
         seq: ev.seq,
-        id: &ev.id,
-        ty: &ev.type_name,
+        id: ev.id(),
+        ty: ev.type_name(),
         kind: ev.kind.short(),
-        source: &ev.source,
+        source: ev.source(),
         time: ev.time.to_string(),
         time_source: ev.time_source.as_str(),
         arrival: ev.arrival.to_string(),
         call_sid: ev.call_sid.as_ref().map(CallSid::as_str),
         request: Request {
-            method: (!ev.method.is_empty()).then_some(&*ev.method),
-            url: (!ev.url.is_empty()).then_some(&*ev.url),
+            method: (!ev.method().is_empty()).then_some(ev.method()),
+            url: (!ev.url().is_empty()).then_some(ev.url()),
             parameters: parts.parameters.map(one_line),
         },
         response: Response {

@@ -414,7 +414,7 @@ pub fn search_matches(ev: &Event, needle: &str) -> bool {
     if needle.is_empty() {
         return true;
     }
-    contains_ci(&ev.url, needle)
+    contains_ci(ev.url(), needle)
         || ev
             .call_sid
             .as_ref()
@@ -454,15 +454,15 @@ mod tests {
         Event {
             seq: 0,
             kind,
-            type_name: kind.type_name().unwrap_or("x").into(),
-            id: "id".into(),
-            source: "src".into(),
+            type_name: crate::domain::event::Text::owned(kind.type_name().unwrap_or("x")),
+            id: crate::domain::event::Text::owned("id"),
+            source: crate::domain::event::Text::owned("src"),
             time: jiff::Timestamp::UNIX_EPOCH,
             time_source: TimeSource::Arrival,
             arrival: jiff::Timestamp::UNIX_EPOCH,
             call_sid: Some(CallSid(call.into())),
-            method: "POST".into(),
-            url: format!("https://x.test/{}", kind.short()).into(),
+            method: crate::domain::event::Text::owned("POST"),
+            url: crate::domain::event::Text::owned(format!("https://x.test/{}", kind.short())),
             response_code: Some(code),
             duration_ms: Some(10),
             raw: "{}".into(),

@@ -179,7 +179,7 @@ fn decoded(ev: &Event) -> twiml::Decoded {
 fn find<'a>(events: &'a [Event], id: &str) -> &'a Event {
     events
         .iter()
-        .find(|e| &*e.id == id)
+        .find(|e| e.id() == id)
         .unwrap_or_else(|| panic!("no event {id:?}"))
 }
 
@@ -195,7 +195,7 @@ fn cases() -> Vec<Case> {
             .to_string(),
             vec![valid("esc-url")],
         )
-        .check(|evs| assert!(evs[0].url.contains(OSC_TITLE) && evs[0].url.contains(CLEAR))),
+        .check(|evs| assert!(evs[0].url().contains(OSC_TITLE) && evs[0].url().contains(CLEAR))),
         Case::ok(
             "escapes_in_parameter_names_and_values",
             arr(&[event_with("esc-params", |v| {
@@ -236,8 +236,8 @@ fn cases() -> Vec<Case> {
         )
         .check(|evs| {
             assert_eq!(evs[0].kind, EventKind::Other);
-            assert!(evs[0].type_name.contains('\u{9b}'));
-            assert!(evs[0].url.contains('\u{9b}'));
+            assert!(evs[0].type_name().contains('\u{9b}'));
+            assert!(evs[0].url().contains('\u{9b}'));
         }),
         Case::ok(
             "bidi_override_in_call_sid",
@@ -292,7 +292,7 @@ fn cases() -> Vec<Case> {
             vec![valid("sur-url")],
         )
         .check(|evs| {
-            assert_eq!(&*evs[0].url, "");
+            assert_eq!(evs[0].url(), "");
             assert_eq!(evs[0].call_sid.as_ref().unwrap().as_str(), "CAsur");
         }),
         Case::refused(
@@ -391,7 +391,7 @@ fn cases() -> Vec<Case> {
             })]),
             vec![valid("huge-url")],
         )
-        .check(|evs| assert!(evs[0].url.len() > 900 * 1024)),
+        .check(|evs| assert!(evs[0].url().len() > 900 * 1024)),
         Case::ok(
             "sid_of_ten_thousand_chars",
             arr(&[event_with("long-sid", |v| {
@@ -652,7 +652,7 @@ fn cases() -> Vec<Case> {
         )
         .check(|evs| {
             for e in evs {
-                assert_eq!(e.time_source, TimeSource::Arrival, "{}", e.id);
+                assert_eq!(e.time_source, TimeSource::Arrival, "{}", e.id());
                 assert_eq!(e.time, e.arrival);
             }
         }),
@@ -820,13 +820,13 @@ async fn run_case(
         match exp {
             Exp::Valid(id) => {
                 assert_eq!(ev.invalid, None, "{name}[{i}]");
-                assert_eq!(&*ev.id, id, "{name}[{i}]");
+                assert_eq!(ev.id(), id, "{name}[{i}]");
                 assert_ne!(ev.kind, EventKind::Invalid, "{name}[{i}]");
                 assert!(key.is_some(), "{name}[{i}]: a valid event has a dedup key");
             }
             Exp::Invalid(why) => {
                 let reason = ev.invalid.as_deref().unwrap_or_else(|| {
-                    panic!("{name}[{i}]: expected invalid ({why}), got {:?}", ev.id)
+                    panic!("{name}[{i}]: expected invalid ({why}), got {:?}", ev.id())
                 });
                 assert!(
                     reason.contains(why),
@@ -910,7 +910,7 @@ fn render_all(events: Vec<(Event, Option<DedupKey>)>, size: (u16, u16)) -> Rende
     for (ev, key) in events {
         assert_terminal_safe("text_line", &text_line(&ev));
         let v = json_value(&ev);
-        assert_eq!(v["id"], Value::from(&*ev.id));
+        assert_eq!(v["id"], Value::from(ev.id()));
         app.push(ev, key);
     }
     let mut terminal = Terminal::new(TestBackend::new(size.0, size.1)).unwrap();
@@ -955,7 +955,7 @@ fn render_all(events: Vec<(Event, Option<DedupKey>)>, size: (u16, u16)) -> Rende
 }
 
 fn safe_id(ev: &Event) -> String {
-    twimon::safe::line(&ev.id).chars().take(40).collect()
+    twimon::safe::line(ev.id()).chars().take(40).collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -983,7 +983,7 @@ async fn hostile_corpus_over_http_then_on_screen() {
         assert_eq!(status, StatusCode::OK, "after {name}: {answer}");
         assert_eq!(answer["accepted"], 1, "after {name}");
         let d = next_delivery(&mut listener).await;
-        assert_eq!(&*d.events[0].id, probe);
+        assert_eq!(d.events[0].id(), probe);
         assert_channel_empty(&mut listener, name);
     }
     // Everything that arrived is drawn and printed safely.
@@ -1048,7 +1048,7 @@ fn duplicate_keys_inside_data_are_not_silently_dropped() {
         "response":{"responseCode":200,"responseCode":502}}}"#;
     let ev = parse_delivery(body.as_bytes(), arrival).unwrap().remove(0);
     let last_wins = ev.call_sid.as_ref().map(twimon::domain::CallSid::as_str) == Some("CA2")
-        && &*ev.url == "https://x.test/b"
+        && ev.url() == "https://x.test/b"
         && ev.response_code == Some(502);
     assert!(ev.invalid.is_some() || last_wins, "{ev:?}");
 }
@@ -1099,7 +1099,7 @@ async fn slow_and_vanishing_clients_cost_nothing_lasting() {
         )
         .await;
         assert_eq!(status, StatusCode::OK, "{answer}");
-        assert_eq!(&*next_delivery(&mut listener).await.events[0].id, id);
+        assert_eq!(next_delivery(&mut listener).await.events[0].id(), id);
     }
 
     // Is a slow client still connected? Nothing times a body out, so it is: a slowloris holds a
@@ -1121,7 +1121,7 @@ async fn slow_and_vanishing_clients_cost_nothing_lasting() {
     .await;
     assert_eq!(status, StatusCode::OK);
     let d = next_delivery(&mut listener).await;
-    assert_eq!(&*d.events[0].id, "after-slow");
+    assert_eq!(d.events[0].id(), "after-slow");
     assert_channel_empty(&mut listener, "slow clients");
     // Every one of the sixteen handlers ended (each counted as a refused body); nothing lingers.
     let health = tokio::time::timeout(GUARD, async {

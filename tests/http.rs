@@ -224,7 +224,7 @@ async fn every_sample_file_is_accepted_and_every_event_arrives() {
         let got: Vec<(String, String)> = d
             .events
             .iter()
-            .map(|e| (e.type_name.to_string(), e.id.to_string()))
+            .map(|e| (e.type_name().to_string(), e.id().to_string()))
             .collect();
         assert_eq!(
             got,
@@ -280,7 +280,7 @@ async fn non_json_and_scalar_bodies_get_400_and_the_server_keeps_serving() {
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.json, counts(1, 0, 0));
     let d = next_delivery(&mut listener).await;
-    assert_eq!(&*d.events[0].id, "after-400");
+    assert_eq!(d.events[0].id(), "after-400");
     assert_eq!(
         twimon::ingest::Stats::get(&listener.stats.rejected),
         4,
@@ -309,7 +309,7 @@ async fn bodies_over_a_small_limit_get_413_with_or_without_content_length() {
     let reply = post(&listener, padded_batch("at-limit", LIMIT)).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
     assert_eq!(
-        &*next_delivery(&mut listener).await.events[0].id,
+        next_delivery(&mut listener).await.events[0].id(),
         "at-limit"
     );
     let body = padded_batch("at-limit-chunked", LIMIT);
@@ -318,7 +318,7 @@ async fn bodies_over_a_small_limit_get_413_with_or_without_content_length() {
     assert_eq!(status, 200, "{json}");
     assert_eq!(json, counts(1, 0, 0));
     assert_eq!(
-        &*next_delivery(&mut listener).await.events[0].id,
+        next_delivery(&mut listener).await.events[0].id(),
         "at-limit-chunked"
     );
 
@@ -347,7 +347,7 @@ async fn bodies_over_a_small_limit_get_413_with_or_without_content_length() {
     let reply = post(&listener, batch(&["after-413"])).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(
-        &*next_delivery(&mut listener).await.events[0].id,
+        next_delivery(&mut listener).await.events[0].id(),
         "after-413"
     );
 }
@@ -384,7 +384,7 @@ async fn bodies_over_the_default_limit_get_413() {
     let reply = post(&listener, padded_batch("at-default", DEFAULT_BODY_LIMIT)).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
     assert_eq!(
-        &*next_delivery(&mut listener).await.events[0].id,
+        next_delivery(&mut listener).await.events[0].id(),
         "at-default"
     );
 }
@@ -409,8 +409,8 @@ async fn a_malformed_element_is_kept_as_invalid_beside_its_siblings() {
 
         let d = next_delivery(&mut listener).await;
         assert_eq!(d.events.len(), 3, "{bad}: all three, in body order");
-        assert_eq!(&*d.events[0].id, first);
-        assert_eq!(&*d.events[2].id, last);
+        assert_eq!(d.events[0].id(), first);
+        assert_eq!(d.events[2].id(), last);
         assert!(d.events[0].invalid.is_none() && d.events[2].invalid.is_none());
         let invalid = &d.events[1];
         assert_eq!(invalid.kind, EventKind::Invalid);
@@ -469,7 +469,7 @@ async fn content_types() {
         assert_eq!(reply.status, StatusCode::OK, "{ct:?}: {}", reply.json);
         assert_eq!(reply.json, counts(1, 0, 0), "{ct:?}");
         let d = next_delivery(&mut listener).await;
-        assert_eq!(&*d.events[0].id, id, "{ct:?}");
+        assert_eq!(d.events[0].id(), id, "{ct:?}");
     }
     assert_channel_empty(&mut listener);
 }
@@ -503,7 +503,7 @@ async fn a_repeated_delivery_is_a_duplicate() {
     assert_eq!(reply.json, counts(1, 1, 0));
     let third = next_delivery(&mut listener).await;
     assert_eq!(third.events.len(), 1);
-    assert_eq!(&*third.events[0].id, "dup-2");
+    assert_eq!(third.events[0].id(), "dup-2");
     assert_eq!(third.duplicates, vec![key]);
 
     // The same event twice in one body is a duplicate too.
@@ -564,7 +564,7 @@ async fn a_full_consumer_gets_503_and_the_retry_is_not_a_duplicate() {
 
     let mut drained = 0;
     while let Ok(d) = listener.rx.try_recv() {
-        assert_eq!(&*d.events[0].id, format!("busy-{drained}"));
+        assert_eq!(d.events[0].id(), format!("busy-{drained}"));
         drained += 1;
     }
     assert_eq!(
@@ -577,7 +577,7 @@ async fn a_full_consumer_gets_503_and_the_retry_is_not_a_duplicate() {
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.json, counts(1, 0, 0));
     let d = next_delivery(&mut listener).await;
-    assert_eq!(&*d.events[0].id, format!("busy-{CHANNEL_CAPACITY}"));
+    assert_eq!(d.events[0].id(), format!("busy-{CHANNEL_CAPACITY}"));
     assert!(d.duplicates.is_empty());
     assert_channel_empty(&mut listener);
 }

@@ -389,7 +389,7 @@ async fn a_slow_consumer_gets_503s_and_every_event_once() {
         while ids.len() < EVENTS {
             let d = rx.recv().await.expect("the channel stays open");
             assert!(d.duplicates.is_empty());
-            ids.extend(d.events.into_iter().map(|e| e.id.into_string()));
+            ids.extend(d.events.into_iter().map(|e| e.id().to_owned()));
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
         (ids, rx)

@@ -122,8 +122,8 @@ fn each_seed_example_parses_to_one_event_of_its_kind() {
         let ev = &events[0];
         assert_eq!(ev.invalid, None, "{name}");
         assert_eq!(ev.kind, kind, "{name}");
-        assert_eq!(&*ev.type_name, type_name, "{name}");
-        assert_eq!(&*ev.id, SEED_ID, "{name}");
+        assert_eq!(ev.type_name(), type_name, "{name}");
+        assert_eq!(ev.id(), SEED_ID, "{name}");
         assert_eq!(
             ev.call_sid.as_ref().map(twimon::domain::CallSid::as_str),
             Some(SEED_CALL_SID),
@@ -133,8 +133,8 @@ fn each_seed_example_parses_to_one_event_of_its_kind() {
         assert_eq!(ev.time_source, TimeSource::DataTimestamp, "{name}");
         assert_eq!(ev.time, data_timestamp, "{name}");
         assert_eq!(ev.arrival, arrival(), "{name}");
-        assert_eq!(&*ev.method, "POST", "{name}");
-        assert_eq!(&*ev.url, "https://mycompany.com/an-endpoint", "{name}");
+        assert_eq!(ev.method(), "POST", "{name}");
+        assert_eq!(ev.url(), "https://mycompany.com/an-endpoint", "{name}");
         assert_eq!(ev.response_code, Some(200), "{name}");
         assert_eq!(ev.duration_ms, Some(140), "{name}");
         assert!(!ev.twiml_failed, "{name}");
@@ -164,7 +164,7 @@ fn seed_examples_share_an_id_but_not_a_dedup_key() {
         .iter()
         .map(|(name, _, _)| {
             let ev = parse_file(&dir.join(name)).remove(0);
-            assert_eq!(&*ev.id, SEED_ID);
+            assert_eq!(ev.id(), SEED_ID);
             ev.dedup_key().expect("a valid event has a key")
         })
         .collect();
@@ -188,15 +188,15 @@ fn events_and_flows_parse_without_invalid_events() {
             for (ev, j) in events.iter().zip(&json) {
                 total += 1;
                 assert_eq!(ev.invalid, None, "{name}");
-                assert_eq!(ev.kind, EventKind::from_type(&ev.type_name), "{name}");
+                assert_eq!(ev.kind, EventKind::from_type(ev.type_name()), "{name}");
                 assert!(
                     EventKind::TWIML.contains(&ev.kind),
                     "{name}: {}",
-                    ev.type_name
+                    ev.type_name()
                 );
-                assert_eq!(j["type"], &*ev.type_name, "{name}");
-                assert_eq!(j["id"], &*ev.id, "{name}");
-                assert_eq!(j["source"], &*ev.source, "{name}");
+                assert_eq!(j["type"], ev.type_name(), "{name}");
+                assert_eq!(j["id"], ev.id(), "{name}");
+                assert_eq!(j["source"], ev.source(), "{name}");
                 assert_eq!(ev.time_source, TimeSource::Time, "{name}");
                 let time: Timestamp = j["time"].as_str().unwrap().parse().unwrap();
                 assert_eq!(ev.time, time, "{name}");
@@ -219,10 +219,15 @@ fn events_and_flows_parse_without_invalid_events() {
                 assert_eq!(decoded.base64_error, None, "{name}");
                 if content_type.contains("xml") {
                     xml += 1;
-                    assert!(decoded.is_ok(), "{name} {}: {:?}", ev.id, decoded.problem());
-                    assert_eq!(decoded.problem(), None, "{name} {}", ev.id);
-                    assert!(decoded.is_twiml(), "{name} {}", ev.id);
-                    assert!(!ev.twiml_failed, "{name} {}", ev.id);
+                    assert!(
+                        decoded.is_ok(),
+                        "{name} {}: {:?}",
+                        ev.id(),
+                        decoded.problem()
+                    );
+                    assert_eq!(decoded.problem(), None, "{name} {}", ev.id());
+                    assert!(decoded.is_twiml(), "{name} {}", ev.id());
+                    assert!(!ev.twiml_failed, "{name} {}", ev.id());
                 }
                 if ev.response_code == Some(502) {
                     html += 1;
@@ -240,7 +245,7 @@ fn events_and_flows_parse_without_invalid_events() {
                     failed += 1;
                     assert!(is_problem(ev), "{name}: request.failed is a problem");
                 } else {
-                    assert!(!is_problem(ev), "{name} {}: a 200 with TwiML", ev.id);
+                    assert!(!is_problem(ev), "{name} {}: a 200 with TwiML", ev.id());
                 }
             }
         }
@@ -259,10 +264,10 @@ fn sample_ids_are_unique_across_events_and_flows() {
         for path in json_files(dir) {
             for ev in parse_file(&path) {
                 assert!(
-                    seen.insert(ev.id.clone()),
+                    seen.insert(ev.id().to_owned()),
                     "{} repeats {}",
                     path.display(),
-                    ev.id
+                    ev.id()
                 );
             }
         }

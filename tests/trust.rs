@@ -209,8 +209,8 @@ async fn replay_gives_the_live_events_in_the_live_order() {
                     .iter()
                     .map(|e| {
                         (
-                            e.type_name.to_string(),
-                            e.id.to_string(),
+                            e.type_name().to_string(),
+                            e.id().to_string(),
                             e.time.to_string(),
                             e.arrival.to_string(),
                         )

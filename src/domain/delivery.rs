@@ -13,7 +13,7 @@ use serde::de::value::MapAccessDeserializer;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-use super::event::{CallSid, Event, EventKind, PartRange, PartRanges, Signature, TimeSource};
+use super::event::{CallSid, Event, EventKind, PartRange, PartRanges, Signature, Text, TimeSource};
 
 /// More events than this in one delivery is refused as a whole (Twilio batches far fewer).
 pub const MAX_EVENTS_PER_DELIVERY: usize = 10_000;
@@ -317,15 +317,15 @@ impl Event {
         Event {
             seq: 0,
             kind: EventKind::Invalid,
-            type_name: "".into(),
-            id: "".into(),
-            source: "".into(),
+            type_name: Text::default(),
+            id: Text::default(),
+            source: Text::default(),
             time: arrival,
             time_source: TimeSource::Arrival,
             arrival,
             call_sid: None,
-            method: "".into(),
-            url: "".into(),
+            method: Text::default(),
+            url: Text::default(),
             response_code: None,
             duration_ms: None,
             raw: raw.into(),
@@ -364,7 +364,7 @@ pub fn parse_event(raw: &RawValue, arrival: Timestamp) -> Event {
     };
     let Some(id) = field_str(env.id) else {
         let mut ev = invalid_event(raw, arrival, bad_attribute("id", env.id));
-        ev.type_name = ty.into();
+        ev.type_name = Text::locate(text, &ty);
         return ev;
     };
 
@@ -372,14 +372,11 @@ pub fn parse_event(raw: &RawValue, arrival: Timestamp) -> Event {
     let time = field_str(env.time).and_then(|s| parse_rfc3339(&s));
     let need_time = time.is_none();
     let fields = match &env.data {
-        Lenient::Object(data) => extract_data(data, text, need_time),
+        Lenient::Object(data) => extract_data(data, text, need_time, true),
         // `data` as a JSON-encoded string (the sink's test event): parsed on its own, and
         // nothing in it can be sliced out of the raw event later.
         Lenient::Text(s) => serde_json::from_str::<Data<'_>>(s)
-            .map(|d| DataFields {
-                part_ranges: PartRanges::default(),
-                ..extract_data(&d, s, need_time)
-            })
+            .map(|d| extract_data(&d, s, need_time, false))
             .unwrap_or_default(),
         Lenient::Absent | Lenient::Other => DataFields::default(),
     };
@@ -395,15 +392,15 @@ pub fn parse_event(raw: &RawValue, arrival: Timestamp) -> Event {
     Event {
         seq: 0,
         kind: EventKind::from_type(&ty),
-        type_name: ty.into(),
-        id: id.into(),
-        source: field_str(env.source).unwrap_or_default().into(),
+        type_name: Text::locate(text, &ty),
+        id: Text::locate(text, &id),
+        source: Text::locate(text, &field_str(env.source).unwrap_or_default()),
         time,
         time_source,
         arrival,
         call_sid: fields.call_sid,
-        method: fields.method.into(),
-        url: fields.url.into(),
+        method: fields.method,
+        url: fields.url,
         response_code: fields.response_code,
         duration_ms: fields.duration_ms,
         raw: text.into(),
@@ -419,17 +416,26 @@ struct DataFields {
     call_sid: Option<CallSid>,
     timestamp: Option<Timestamp>,
     request_date_created: Option<Timestamp>,
-    method: String,
-    url: String,
+    method: Text,
+    url: Text,
     response_code: Option<u16>,
     duration_ms: Option<u32>,
     twiml_failed: bool,
     part_ranges: PartRanges,
 }
 
-/// The fields kept from `data`; `base` is the text `data` was parsed from (for part ranges);
-/// `need_time`: the CloudEvent has no usable `time`, so `data`'s times are wanted.
-fn extract_data(data: &Data<'_>, base: &str, need_time: bool) -> DataFields {
+/// The fields kept from `data`. `base` is the text `data` was parsed from; `in_raw`: that is
+/// the event's raw JSON, so strings and parts can be kept as ranges of it (else: copies, no
+/// parts). `need_time`: the CloudEvent has no usable `time`, so `data`'s times are wanted.
+fn extract_data(data: &Data<'_>, base: &str, need_time: bool, in_raw: bool) -> DataFields {
+    let text = |s: Option<Cow<'_, str>>| {
+        let s = s.unwrap_or_default();
+        if in_raw {
+            Text::locate(base, &s)
+        } else {
+            Text::owned(s)
+        }
+    };
     let timestamp = need_time
         .then(|| field_str(data.timestamp).and_then(|s| parse_rfc3339(&s)))
         .flatten();
@@ -447,20 +453,16 @@ fn extract_data(data: &Data<'_>, base: &str, need_time: bool) -> DataFields {
         .or_else(|| parameters.and_then(|p| param_ci(p, "CallSid")))
         .map(|s| CallSid(s.into_boxed_str()));
     let response_body = response.and_then(|r| r.response_body.0);
-    let range =
-        |f: Option<&RawValue>| f.map_or(PartRange::NONE, |v| PartRange::locate(base, v.get()));
+    let range = |f: Option<&RawValue>| match f {
+        Some(v) if in_raw => PartRange::locate(base, v.get()),
+        _ => PartRange::NONE,
+    };
     DataFields {
         call_sid,
         timestamp,
         request_date_created,
-        method: request
-            .and_then(|r| field_str(r.method))
-            .unwrap_or_default()
-            .into_owned(),
-        url: request
-            .and_then(|r| field_str(r.url))
-            .unwrap_or_default()
-            .into_owned(),
+        method: text(request.and_then(|r| field_str(r.method))),
+        url: text(request.and_then(|r| field_str(r.url))),
         response_code: response
             .and_then(|r| r.response_code.0)
             .and_then(json_u64)
@@ -525,15 +527,19 @@ mod tests {
     fn parses_a_full_event() {
         let ev = &parse(FULL)[0];
         assert_eq!(ev.kind, EventKind::GatherFinished);
-        assert_eq!(ev.id.as_ref(), "ev-1");
-        assert_eq!(ev.source.as_ref(), "/Accounts/AC1/Calls/CA1");
+        assert_eq!(ev.id(), "ev-1");
+        assert_eq!(ev.source(), "/Accounts/AC1/Calls/CA1");
         assert_eq!(ev.time_source, TimeSource::Time);
         assert_eq!(ev.time.to_string(), "2026-11-28T11:59:58.25Z");
         assert_eq!(ev.call_sid.as_ref().unwrap().as_str(), "CA0123");
-        assert_eq!(&*ev.method, "POST");
-        assert_eq!(&*ev.url, "https://x.test/menu");
+        assert_eq!(ev.method(), "POST");
+        assert_eq!(ev.url(), "https://x.test/menu");
         assert_eq!(ev.response_code, Some(200));
         assert_eq!(ev.duration_ms, Some(412));
+        // Stored once: the strings are ranges of the raw JSON, not copies.
+        for t in [&ev.type_name, &ev.id, &ev.source, &ev.method, &ev.url] {
+            assert!(matches!(t, Text::Raw(_)), "{t:?}");
+        }
         assert!(ev.invalid.is_none());
     }
 
@@ -578,7 +584,7 @@ mod tests {
         assert_eq!(reasons[4], Some("missing `id`"));
         assert!(reasons[5].unwrap().contains("duplicate field"));
         assert_eq!(&*evs[1].raw, "7");
-        assert_eq!(evs[4].type_name.as_ref(), "t");
+        assert_eq!(evs[4].type_name(), "t");
         assert!(evs[1..].iter().all(|e| e.kind == EventKind::Invalid));
     }
 
@@ -629,7 +635,7 @@ mod tests {
         assert_eq!(e.kind, EventKind::DialFinished);
         assert!(e.invalid.is_none());
         assert_eq!(e.call_sid, None);
-        assert_eq!(&*e.source, "");
+        assert_eq!(e.source(), "");
         assert_eq!(e.response_code, Some(502));
         assert_eq!(e.duration_ms, Some(1600));
         let e = parse(r#"{"type":"x","id":"1","data":{"response":{"responseCode":70000,"requestDuration":-5}}}"#).remove(0);
@@ -648,8 +654,9 @@ mod tests {
     #[test]
     fn escaped_strings_are_unescaped() {
         let e = parse(r#"{"type":"com.twilio.voice.twiml.call.requested","id":"a\"b","data":{"request":{"url":"https://x.test/a\u0026b"}}}"#).remove(0);
-        assert_eq!(&*e.id, "a\"b");
-        assert_eq!(&*e.url, "https://x.test/a&b");
+        assert_eq!(e.id(), "a\"b");
+        assert_eq!(e.url(), "https://x.test/a&b");
+        assert!(matches!(e.url, Text::Owned(_)));
     }
 
     #[test]

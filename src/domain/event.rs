@@ -221,6 +221,46 @@ impl PartRange {
     }
 }
 
+/// A string of the event. Nearly always a range of its raw JSON (the string had no escapes,
+/// so its text is there verbatim): the bytes are stored once. An escaped string keeps its own
+/// unescaped copy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Text {
+    Raw(PartRange),
+    Owned(Box<str>),
+}
+
+impl Default for Text {
+    fn default() -> Self {
+        Text::Raw(PartRange::NONE)
+    }
+}
+
+impl Text {
+    /// A text of its own (not in the raw JSON).
+    pub fn owned(s: impl Into<Box<str>>) -> Text {
+        Text::Owned(s.into())
+    }
+
+    /// The text; `raw` is the event's raw JSON.
+    pub fn get<'a>(&'a self, raw: &'a str) -> &'a str {
+        match self {
+            Text::Raw(r) => r.get(raw).unwrap_or_default(),
+            Text::Owned(s) => s,
+        }
+    }
+
+    /// `s` as a range of `base` when it is a slice of it, else a copy.
+    pub fn locate(base: &str, s: &str) -> Text {
+        let range = PartRange::locate(base, s);
+        if range == PartRange::NONE && !s.is_empty() {
+            Text::owned(s)
+        } else {
+            Text::Raw(range)
+        }
+    }
+}
+
 /// Where `data.request.parameters`, `data.response.contentType` and `responseBody` sit in an
 /// event's raw JSON, found while parsing.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -289,18 +329,19 @@ pub struct Event {
     /// Position in arrival order, assigned by the consumer that stores it (0 until then).
     pub seq: u64,
     pub kind: EventKind,
-    /// The CloudEvent `type` as received (empty for invalid events without one).
-    pub type_name: Box<str>,
-    pub id: Box<str>,
-    pub source: Box<str>,
+    /// The CloudEvent `type` as received (empty for invalid events without one); read it with
+    /// [`Event::type_name`]. The strings below are stored as ranges of `raw`.
+    pub type_name: Text,
+    pub id: Text,
+    pub source: Text,
     /// Event time, from the best source available (see `time_source`).
     pub time: Timestamp,
     pub time_source: TimeSource,
     /// When twimon received the delivery.
     pub arrival: Timestamp,
     pub call_sid: Option<CallSid>,
-    pub method: Box<str>,
-    pub url: Box<str>,
+    pub method: Text,
+    pub url: Text,
     pub response_code: Option<u16>,
     pub duration_ms: Option<u32>,
     /// The element's JSON exactly as received.
@@ -316,6 +357,31 @@ pub struct Event {
 }
 
 impl Event {
+    /// The CloudEvent `type` as received.
+    pub fn type_name(&self) -> &str {
+        self.type_name.get(&self.raw)
+    }
+
+    /// The CloudEvent `id`.
+    pub fn id(&self) -> &str {
+        self.id.get(&self.raw)
+    }
+
+    /// The CloudEvent `source`.
+    pub fn source(&self) -> &str {
+        self.source.get(&self.raw)
+    }
+
+    /// `data.request.method`.
+    pub fn method(&self) -> &str {
+        self.method.get(&self.raw)
+    }
+
+    /// `data.request.url`.
+    pub fn url(&self) -> &str {
+        self.url.get(&self.raw)
+    }
+
     pub fn is_invalid(&self) -> bool {
         self.invalid.is_some()
     }
@@ -355,7 +421,7 @@ impl Event {
         {
             return Some(hash128(&["test-event", &test_id]));
         }
-        Some(hash128(&[&self.source, &self.type_name, &self.id]))
+        Some(hash128(&[self.source(), self.type_name(), self.id()]))
     }
 }
 

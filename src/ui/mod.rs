@@ -251,17 +251,17 @@ pub fn request_text(ev: &Event) -> String {
     if let Some(reason) = &ev.invalid {
         return safe::line(reason).into_owned();
     }
-    if ev.url.is_empty() {
+    if ev.url().is_empty() {
         return if ev.kind == crate::domain::EventKind::Other {
-            safe::line(&ev.type_name).into_owned()
+            safe::line(ev.type_name()).into_owned()
         } else {
             String::new()
         };
     }
     format!(
         "{} {}",
-        safe::line(&ev.method),
-        safe::line(url_path(&ev.url))
+        safe::line(ev.method()),
+        safe::line(url_path(ev.url()))
     )
 }
 

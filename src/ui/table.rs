@@ -158,7 +158,7 @@ const WIDTHS: [Constraint; 7] = [
 pub fn row(app: &App, ev: &Event) -> Row<'static> {
     let kind_style = Style::new().fg(theme::family(ev.kind));
     let kind = match ev.kind {
-        EventKind::Other => safe::line(&ev.type_name).into_owned(),
+        EventKind::Other => safe::line(ev.type_name()).into_owned(),
         k => k.short().to_owned(),
     };
     let call = ev.call_sid.as_ref().map_or_else(
