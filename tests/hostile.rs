@@ -1102,8 +1102,8 @@ async fn slow_and_vanishing_clients_cost_nothing_lasting() {
         assert_eq!(next_delivery(&mut listener).await.events[0].id(), id);
     }
 
-    // Is a slow client still connected? Nothing times a body out, so it is: a slowloris holds a
-    // connection (and a task) for as long as it likes. Reported, not asserted.
+    // Is a slow client still connected? Until the body time-out (10 s by default; tests/trust.rs
+    // pins the 408), it is. Reported, not asserted.
     let mut buf = [0u8; 512];
     let held = tokio::time::timeout(Duration::from_millis(300), slow[0].read(&mut buf))
         .await

@@ -283,3 +283,26 @@ async fn test_events_deduplicate_on_test_id_not_on_id() {
     assert_eq!(recv(&mut l).await.events.len(), 1);
     assert_eq!(recv(&mut l).await.duplicates.len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stalls_mid_body_gets_408_and_is_let_go() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut l = listen(Config {
+        body_timeout: Duration::from_millis(300),
+        ..Config::default()
+    })
+    .await;
+    let mut slow = tokio::net::TcpStream::connect(l.addr).await.unwrap();
+    slow.write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n[{")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), slow.read_to_end(&mut answer))
+        .await
+        .expect("the server lets a stalled client go")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("body_timeout"), "{answer}");
+    assert!(l.rx.try_recv().is_err());
+}

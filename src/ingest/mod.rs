@@ -37,6 +37,9 @@ pub const CHANNEL_CAPACITY: usize = 1024;
 /// Twilio allows.
 pub const SEND_TIMEOUT: Duration = Duration::from_millis(1500);
 
+/// Default [`Config::body_timeout`]: far more than any real delivery needs.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// What one accepted delivery hands to the consumer.
 #[derive(Debug)]
 pub struct Delivery {
@@ -179,6 +182,8 @@ pub struct Config {
     pub verifier: Verifier,
     /// Answer 403 to deliveries whose signature is invalid or missing.
     pub require_signature: bool,
+    /// Longest wait for a body to arrive (408 after it).
+    pub body_timeout: Duration,
     /// Append every accepted delivery to this file (`--record`).
     pub record: Option<std::path::PathBuf>,
 }
@@ -191,6 +196,7 @@ impl Default for Config {
             send_timeout: SEND_TIMEOUT,
             verifier: Verifier::new(None, None),
             require_signature: false,
+            body_timeout: BODY_TIMEOUT,
             record: None,
         }
     }
@@ -294,7 +300,14 @@ fn is_json_content_type(headers: &HeaderMap) -> Result<(), String> {
     if ok { Ok(()) } else { Err(essence.to_owned()) }
 }
 
-async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<Bytes, Response> {
+/// Reads the body, bounded in size and in time: a client that stalls mid-body (a slowloris)
+/// is answered 408 and let go instead of holding a task forever.
+async fn read_body(
+    body: Body,
+    headers: &HeaderMap,
+    limit: usize,
+    timeout: Duration,
+) -> Result<Bytes, Response> {
     let too_large = || {
         error(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -309,7 +322,15 @@ async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<Byte
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
-    axum::body::to_bytes(body, limit).await.map_err(|e| {
+    let read = tokio::time::timeout(timeout, axum::body::to_bytes(body, limit)).await;
+    let Ok(read) = read else {
+        return Err(error(
+            StatusCode::REQUEST_TIMEOUT,
+            "body_timeout",
+            format!("the body did not arrive within {} s", timeout.as_secs_f32()),
+        ));
+    };
+    read.map_err(|e| {
         // to_bytes reports a limit overrun as a length-limit error somewhere in its chain.
         let is_limit = std::error::Error::source(&e)
             .is_some_and(|s| s.to_string().contains("length limit"))
@@ -340,7 +361,8 @@ async fn deliver(
             format!("content type {ct:?} is not handled: send JSON CloudEvents (application/json)"),
         );
     }
-    let bytes = match read_body(body, headers, state.config.body_limit).await {
+    let config = &state.config;
+    let bytes = match read_body(body, headers, config.body_limit, config.body_timeout).await {
         Ok(b) => b,
         Err(resp) => return resp,
     };
