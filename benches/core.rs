@@ -138,6 +138,16 @@ fn bench_filters(c: &mut Criterion) {
             app.set_filter(Filter::default());
         });
     });
+    // One turn of a search over the newest events: what a key may wait for.
+    g.bench_function("search_one_chunk", |b| {
+        b.iter(|| {
+            app.set_filter(Filter {
+                search: Some("no such text".into()),
+                ..Filter::default()
+            });
+            app.set_filter(Filter::default());
+        });
+    });
     g.finish();
 }
 

@@ -14,7 +14,7 @@ pub const DEFAULT_MAX_EVENTS: usize = 100_000;
 
 /// How many events a search scans per call of [`Store::advance_search`]; keeps a search over a
 /// million events from blocking the keyboard.
-pub const SEARCH_CHUNK: usize = 20_000;
+pub const SEARCH_CHUNK: usize = 10_000;
 
 /// What the view shows. All parts combine (logical AND).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -420,9 +420,9 @@ pub fn search_matches(ev: &Event, needle: &str) -> bool {
             .as_ref()
             .is_some_and(|c| contains_ci(c.as_str(), needle))
         || contains_ci(&ev.raw, needle)
-        || ev
-            .response_body()
-            .is_some_and(|b| contains_ci(&crate::domain::twiml::decode_unrendered(&b).text, needle))
+        || ev.response_body().is_some_and(|b| {
+            crate::domain::twiml::decode_text_only(&b).is_ok_and(|t| contains_ci(&t, needle))
+        })
 }
 
 /// ASCII-case-insensitive substring test without allocating; `needle` is lowercase.
