@@ -83,6 +83,8 @@ pub fn worst(findings: &[Finding]) -> Option<Severity> {
 enum Content {
     /// Only these elements.
     Only(&'static [&'static str]),
+    /// The verbs of [`RULES`].
+    Verbs,
     /// Anything, unchecked: `<Say>` takes SSML, whose tag set is the TTS provider's business.
     Ssml,
 }
@@ -122,8 +124,7 @@ const MEDIA_STREAMS: &[&str] = &["Stream", "Siprec", "Transcription", "Recording
 const RESPONSE: Rule = Rule {
     name: "Response",
     verb: false,
-    // Filled from the verbs of `RULES`; see `allows`.
-    content: Content::Only(NONE),
+    content: Content::Verbs,
     stray_text: true,
 };
 
@@ -270,12 +271,7 @@ static NEEDS: &[Need] = &[
         code::MISSING_TARGET,
         "<Dial> has nothing to dial: no number and no noun inside",
     ),
-    need(
-        "Number",
-        TARGET,
-        code::MISSING_TARGET,
-        "<Number> is empty",
-    ),
+    need("Number", TARGET, code::MISSING_TARGET, "<Number> is empty"),
     need("Sip", TARGET, code::MISSING_TARGET, "<Sip> has no SIP URI"),
     need("Sim", TARGET, code::MISSING_TARGET, "<Sim> has no SIM SID"),
     need(
@@ -359,7 +355,7 @@ fn verbs() -> impl Iterator<Item = &'static str> {
 /// The element names `parent` may hold.
 fn allowed(parent: &Rule) -> Box<dyn Iterator<Item = &'static str>> {
     match parent.content {
-        _ if parent.name == RESPONSE.name => Box::new(verbs()),
+        Content::Verbs => Box::new(verbs()),
         Content::Only(names) => Box::new(names.iter().copied()),
         Content::Ssml => Box::new(std::iter::empty()),
     }
@@ -434,7 +430,10 @@ fn check_root(root: &Node, out: &mut Findings) {
         let message = if name.eq_ignore_ascii_case("html") {
             "the body is an HTML page (an error page?), not TwiML".to_owned()
         } else if name.eq_ignore_ascii_case(RESPONSE.name) {
-            format!("<{}> is not <Response>: TwiML is case-sensitive", shown(name))
+            format!(
+                "<{}> is not <Response>: TwiML is case-sensitive",
+                shown(name)
+            )
         } else if rule(name).is_some_and(|r| r.verb) {
             format!("the root is <{name}>, but TwiML verbs go inside <Response>")
         } else {
@@ -562,21 +561,23 @@ fn check_content(node: &Node, rule: &Rule, path: &str, depth: usize, out: &mut F
 fn check_child(child: &Node, parent: &Rule, path: &str, depth: usize, out: &mut Findings) {
     let name = child.name.as_str();
     let Some(rule) = rule(name) else {
-        let (code, what) = if parent.name == RESPONSE.name {
-            (code::UNKNOWN_VERB, "a TwiML verb")
+        let (code, mut message) = if parent.name == RESPONSE.name {
+            (
+                code::UNKNOWN_VERB,
+                format!("<{}> is not a TwiML verb", shown(name)),
+            )
         } else {
-            (code::UNKNOWN_NOUN, "allowed here")
+            (
+                code::UNKNOWN_NOUN,
+                format!("<{}> is unknown inside <{}>", shown(name), parent.name),
+            )
         };
-        let mut message = format!("<{}> is not {what}", shown(name));
         match suggest(name, allowed(parent)) {
             Some(Hint::Case(right)) => {
                 let _ = write!(message, " (TwiML is case-sensitive: <{right}>)");
             }
             Some(Hint::Near(right)) => {
                 let _ = write!(message, " (did you mean <{right}>?)");
-            }
-            None if code == code::UNKNOWN_NOUN => {
-                let _ = write!(message, " in <{}>", parent.name);
             }
             None => {}
         }
@@ -773,7 +774,10 @@ mod tests {
     fn json_body_is_not_xml() {
         let f = only("{\"error\": \"oops\"}");
         assert_eq!((f.severity, f.code), (Severity::Error, code::NOT_XML));
-        assert_eq!(f.message, "not XML: body looks like JSON at line 1, column 1");
+        assert_eq!(
+            f.message,
+            "not XML: body looks like JSON at line 1, column 1"
+        );
         assert_eq!(f.path, "");
     }
 
@@ -815,7 +819,10 @@ mod tests {
         assert_eq!(f.path, "Response/Sya");
 
         let f = only(&wrap("<Dail>+1</Dail>"));
-        assert_eq!(f.message, "<Dail> is not a TwiML verb (did you mean <Dial>?)");
+        assert_eq!(
+            f.message,
+            "<Dail> is not a TwiML verb (did you mean <Dial>?)"
+        );
 
         let f = only(&wrap("<Frobnicate/>"));
         assert_eq!(f.message, "<Frobnicate> is not a TwiML verb");
@@ -837,14 +844,17 @@ mod tests {
     fn unknown_noun() {
         let f = only(&wrap("<Dial><Nmber>+1</Nmber></Dial>"));
         assert_eq!(f.code, code::UNKNOWN_NOUN);
-        assert_eq!(f.message, "<Nmber> is not allowed here (did you mean <Number>?)");
+        assert_eq!(
+            f.message,
+            "<Nmber> is unknown inside <Dial> (did you mean <Number>?)"
+        );
         assert_eq!(f.path, "Response/Dial/Nmber");
 
         let f = only(&wrap("<Dial><number>+1</number></Dial>"));
         assert!(f.message.ends_with("(TwiML is case-sensitive: <Number>)"));
 
         let f = only(&wrap("<Connect><Websocket/></Connect>"));
-        assert_eq!(f.message, "<Websocket> is not allowed here in <Connect>");
+        assert_eq!(f.message, "<Websocket> is unknown inside <Connect>");
     }
 
     #[test]
@@ -926,7 +936,10 @@ mod tests {
             codes(&wrap("<Connect><Stream/></Connect>")),
             [code::MISSING_URL]
         );
-        assert_eq!(codes(&wrap("<Start><Stream/></Start>")), [code::MISSING_URL]);
+        assert_eq!(
+            codes(&wrap("<Start><Stream/></Start>")),
+            [code::MISSING_URL]
+        );
         clean(&wrap("<Stop><Stream name=\"s\"/></Stop>"));
     }
 
@@ -971,7 +984,10 @@ mod tests {
         let f = only(&wrap("<Sms>hi</Sms>"));
         assert_eq!((f.severity, f.code), (Severity::Warning, code::DEPRECATED));
         let f = only(&wrap("<Connect><Autopilot>UA1</Autopilot></Connect>"));
-        assert_eq!((f.code, f.path.as_str()), (code::DEPRECATED, "Response/Connect/Autopilot"));
+        assert_eq!(
+            (f.code, f.path.as_str()),
+            (code::DEPRECATED, "Response/Connect/Autopilot")
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 pub mod delivery;
 pub mod event;
+pub mod lint;
 pub mod twiml;
 
 pub use event::{CallSid, Event, EventKind, Family, Signature, TimeSource};
