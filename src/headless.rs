@@ -1,15 +1,19 @@
 //! Headless output: the same pipeline as the monitor, with a printer instead of the UI.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::hash::BuildHasher;
 use std::io::Write;
+use std::rc::Rc;
 
 use serde::Serialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::cli::Format;
-use crate::domain::twiml;
 use crate::domain::{CallSid, Event};
+use crate::domain::{lint, twiml};
 use crate::safe;
 
 /// Formats one event as an aligned text line (no trailing newline). Every payload string is
@@ -58,6 +62,8 @@ struct Line<'a> {
     response: Response<'a>,
     twiml: Option<&'a str>,
     twiml_error: Option<String>,
+    /// TwiML check findings; empty for clean TwiML and for bodies that are not TwiML.
+    lint: &'a [lint::Finding],
     signature: &'static str,
     invalid: Option<&'a str>,
     raw: Option<&'a str>,
@@ -112,14 +118,13 @@ fn write_json(out: &mut impl Write, ev: &Event) -> std::io::Result<()> {
         .filter(|b| !b.trim().is_empty());
     // The ingest-time check already parsed clean bodies: only a failed one is parsed again,
     // for the words of its problem.
-    let (twiml, twiml_error) = match body {
+    let (twiml, checked) = match body {
         None => (None, None),
-        Some(b) if !ev.twiml_failed => (twiml::decode_text_only(b).ok(), None),
-        Some(b) => {
-            let d = twiml::decode_unrendered(b);
-            let text = d.base64_error.is_none().then_some(d.text.clone());
-            (text, d.problem())
-        }
+        Some(b) => (twiml::decode_text_only(b).ok(), Some(checked(b))),
+    };
+    let (twiml_error, lint) = match &checked {
+        Some(c) => (c.0.clone(), c.1.as_slice()),
+        None => (None, &[][..]),
     };
     let line = Line {
         seq: ev.seq,
@@ -143,12 +148,45 @@ fn write_json(out: &mut impl Write, ev: &Event) -> std::io::Result<()> {
         },
         twiml: twiml.as_deref(),
         twiml_error,
+        lint,
         signature: ev.signature.as_str(),
         invalid: ev.invalid.as_deref(),
         raw: ev.invalid.is_some().then_some(&*ev.raw),
     };
     serde_json::to_writer(&mut *out, &line)?;
     out.write_all(b"\n")
+}
+
+/// A body's problem and TwiML findings.
+type Checked = Rc<(Option<String>, Vec<lint::Finding>)>;
+
+/// Bodies checked recently on this thread: an IVR answers many calls with the same TwiML,
+/// and parsing and checking it is most of the cost of a line.
+const CHECKED_CACHE: usize = 128;
+
+thread_local! {
+    static CHECKED: RefCell<VecDeque<(u64, Checked)>> = const { RefCell::new(VecDeque::new()) };
+}
+
+/// The problem and findings of a base64 body, from the per-thread cache when it was seen.
+fn checked(b64: &str) -> Checked {
+    static KEYS: std::sync::OnceLock<std::hash::RandomState> = std::sync::OnceLock::new();
+    let key = KEYS.get_or_init(std::hash::RandomState::new).hash_one(b64);
+    CHECKED.with_borrow_mut(|cache| {
+        if let Some((_, c)) = cache.iter().find(|(k, _)| *k == key) {
+            return c.clone();
+        }
+        let d = twiml::decode_unrendered(b64);
+        let findings = if d.is_twiml() {
+            lint::check(&d)
+        } else {
+            Vec::new()
+        };
+        let c = Rc::new((d.problem(), findings));
+        cache.push_front((key, c.clone()));
+        cache.truncate(CHECKED_CACHE);
+        c
+    })
 }
 
 /// The NDJSON object of one event, as a value (for callers that inspect it).
@@ -222,6 +260,26 @@ mod tests {
         assert_eq!(one_line(&raw).get(), r#"{"Digits":"1 2","Q":"a\"b\n"}"#);
         let compact: Box<RawValue> = serde_json::from_str(r#"{"A": "x"}"#).unwrap();
         assert!(matches!(one_line(&compact), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn twiml_findings_are_listed() {
+        use base64::Engine as _;
+        let twiml = "<Response><Sya>Hi</Sya></Response>";
+        let b64 = base64::engine::general_purpose::STANDARD.encode(twiml);
+        let body = format!(
+            r#"{{"type":"com.twilio.voice.twiml.call.requested","id":"1","data":{{"response":{{"responseBody":"{b64}"}}}}}}"#
+        );
+        let now = "2026-11-28T12:00:00Z".parse().unwrap();
+        let ev = parse_delivery(body.as_bytes(), now).unwrap().remove(0);
+        let v = json_value(&ev);
+        assert_eq!(v["lint"][0]["code"], "unknown-verb");
+        assert_eq!(v["lint"][0]["severity"], "error");
+        assert_eq!(
+            json_value(&event())["lint"].as_array().map(Vec::len),
+            Some(1),
+            "the seed's empty <Say>"
+        );
     }
 
     #[test]

@@ -35,6 +35,15 @@ const INVALID: &str = r#"[{"specversion":"1.0","id":"0b5e2c1a-7f0e-4d7c-9d0a-3c1
     "source":"/2010-04-01/Accounts/ACe330ccb17b3f6f8b137ddda52a76d045","time":"2026-11-28T15:30:00.000Z",
     "data":{"sid":"CA0000000000000000000000000000dead"}}]"#;
 
+/// A response with TwiML mistakes: a misspelt verb, a Dial inside a Gather, a Redirect with no
+/// URL, a verb after Hangup.
+const BAD_TWIML: &str = r#"[{"specversion":"1.0","type":"com.twilio.voice.twiml.call.requested",
+    "source":"/test","id":"lint-1","time":"2026-11-28T15:31:00.000Z",
+    "data":{"sid":"CA0000000000000000000000000000beef",
+    "request":{"method":"POST","url":"https://ivr.acme-example.com/voice","parameters":{}},
+    "response":{"responseCode":200,"requestDuration":95,"contentType":"application/xml",
+    "responseBody":"PD94bWwgdmVyc2lvbj0iMS4wIiBlbmNvZGluZz0iVVRGLTgiPz48UmVzcG9uc2U+PFN5YT5XZWxjb21lPC9TeWE+PEdhdGhlciBhY3Rpb249Ii9tZW51Ij48RGlhbD4rMTQxNTU1NTAxMDA8L0RpYWw+PC9HYXRoZXI+PFJlZGlyZWN0Lz48SGFuZ3VwLz48U2F5PkJ5ZTwvU2F5PjwvUmVzcG9uc2U+"}}}]"#;
+
 // Sequence numbers in `samples()`.
 const IVR_REQUESTED: u64 = 8;
 const IVR_REDIRECTED: u64 = 10;
@@ -471,4 +480,16 @@ fn the_pane_says_more_when_a_line_wraps() {
         row.contains("↓ ") && row.contains(" more")
     });
     assert!(more, "{}", terminal.backend());
+}
+
+#[test]
+fn twiml_checks_in_the_pane_and_the_table() {
+    let mut app = samples();
+    push_body(&mut app, BAD_TWIML);
+    check("twiml_checks", &app);
+    check_styles("twiml_checks", &app);
+    let terminal = render(&app, 160, 48);
+    let screen = terminal.backend().to_string();
+    assert!(screen.contains("did you mean <Say>"), "{screen}");
+    assert!(screen.contains("▲"), "the table marks the row: {screen}");
 }

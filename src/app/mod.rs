@@ -230,6 +230,17 @@ impl App {
         Some(d)
     }
 
+    /// The worst TwiML check finding of an event's response (only for bodies that decoded;
+    /// the rest are marked as problems already).
+    pub fn lint_worst(&self, ev: &Event) -> Option<crate::domain::lint::Severity> {
+        if ev.twiml_failed || ev.part_ranges.response_body == crate::domain::event::PartRange::NONE
+        {
+            return None;
+        }
+        let decoded = self.decoded(ev.seq)?;
+        crate::domain::lint::worst(&crate::domain::lint::check(&decoded))
+    }
+
     /// Reacts to a terminal event; returns whether anything changed (a redraw is due).
     pub fn on_key(&mut self, key: KeyEvent) -> bool {
         if key.kind != KeyEventKind::Press {

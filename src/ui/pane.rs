@@ -12,6 +12,7 @@ use ratatui::widgets::{Block, Paragraph};
 use super::{duration_text, theme};
 use crate::app::{App, Pane};
 use crate::domain::Event;
+use crate::domain::lint::{self, Severity};
 use crate::domain::twiml::Decoded;
 use crate::safe;
 
@@ -244,7 +245,39 @@ fn twiml_lines(app: &App, ev: &Event) -> (Vec<Line<'static>>, Body) {
             Style::new().fg(ratatui::style::Color::Yellow),
         )));
     }
+    push_findings(&mut head, &decoded);
     (head, Body::Twiml(decoded))
+}
+
+/// The TwiML check findings, a line each, the worst first (a few; the rest counted).
+fn push_findings(head: &mut Vec<Line<'static>>, decoded: &Decoded) {
+    const SHOWN: usize = 4;
+    if !decoded.is_twiml() {
+        return;
+    }
+    let mut findings = lint::check(decoded);
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    for f in findings.iter().take(SHOWN) {
+        let (mark, style) = match f.severity {
+            Severity::Error => ("✗", theme::problem()),
+            Severity::Warning => ("▲", Style::new().fg(ratatui::style::Color::Yellow)),
+        };
+        let at = if f.path.is_empty() {
+            String::new()
+        } else {
+            format!("  ({})", safe::line(&f.path))
+        };
+        head.push(Line::from(vec![
+            Span::styled(format!(" {mark} {}", safe::line(&f.message)), style),
+            Span::styled(at, theme::dim()),
+        ]));
+    }
+    if findings.len() > SHOWN {
+        head.push(Line::from(Span::styled(
+            format!("   … {} more findings", findings.len() - SHOWN),
+            theme::dim(),
+        )));
+    }
 }
 
 fn styled_line(l: &crate::domain::twiml::Line) -> Line<'static> {

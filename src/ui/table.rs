@@ -10,6 +10,7 @@ use ratatui::widgets::{
 
 use super::{clock, duration_text, request_text, theme};
 use crate::app::App;
+use crate::domain::lint::Severity;
 use crate::domain::{Event, EventKind, Signature};
 use crate::safe;
 use ratatui::style::Color;
@@ -211,6 +212,14 @@ fn marks(app: &App, ev: &Event) -> Line<'static> {
     }
     if ev.invalid.is_some() || ev.twiml_failed {
         spans.push(Span::styled("!", theme::problem()));
+    } else {
+        match app.lint_worst(ev) {
+            Some(Severity::Error) => spans.push(Span::styled("▲", theme::problem())),
+            Some(Severity::Warning) => {
+                spans.push(Span::styled("▲", Style::new().fg(Color::Yellow)));
+            }
+            None => {}
+        }
     }
     let dups = app.store.duplicates_of(ev.seq);
     if dups > 0 {
