@@ -7,7 +7,7 @@ pub mod keymap;
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
 
@@ -508,11 +508,6 @@ impl App {
             selected,
         });
     }
-}
-
-/// How long a step took to be answered, for colouring.
-pub fn slow(duration_ms: u32) -> Option<Duration> {
-    (duration_ms > 1000).then(|| Duration::from_millis(u64::from(duration_ms)))
 }
 
 #[cfg(test)]
