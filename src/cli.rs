@@ -48,6 +48,10 @@ pub struct OutputArgs {
     /// Headless output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Mask phone numbers, speech, caller names and recording URLs, for screen sharing and
+    /// pairing (headless output, and the monitor starts masked; `m` toggles it there).
+    #[arg(long)]
+    pub mask: bool,
     /// Events kept in memory; the oldest leave beyond it (a recording keeps everything).
     #[arg(long, default_value_t = crate::store::DEFAULT_MAX_EVENTS, value_name = "N")]
     pub max_events: usize,

@@ -16,9 +16,21 @@ use crate::domain::{CallSid, Event};
 use crate::domain::{lint, twiml};
 use crate::safe;
 
+/// How events are printed, beside the format.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Mask phone numbers, speech, caller names and recording URLs (`--mask`); SIDs stay.
+    pub mask: bool,
+}
+
 /// Formats one event as an aligned text line (no trailing newline). Every payload string is
 /// made terminal-safe.
 pub fn text_line(ev: &Event) -> String {
+    text_line_with(ev, Options::default())
+}
+
+/// [`text_line`], masked when `opts.mask` is set.
+pub fn text_line_with(ev: &Event, opts: Options) -> String {
     let time = ev.time.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
     let kind = match ev.kind {
         crate::domain::EventKind::Other => safe::line(ev.type_name()).into_owned(),
@@ -41,6 +53,11 @@ pub fn text_line(ev: &Event) -> String {
     } else {
         format!("{} {}", safe::line(ev.method()), safe::line(ev.url()))
     };
+    let target = if opts.mask {
+        crate::mask::text(&target).into_owned()
+    } else {
+        target
+    };
     format!("{time}  {kind:<16}  {call:<34}  {code:>3}  {dur:>7}  {target}")
 }
 
@@ -60,19 +77,19 @@ struct Line<'a> {
     call_sid: Option<&'a str>,
     request: Request<'a>,
     response: Response<'a>,
-    twiml: Option<&'a str>,
+    twiml: Option<Cow<'a, str>>,
     twiml_error: Option<String>,
     /// TwiML check findings; empty for clean TwiML and for bodies that are not TwiML.
-    lint: &'a [lint::Finding],
+    lint: Cow<'a, [lint::Finding]>,
     signature: &'static str,
-    invalid: Option<&'a str>,
-    raw: Option<&'a str>,
+    invalid: Option<Cow<'a, str>>,
+    raw: Option<Cow<'a, str>>,
 }
 
 #[derive(Serialize)]
 struct Request<'a> {
     method: Option<&'a str>,
-    url: Option<&'a str>,
+    url: Option<Cow<'a, str>>,
     parameters: Option<Cow<'a, RawValue>>,
 }
 
@@ -110,7 +127,7 @@ struct Response<'a> {
     content_type: Option<&'a str>,
 }
 
-fn write_json(out: &mut impl Write, ev: &Event) -> std::io::Result<()> {
+fn write_json(out: &mut impl Write, ev: &Event, opts: Options) -> std::io::Result<()> {
     let parts = ev.parts();
     let body = parts
         .response_body
@@ -138,7 +155,7 @@ fn write_json(out: &mut impl Write, ev: &Event) -> std::io::Result<()> {
         call_sid: ev.call_sid.as_ref().map(CallSid::as_str),
         request: Request {
             method: (!ev.method().is_empty()).then_some(ev.method()),
-            url: (!ev.url().is_empty()).then_some(ev.url()),
+            url: (!ev.url().is_empty()).then_some(Cow::Borrowed(ev.url())),
             parameters: parts.parameters.map(one_line),
         },
         response: Response {
@@ -146,15 +163,62 @@ fn write_json(out: &mut impl Write, ev: &Event) -> std::io::Result<()> {
             duration_ms: ev.duration_ms,
             content_type: parts.content_type.as_deref(),
         },
-        twiml: twiml.as_deref(),
+        twiml: twiml.as_deref().map(Cow::Borrowed),
         twiml_error,
-        lint,
+        lint: Cow::Borrowed(lint),
         signature: ev.signature.as_str(),
-        invalid: ev.invalid.as_deref(),
-        raw: ev.invalid.is_some().then_some(&*ev.raw),
+        invalid: ev.invalid.as_deref().map(Cow::Borrowed),
+        raw: ev.invalid.is_some().then_some(Cow::Borrowed(&*ev.raw)),
     };
+    let line = if opts.mask { masked(line) } else { line };
     serde_json::to_writer(&mut *out, &line)?;
     out.write_all(b"\n")
+}
+
+/// The personal strings of a line masked: the URL, the parameters (by name), the TwiML, the
+/// findings' words and an invalid event's JSON. SIDs, ids and the source stay.
+fn masked(mut line: Line<'_>) -> Line<'_> {
+    use crate::mask;
+    fn text(s: Cow<'_, str>) -> Cow<'_, str> {
+        let masked = match mask::text(&s) {
+            Cow::Owned(m) => Some(m),
+            Cow::Borrowed(_) => None,
+        };
+        masked.map_or(s, Cow::Owned)
+    }
+    let json = |raw: &str| {
+        let mut v: Value = serde_json::from_str(raw).ok()?;
+        mask::json(&mut v);
+        serde_json::to_string(&v).ok()
+    };
+    line.request.url = line.request.url.map(text);
+    line.request.parameters = line.request.parameters.map(|p| {
+        json(p.get())
+            .and_then(|s| RawValue::from_string(s).ok())
+            .map_or(p, Cow::Owned)
+    });
+    line.twiml = line.twiml.map(text);
+    line.twiml_error = line.twiml_error.map(|e| text(Cow::Owned(e)).into_owned());
+    if line
+        .lint
+        .iter()
+        .any(|f| mask::text(&f.message) != f.message)
+    {
+        line.lint = Cow::Owned(
+            line.lint
+                .iter()
+                .map(|f| lint::Finding {
+                    message: mask::text(&f.message).into_owned(),
+                    ..f.clone()
+                })
+                .collect(),
+        );
+    }
+    line.invalid = line.invalid.map(text);
+    line.raw = line
+        .raw
+        .map(|r| json(&r).map_or_else(|| text(r), Cow::Owned));
+    line
 }
 
 /// A body's problem and TwiML findings.
@@ -192,7 +256,7 @@ fn checked(b64: &str) -> Checked {
 /// The NDJSON object of one event, as a value (for callers that inspect it).
 pub fn json_value(ev: &Event) -> Value {
     let mut buf = Vec::new();
-    if write_json(&mut buf, ev).is_err() {
+    if write_json(&mut buf, ev, Options::default()).is_err() {
         return Value::Null;
     }
     serde_json::from_slice(&buf).unwrap_or(Value::Null)
@@ -200,9 +264,19 @@ pub fn json_value(ev: &Event) -> Value {
 
 /// Writes one event in the chosen format, newline-terminated.
 pub fn write_event(out: &mut impl Write, ev: &Event, format: Format) -> std::io::Result<()> {
+    write_event_with(out, ev, format, Options::default())
+}
+
+/// [`write_event`] with [`Options`] (`--mask`).
+pub fn write_event_with(
+    out: &mut impl Write,
+    ev: &Event,
+    format: Format,
+    opts: Options,
+) -> std::io::Result<()> {
     match format {
-        Format::Text => writeln!(out, "{}", text_line(ev)),
-        Format::Json => write_json(out, ev),
+        Format::Text => writeln!(out, "{}", text_line_with(ev, opts)),
+        Format::Json => write_json(out, ev, opts),
     }
 }
 
@@ -280,6 +354,74 @@ mod tests {
             Some(1),
             "the seed's empty <Say>"
         );
+    }
+
+    #[test]
+    fn masked_output_holds_no_full_number() {
+        use base64::Engine as _;
+        let twiml = "<Response><Say>Call 415-555-0142.</Say><Dial callerId=\"+18005550199\">\
+            <Number>+14155550123</Number><Sip>sip:alice@pbx.test</Sip></Dial></Response>";
+        let b64 = base64::engine::general_purpose::STANDARD.encode(twiml);
+        let hand = format!(
+            r#"{{"type":"com.twilio.voice.twiml.gather.finished","id":"m1","data":{{"sid":"CA866a9ca9f30dd8f84f9984ce99a9ca31",
+            "request":{{"method":"POST","url":"https://x.test/menu?From=%2B14155550100","parameters":{{
+            "From":"+14155550100","To":"+18005550199","CallerName":"Alice Smith",
+            "SpeechResult":"I want to check my order status"}}}},
+            "response":{{"responseCode":200,"responseBody":"{b64}"}}}}}}"#
+        );
+        let invalid = r#"{"id":"bad","data":{"request":{"parameters":{"From":"+14155550100"}}}}"#;
+        let now = "2026-11-28T12:00:00Z".parse().unwrap();
+        let mut events = Vec::new();
+        for body in [
+            include_str!("../assets/samples/flows/ivr-sales-call.json"),
+            include_str!("../assets/samples/events/07-record-finished.json"),
+            &hand,
+            invalid,
+        ] {
+            events.extend(parse_delivery(body.as_bytes(), now).unwrap());
+        }
+        let mut plain = Vec::new();
+        let mut masked = Vec::new();
+        for format in [Format::Text, Format::Json] {
+            for ev in &events {
+                write_event(&mut plain, ev, format).unwrap();
+                write_event_with(&mut masked, ev, format, Options { mask: true }).unwrap();
+            }
+        }
+        let (plain, masked) = (
+            String::from_utf8(plain).unwrap(),
+            String::from_utf8(masked).unwrap(),
+        );
+        for secret in [
+            "+1415555",
+            "+1800555",
+            "%2B1415555",
+            "415-555-0142",
+            "sip:alice",
+            "Alice Smith",
+            "order status",
+            // The URL, not the SID: SIDs stay (a `RecordingSid` parameter is shown whole).
+            "Recordings/RE0f27aa7931cee1f1c5bf80b31ad2725b",
+        ] {
+            assert!(plain.contains(secret), "the sample shows {secret}");
+            assert!(!masked.contains(secret), "{secret} in {masked}");
+        }
+        for kept in [
+            "+1415•••0100",
+            "+1415•••0123",
+            "415-•••-0142",
+            "sip:ali•••@…",
+            "A•••",
+            "«speech, 31 chars»",
+            "https://api.twilio.com/…/RE•••725b",
+            "CA866a9ca9f30dd8f84f9984ce99a9ca31",
+        ] {
+            assert!(masked.contains(kept), "{kept} missing from {masked}");
+        }
+        // Still one JSON object a line.
+        for line in masked.lines().filter(|l| l.starts_with('{')) {
+            serde_json::from_str::<Value>(line).unwrap();
+        }
     }
 
     #[test]

@@ -217,7 +217,13 @@ pub async fn monitor(args: MonitorArgs) -> anyhow::Result<()> {
             "twimon: listening on {} (POST Event Streams deliveries; GET /healthz)",
             feed.label
         );
-        spawn_headless(feed, args.output.format, signal).await
+        spawn_headless(
+            feed,
+            args.output.format,
+            headless_options(&args.output),
+            signal,
+        )
+        .await
     } else {
         crate::tui::run(feed, &args.output, signal).await
     };
@@ -236,10 +242,21 @@ pub async fn replay(args: ReplayArgs) -> anyhow::Result<()> {
     let signal = shutdown_signal();
     let feed = start_replay(&args.file, args.output.max_events)?;
     if headless {
-        spawn_headless(feed, args.output.format, signal).await
+        spawn_headless(
+            feed,
+            args.output.format,
+            headless_options(&args.output),
+            signal,
+        )
+        .await
     } else {
         crate::tui::run(feed, &args.output, signal).await
     }
+}
+
+/// The headless printer's options from the command line.
+fn headless_options(output: &crate::cli::OutputArgs) -> crate::headless::Options {
+    crate::headless::Options { mask: output.mask }
 }
 
 /// Runs the headless printer as a task of the runtime rather than on the main thread: handing
@@ -247,9 +264,10 @@ pub async fn replay(args: ReplayArgs) -> anyhow::Result<()> {
 async fn spawn_headless(
     feed: Feed,
     format: Format,
+    opts: crate::headless::Options,
     signal: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    tokio::spawn(headless_loop(feed, format, signal))
+    tokio::spawn(headless_loop(feed, format, opts, signal))
         .await
         .map_err(|e| anyhow::anyhow!("the headless printer stopped: {e}"))?
 }
@@ -263,6 +281,7 @@ const FORMAT_AHEAD: usize = 64;
 async fn headless_loop(
     mut feed: Feed,
     format: Format,
+    opts: crate::headless::Options,
     signal: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let mut out = std::io::BufWriter::new(std::io::stdout());
@@ -271,9 +290,9 @@ async fn headless_loop(
     let mut format_next = |d: Delivery, pending: &mut FuturesOrdered<_>| {
         let first = seq;
         seq += d.events.len() as u64;
-        pending.push_back(tokio::spawn(
-            async move { render_delivery(d, first, format) },
-        ));
+        pending.push_back(tokio::spawn(async move {
+            render_delivery(d, first, format, opts)
+        }));
     };
     tokio::pin!(signal);
     loop {
@@ -307,12 +326,17 @@ async fn headless_loop(
 }
 
 /// A delivery's events as output lines, numbered from `first`.
-fn render_delivery(d: Delivery, first: u64, format: Format) -> Vec<u8> {
+fn render_delivery(
+    d: Delivery,
+    first: u64,
+    format: Format,
+    opts: crate::headless::Options,
+) -> Vec<u8> {
     let mut buf = Vec::with_capacity(d.events.len() * 1024);
     for (seq, mut ev) in (first..).zip(d.events) {
         ev.seq = seq;
         // Writing to a Vec cannot fail.
-        let _ = crate::headless::write_event(&mut buf, &ev, format);
+        let _ = crate::headless::write_event_with(&mut buf, &ev, format, opts);
     }
     buf
 }

@@ -51,6 +51,7 @@ pub async fn run(
     let log = crate::logging::init_file(args.log_file.as_deref());
     tracing::info!(log = ?log, "monitor starting");
     let mut app = App::new(args.max_events);
+    app.mask = args.mask;
     app.health.url.clone_from(&feed.label);
     app.health.listening = feed.live;
 
@@ -133,6 +134,10 @@ async fn event_loop(
             () = std::future::ready(()), if searching => dirty |= app.advance_search(),
             _ = tick.tick() => {
                 app.tick(Instant::now());
+                if feed.live {
+                    // The stats' events/s window moves on through quiet seconds too.
+                    app.metrics.advance(jiff::Timestamp::now());
+                }
                 dirty = true;
             },
         }

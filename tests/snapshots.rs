@@ -493,3 +493,94 @@ fn twiml_checks_in_the_pane_and_the_table() {
     assert!(screen.contains("did you mean <Say>"), "{screen}");
     assert!(screen.contains("▲"), "the table marks the row: {screen}");
 }
+
+#[test]
+fn stats() {
+    let mut app = samples();
+    keys(&mut app, "s");
+    assert!(app.stats);
+    check("stats", &app);
+}
+
+/// The IVR call without its `gather.finished`: the Gather's step is marked, and the path says so.
+#[test]
+fn call_view_marks_a_missing_follow_up() {
+    let mut app = new_app();
+    let arrival = ARRIVAL.parse().unwrap();
+    let mut evs = parse_delivery(IVR.as_bytes(), arrival).unwrap();
+    evs.remove(1);
+    for ev in evs {
+        let key = ev.dedup_key();
+        app.push(ev, key);
+    }
+    key(&mut app, KeyCode::Enter);
+    let terminal = render(&app, 160, 48);
+    let buf = terminal.backend().buffer();
+    let row = row_text(buf, find_row(buf, "call.requested"));
+    assert!(row.contains("⚠ no reply"), "{row}");
+    let row = row_text(buf, find_row(buf, "call.redirected"));
+    assert!(!row.contains("no reply"), "{row}");
+    let path = row_text(buf, find_row(buf, " path "));
+    assert!(
+        path.contains("/voice → Gather → Redirect (no reply) → /sales"),
+        "{path}"
+    );
+}
+
+/// `m`: the header says MASKED; the table with the TwiML pane of the `<Dial><Number>` step,
+/// the call view (From → To, `RecordingUrl`, `Dial(…)`), the parameters pane with a
+/// `SpeechResult`, and the raw JSON — no full phone number anywhere.
+#[test]
+fn masked() {
+    const IVR_RECORD: u64 = 12;
+    const FC_GATHER: u64 = 14;
+    let mut app = samples();
+    keys(&mut app, "m");
+    assert!(app.mask);
+    select(&mut app, IVR_REDIRECTED);
+    check("masked", &app);
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Down);
+    assert_eq!(app.current().map(|e| e.seq), Some(IVR_RECORD));
+    check("masked_call_view", &app);
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::End);
+    select(&mut app, FC_GATHER);
+    keys(&mut app, "p");
+    check("masked_params", &app);
+    keys(&mut app, "r");
+    check("masked_raw", &app);
+    let mut screens = String::new();
+    for pane in ["t", "p", "r"] {
+        keys(&mut app, pane);
+        for seq in [IVR_REDIRECTED, IVR_RECORD, FC_GATHER] {
+            key(&mut app, KeyCode::End);
+            select(&mut app, seq);
+            for (w, h) in SIZES {
+                screens.push_str(&render(&app, w, h).backend().to_string());
+            }
+        }
+    }
+    for secret in ["+1415555", "+1800555", "order status", "Recordings/RE"] {
+        assert!(!screens.contains(secret), "{secret} shown: {screens}");
+    }
+    assert!(screens.contains("MASKED"));
+}
+
+/// The failed call's timeline, masked: its path quotes no speech and its summary no number.
+#[test]
+fn masked_call_view_hides_speech() {
+    const FC_GATHER: u64 = 14;
+    let mut app = samples();
+    keys(&mut app, "m");
+    select(&mut app, FC_GATHER);
+    key(&mut app, KeyCode::Enter);
+    for (w, h) in SIZES {
+        let screen = render(&app, w, h).backend().to_string();
+        assert!(screen.contains("«speech»"), "{screen}");
+        for secret in ["+1312555", "+1800555", "I want", "order status"] {
+            assert!(!screen.contains(secret), "{secret} shown: {screen}");
+        }
+    }
+}

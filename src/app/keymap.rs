@@ -54,6 +54,7 @@ macro_rules! b {
 pub const BINDINGS: &[Binding] = &[
     b!("q", [(KeyCode::Char('q'), NONE), (KeyCode::Char('c'), CTRL)], Action::Quit, "quit (also Ctrl-C)", "quit", Global, true),
     b!("?", [(KeyCode::Char('?'), NONE), (KeyCode::Char('?'), SHIFT)], Action::Help, "this help", "help", Global, true),
+    b!("s", [(KeyCode::Char('s'), NONE)], Action::Stats, "stats: events/s, response codes, durations, slow steps", "stats", Global, false),
     b!("↑ k", [(KeyCode::Up, NONE), (KeyCode::Char('k'), NONE)], Action::Up, "move up (pauses follow)", "up", Global, false),
     b!("↓ j", [(KeyCode::Down, NONE), (KeyCode::Char('j'), NONE)], Action::Down, "move down", "down", Global, false),
     b!("g Home", [(KeyCode::Char('g'), NONE), (KeyCode::Home, NONE)], Action::Top, "first event (pauses follow)", "top", Table, false),
@@ -68,6 +69,7 @@ pub const BINDINGS: &[Binding] = &[
     b!("t", [(KeyCode::Char('t'), NONE)], Action::Pane(super::Pane::Twiml), "pane: decoded TwiML", "TwiML", Global, false),
     b!("r", [(KeyCode::Char('r'), NONE)], Action::Pane(super::Pane::Raw), "pane: raw event JSON", "raw", Global, false),
     b!("p", [(KeyCode::Char('p'), NONE)], Action::Pane(super::Pane::Params), "pane: request parameters", "params", Global, false),
+    b!("m", [(KeyCode::Char('m'), NONE)], Action::Mask, "mask numbers, speech, names, recording URLs (sharing)", "mask", Global, false),
     b!("PgUp", [(KeyCode::PageUp, NONE)], Action::PaneUp, "scroll the pane up (or the mouse wheel)", "scroll", Global, false),
     b!("PgDn", [(KeyCode::PageDown, NONE)], Action::PaneDown, "scroll the pane down (or the mouse wheel)", "scroll", Global, false),
 ];

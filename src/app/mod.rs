@@ -30,6 +30,8 @@ pub enum Pane {
 pub enum Action {
     Quit,
     Help,
+    /// Toggle the stats overlay.
+    Stats,
     Up,
     Down,
     Top,
@@ -45,6 +47,8 @@ pub enum Action {
     Pane(Pane),
     PaneUp,
     PaneDown,
+    /// Toggle masking of phone numbers, speech, names and recording URLs (screen sharing).
+    Mask,
 }
 
 /// The per-call drilldown.
@@ -77,6 +81,7 @@ const DECODE_CACHE: usize = 64;
 /// Events taken from the channel per turn of the event loop, so keys are never starved.
 pub const INGEST_BUDGET: usize = 2_000;
 
+#[allow(clippy::struct_excessive_bools)] // independent switches, not a state machine
 pub struct App {
     pub store: Store,
     /// The selected event (sequence number); None = nothing to select.
@@ -87,6 +92,10 @@ pub struct App {
     pub pane: Pane,
     pub pane_scroll: usize,
     pub help: bool,
+    /// The stats overlay is open.
+    pub stats: bool,
+    /// Running aggregates for the stats overlay (since start).
+    pub metrics: crate::stats::Stats,
     /// The search being typed (the filter applies on Enter).
     pub search_input: Option<String>,
     pub call: Option<CallView>,
@@ -94,6 +103,8 @@ pub struct App {
     pub quit: bool,
     /// One line of feedback (e.g. "no call SID on this event").
     pub status: Option<String>,
+    /// Phone numbers, speech, caller names and recording URLs are masked on screen.
+    pub mask: bool,
     /// Table scroll offset and height from the last frame (written by the renderer).
     pub table_offset: Cell<usize>,
     pub table_rows: Cell<usize>,
@@ -117,11 +128,14 @@ impl App {
             pane: Pane::Twiml,
             pane_scroll: 0,
             help: false,
+            stats: false,
+            metrics: crate::stats::Stats::new(),
             search_input: None,
             call: None,
             health: Health::default(),
             quit: false,
             status: None,
+            mask: false,
             table_offset: Cell::new(0),
             table_rows: Cell::new(20),
             pane_page: Cell::new(20),
@@ -152,6 +166,9 @@ impl App {
             .next_seq()
             .saturating_sub(self.store.capacity() as u64 - 1);
         let seq = self.store.push(ev);
+        if let Some(stored) = self.store.get(seq) {
+            self.metrics.record(stored);
+        }
         if let Some(k) = key {
             self.dedup_seq.insert(k, seq);
         }
@@ -273,6 +290,15 @@ impl App {
             }
             return true;
         }
+        if self.stats {
+            // Esc or s closes the stats; q and Ctrl-C still quit; other keys wait.
+            match keymap::lookup(key.code, key.modifiers, self.call.is_some()) {
+                Some(Action::Stats | Action::Back) => self.stats = false,
+                Some(Action::Quit) => self.quit = true,
+                _ => return false,
+            }
+            return true;
+        }
         match keymap::lookup(key.code, key.modifiers, self.call.is_some()) {
             Some(action) => {
                 self.update(action);
@@ -297,6 +323,7 @@ impl App {
         match action {
             Action::Quit => self.quit = true,
             Action::Help => self.help = true,
+            Action::Stats => self.stats = !self.stats,
             Action::Up => self.move_by(-1),
             Action::Down => self.move_by(1),
             Action::Top => {
@@ -338,6 +365,17 @@ impl App {
             Action::PaneDown => {
                 let next = self.pane_scroll.saturating_add(self.pane_page.get().max(1));
                 self.pane_scroll = next.min(self.pane_max_scroll.get());
+            }
+            Action::Mask => {
+                self.mask = !self.mask;
+                self.status = Some(
+                    if self.mask {
+                        "masking on"
+                    } else {
+                        "masking off"
+                    }
+                    .into(),
+                );
             }
         }
     }

@@ -1178,3 +1178,85 @@ fn the_current_events_twiml_is_decoded_for_the_pane() {
         assert!(app.decoded(step).is_some(), "{step}");
     }
 }
+
+#[test]
+fn s_opens_the_stats_and_esc_closes_them() {
+    let mut app = samples(100);
+    assert!(ch(&mut app, 's'));
+    assert!(app.stats);
+    // Other keys wait while the stats are open: nothing moves underneath.
+    let selected = app.selected;
+    assert!(!key(&mut app, KeyCode::Up));
+    assert_eq!(app.selected, selected);
+    assert!(app.follow);
+    // Esc closes the overlay only: the filters stay.
+    ch(&mut app, 'e');
+    assert!(app.stats);
+    app.stats = false;
+    ch(&mut app, 'e');
+    assert!(app.store.filter().problems);
+    ch(&mut app, 's');
+    assert!(key(&mut app, KeyCode::Esc));
+    assert!(!app.stats);
+    assert!(
+        app.store.filter().problems,
+        "Esc closed the stats, not the filter"
+    );
+    // s toggles it shut too, in the call view as well; q still quits.
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Enter);
+    ch(&mut app, 's');
+    assert!(app.stats);
+    ch(&mut app, 's');
+    assert!(!app.stats);
+    assert!(app.call.is_some());
+    ch(&mut app, 's');
+    ch(&mut app, 'q');
+    assert!(app.quit);
+}
+
+#[test]
+fn stats_count_every_event_since_start() {
+    let mut app = samples(4);
+    let s = &app.metrics;
+    assert_eq!(s.total(), TOTAL as u64, "evicted events still count");
+    assert_eq!(app.store.len(), 4);
+    // Two 15 s failures (sample 08 and the failed call), the slowest first.
+    let slow: Vec<u64> = s.slow().iter().map(|x| x.seq).collect();
+    assert_eq!(slow, [EV_FAILED, FC_FAILED]);
+    assert_eq!(s.max_ms(), Some(15_002));
+    // Every sample arrived in the same second.
+    assert_eq!(s.per_second(2).collect::<Vec<_>>(), [TOTAL as u64, 0]);
+    app.update(Action::Stats);
+    assert!(app.stats);
+}
+
+#[test]
+fn m_toggles_masking_and_the_header_says_masked() {
+    let mut app = samples(100);
+    assert!(!app.mask);
+    let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    assert!(!screen_text(&draw(&mut term, &app)).contains("MASKED"));
+    assert!(ch(&mut app, 'm'));
+    assert!(app.mask);
+    assert_eq!(app.status.as_deref(), Some("masking on"));
+    let header = screen_text(&draw(&mut term, &app));
+    let header = header.lines().next().unwrap();
+    assert!(
+        header.contains("FOLLOW") && header.contains("MASKED"),
+        "{header}"
+    );
+    // The selection, filters and pane are as they were; m works in the call view too.
+    select(&mut app, IVR_DIAL);
+    key(&mut app, KeyCode::Enter);
+    let screen = screen_text(&draw(&mut term, &app));
+    assert!(screen.contains("+1415•••0100"), "{screen}");
+    assert!(!screen.contains("+14155550100"), "{screen}");
+    assert!(ch(&mut app, 'm'));
+    assert!(!app.mask);
+    assert!(app.call.is_some());
+    assert_eq!(app.status.as_deref(), Some("masking off"));
+    let screen = screen_text(&draw(&mut term, &app));
+    assert!(!screen.contains("MASKED"));
+    assert!(screen.contains("+14155550100"), "{screen}");
+}

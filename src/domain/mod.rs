@@ -2,6 +2,7 @@
 
 pub mod delivery;
 pub mod event;
+pub mod flow;
 pub mod lint;
 pub mod twiml;
 

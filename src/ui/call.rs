@@ -1,6 +1,8 @@
 //! The call view: one call's events in the order they happened, with offsets, the parameters
 //! that tell the story, and the TwiML verbs each answer gave.
 
+use std::rc::Rc;
+
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -10,6 +12,8 @@ use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
 use super::{duration_text, request_text, theme};
 use crate::app::{App, CallView};
 use crate::domain::event::KEY_PARAMETERS;
+use crate::domain::flow::{self, Step};
+use crate::domain::twiml::Decoded;
 use crate::domain::{Event, EventKind};
 use crate::safe;
 
@@ -26,7 +30,7 @@ pub fn offset_text(ms: i64) -> String {
 
 /// The parameters of a step worth a glance, `Digits=2 CallStatus=in-progress`.
 /// `CallStatus` only when nothing more telling is there: it is the same on most steps.
-fn key_params(ev: &Event) -> String {
+fn key_params(app: &App, ev: &Event) -> String {
     let params = ev.parameters();
     let found: Vec<String> = KEY_PARAMETERS[..7]
         .iter()
@@ -35,7 +39,7 @@ fn key_params(ev: &Event) -> String {
                 .iter()
                 .find(|(k, _)| crate::domain::delivery::key_eq(k, name))
                 .filter(|(_, v)| !v.is_empty())
-                .map(|(k, v)| format!("{}={}", safe::line(k), safe::line(v)))
+                .map(|(k, v)| format!("{}={}", safe::line(k), super::shown_param(app, k, v)))
         })
         .collect();
     let telling: Vec<&String> = found
@@ -108,8 +112,8 @@ fn summary(app: &App, cv: &CallView, steps: &[&Event]) -> Vec<Line<'static>> {
     if from.is_some() || to.is_some() {
         l1.push(Span::raw(format!(
             " {} → {}",
-            safe::line(from.as_deref().unwrap_or("?")),
-            safe::line(to.as_deref().unwrap_or("?"))
+            super::shown_param(app, "From", from.as_deref().unwrap_or("?")),
+            super::shown_param(app, "To", to.as_deref().unwrap_or("?"))
         )));
     }
     let span_ms = last.time.duration_since(first.time).as_millis();
@@ -133,23 +137,69 @@ fn summary(app: &App, cv: &CallView, steps: &[&Event]) -> Vec<Line<'static>> {
     vec![Line::from(l1), l2]
 }
 
+/// Steps the path line reads: a longer call's line fits no screen, and each step's `TwiML` is
+/// decoded for it.
+const PATH_STEPS: usize = 48;
+/// Steps after the visible rows read to tell whether a row's follow-up is missing.
+const LOOKAHEAD: usize = 8;
+
+/// The IVR path of `steps` (a call's events in time order, or a run of them).
+fn flow_of(app: &App, steps: &[&Event]) -> flow::Path {
+    let decoded: Vec<Option<Rc<Decoded>>> = steps.iter().map(|e| app.decoded(e.seq)).collect();
+    let steps: Vec<Step<'_>> = steps
+        .iter()
+        .zip(&decoded)
+        .map(|(event, d)| Step {
+            event,
+            decoded: d.as_deref(),
+        })
+        .collect();
+    flow::path(&steps)
+}
+
 pub fn draw(frame: &mut Frame<'_>, app: &App, cv: &CallView, area: Rect) {
     let steps: Vec<&Event> = cv.steps.iter().filter_map(|s| app.store.get(*s)).collect();
     let block = Block::bordered().title(Line::from(" Call timeline ").style(theme::title()));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let [head, list] = Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(inner);
-    frame.render_widget(Paragraph::new(summary(app, cv, &steps)), head);
+    let [head, list] = Layout::vertical([Constraint::Length(3), Constraint::Min(1)]).areas(inner);
+    let head_steps = steps.get(..steps.len().min(PATH_STEPS)).unwrap_or_default();
+    let head_path = flow_of(app, head_steps);
+    let mut head_lines = summary(app, cv, &steps);
+    if !steps.is_empty() {
+        let mut line = head_path.line.clone();
+        if steps.len() > PATH_STEPS {
+            line.push_str(" → …");
+        }
+        head_lines.push(Line::from(vec![
+            Span::styled(" path ", theme::dim()),
+            Span::raw(shown_path(app, safe::line(&line).into_owned())),
+        ]));
+    }
+    frame.render_widget(Paragraph::new(head_lines), head);
     let t0 = steps.first().map(|e| e.time);
     let late = late_steps(&steps);
     let rows = usize::from(list.height.saturating_sub(1)).max(1);
     let offset = super::table::scroll_offset(0, Some(cv.selected), rows, steps.len());
+    // Steps whose expected follow-up never came, from the head's path when it covers the rows.
+    let window_end = offset.saturating_add(rows + LOOKAHEAD).min(steps.len());
+    let missing: Vec<usize> = if window_end <= head_steps.len() {
+        head_path.missing
+    } else {
+        let window = steps.get(offset..window_end).unwrap_or_default();
+        flow_of(app, window)
+            .missing
+            .into_iter()
+            .map(|i| i + offset)
+            .collect()
+    };
     let table_rows: Vec<Row<'static>> = steps
         .iter()
         .zip(&late)
+        .enumerate()
         .skip(offset)
         .take(rows)
-        .map(|(ev, late)| {
+        .map(|(i, (ev, late))| {
             let off = t0.map_or(0, |t| {
                 i64::try_from(ev.time.duration_since(t).as_millis()).unwrap_or(i64::MAX)
             });
@@ -168,8 +218,11 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, cv: &CallView, area: Rect) {
                     ev.kind.short(),
                     Style::new().fg(theme::family(ev.kind)),
                 )),
-                Cell::from(request_text(ev)),
-                Cell::from(Span::styled(key_params(ev), Style::new().fg(Color::Yellow))),
+                Cell::from(super::shown(app, request_text(ev))),
+                Cell::from(Span::styled(
+                    key_params(app, ev),
+                    Style::new().fg(Color::Yellow),
+                )),
                 ev.response_code.map_or_else(
                     || Cell::from(""),
                     |c| Cell::from(Span::styled(c.to_string(), theme::status_code(c))),
@@ -184,10 +237,10 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, cv: &CallView, area: Rect) {
                     },
                 ),
                 late,
-                Cell::from(Span::styled(
-                    safe::line(&verbs).into_owned(),
-                    Style::new().fg(Color::Cyan),
-                )),
+                Cell::from(Line::from(twiml_spans(
+                    &super::shown(app, safe::line(&verbs).into_owned()),
+                    missing.contains(&i),
+                ))),
             ])
         })
         .collect();
@@ -218,6 +271,33 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, cv: &CallView, area: Rect) {
         .column_spacing(1);
     let mut state = TableState::default().with_selected(cv.selected.checked_sub(offset));
     frame.render_stateful_widget(table, list, &mut state);
+}
+
+/// The path line as shown: when masking, numbers are masked and what the caller said (the
+/// path quotes a `SpeechResult`) is hidden.
+fn shown_path(app: &App, line: String) -> String {
+    if !app.mask {
+        return line;
+    }
+    super::shown(app, line)
+        .split('"')
+        .enumerate()
+        .map(|(i, part)| if i % 2 == 1 { "«speech»" } else { part })
+        .collect()
+}
+
+/// The TwiML column: the answer's verbs, after a mark when the request one of them should
+/// have caused never came.
+fn twiml_spans(verbs: &str, missing: bool) -> Vec<Span<'static>> {
+    let mut spans = Vec::with_capacity(2);
+    if missing {
+        spans.push(Span::styled("⚠ no reply ", theme::problem()));
+    }
+    spans.push(Span::styled(
+        safe::line(verbs).into_owned(),
+        Style::new().fg(Color::Cyan),
+    ));
+    spans
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 mod call;
 mod help;
 mod pane;
+mod stats;
 mod table;
 pub mod theme;
 
@@ -40,6 +41,9 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
     }
     pane::draw(frame, app, detail);
     frame.render_widget(footer_line(app, footer.width), footer);
+    if app.stats {
+        stats::draw(frame, app, frame.area());
+    }
     if app.help {
         help::draw(frame, frame.area());
     }
@@ -146,6 +150,22 @@ fn header_line(app: &App, width: u16) -> Paragraph<'static> {
             vec![sep(), Span::raw(format!("{:.1}/s", app.events_per_sec()))],
         ),
     ];
+    if app.mask {
+        // Right after FOLLOW, and as important: whoever watches the screen must see it.
+        pieces.insert(
+            2,
+            Piece::new(
+                9,
+                vec![
+                    sep(),
+                    Span::styled(
+                        "MASKED",
+                        Style::new().fg(Color::Magenta).add_modifier(Modifier::BOLD),
+                    ),
+                ],
+            ),
+        );
+    }
     let extras = [
         (c.evicted, "evicted"),
         (c.duplicates, "dup"),
@@ -263,6 +283,30 @@ pub fn request_text(ev: &Event) -> String {
         safe::line(ev.method()),
         safe::line(url_path(ev.url()))
     )
+}
+
+/// Text as shown: with phone numbers, SIP/client identities and recording URLs masked when
+/// masking is on. Applied to terminal-safe text ([`safe::line`]) of what is in view only.
+pub fn shown(app: &App, text: String) -> String {
+    if app.mask {
+        match crate::mask::text(&text) {
+            std::borrow::Cow::Borrowed(_) => text,
+            std::borrow::Cow::Owned(masked) => masked,
+        }
+    } else {
+        text
+    }
+}
+
+/// A request parameter's value as shown: terminal-safe, and masked by its name when masking
+/// is on (`SpeechResult` → `«speech, 31 chars»`).
+pub fn shown_param(app: &App, name: &str, value: &str) -> String {
+    let safe = safe::line(value);
+    if app.mask {
+        crate::mask::param(name, &safe).into_owned()
+    } else {
+        safe.into_owned()
+    }
 }
 
 /// Centred rectangle of at most `w`×`h` inside `area`.

@@ -51,8 +51,14 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     };
     let (head, body) = match app.pane {
         Pane::Twiml => twiml_lines(app, ev),
-        Pane::Raw => (Vec::new(), Body::Lines(raw_lines(ev))),
-        Pane::Params => (Vec::new(), Body::Lines(param_lines(ev))),
+        Pane::Raw => (Vec::new(), Body::Lines(raw_lines(ev, app.mask))),
+        Pane::Params => (Vec::new(), Body::Lines(param_lines(app, ev))),
+    };
+    // Masking applies to what is drawn: the few head lines, and the TwiML lines in view.
+    let (head, body) = match body {
+        _ if !app.mask => (head, body),
+        Body::Twiml(d) => (mask_lines(head), Body::MaskedTwiml(d)),
+        body => (mask_lines(head), body),
     };
     let width = usize::from(inner.width);
     let head: Vec<Line<'static>> = head.into_iter().flat_map(|l| wrap(l, width)).collect();
@@ -84,13 +90,15 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
 enum Body {
     Lines(Vec<Line<'static>>),
     Twiml(Rc<Decoded>),
+    /// TwiML whose lines are masked as they come into view.
+    MaskedTwiml(Rc<Decoded>),
 }
 
 impl Body {
     fn len(&self) -> usize {
         match self {
             Body::Lines(l) => l.len(),
-            Body::Twiml(d) => d.lines.len(),
+            Body::Twiml(d) | Body::MaskedTwiml(d) => d.lines.len(),
         }
     }
 
@@ -98,6 +106,7 @@ impl Body {
         match self {
             Body::Lines(l) => l.get(i).cloned(),
             Body::Twiml(d) => d.lines.get(i).map(styled_line),
+            Body::MaskedTwiml(d) => d.lines.get(i).map(|l| mask_line(styled_line(l))),
         }
     }
 
@@ -184,7 +193,7 @@ fn twiml_lines(app: &App, ev: &Event) -> (Vec<Line<'static>>, Body) {
             format!(" invalid: {}", safe::line(reason)),
             theme::problem(),
         )));
-        return (head, Body::Lines(raw_lines(ev)));
+        return (head, Body::Lines(raw_lines(ev, app.mask)));
     }
     let mut meta = vec![Span::raw(" ")];
     if let Some(code) = ev.response_code {
@@ -290,17 +299,43 @@ fn styled_line(l: &crate::domain::twiml::Line) -> Line<'static> {
     Line::from(spans)
 }
 
-fn raw_lines(ev: &Event) -> Vec<Line<'static>> {
-    let pretty = serde_json::from_str::<serde_json::Value>(&ev.raw)
-        .and_then(|v| serde_json::to_string_pretty(&v))
-        .unwrap_or_else(|_| ev.raw.to_string());
-    safe::text(&pretty)
-        .lines()
-        .map(|l| Line::from(format!(" {}", safe::line(l))))
-        .collect()
+/// Masks each span's text (phone numbers, identities, recording URLs) keeping its style.
+fn mask_line(line: Line<'static>) -> Line<'static> {
+    let spans = line
+        .spans
+        .into_iter()
+        .map(|span| match crate::mask::text(&span.content) {
+            std::borrow::Cow::Borrowed(_) => span,
+            std::borrow::Cow::Owned(masked) => Span::styled(masked, span.style),
+        })
+        .collect::<Vec<_>>();
+    Line::from(spans).style(line.style)
 }
 
-fn param_lines(ev: &Event) -> Vec<Line<'static>> {
+fn mask_lines(lines: Vec<Line<'static>>) -> Vec<Line<'static>> {
+    lines.into_iter().map(mask_line).collect()
+}
+
+/// The event's JSON, pretty-printed; masked member by member (`SpeechResult`, `From`…) when
+/// `mask` is set.
+fn raw_lines(ev: &Event, mask: bool) -> Vec<Line<'static>> {
+    let pretty = serde_json::from_str::<serde_json::Value>(&ev.raw)
+        .map(|mut v| {
+            if mask {
+                crate::mask::json(&mut v);
+            }
+            v
+        })
+        .and_then(|v| serde_json::to_string_pretty(&v))
+        .unwrap_or_else(|_| ev.raw.to_string());
+    let lines = safe::text(&pretty)
+        .lines()
+        .map(|l| Line::from(format!(" {}", safe::line(l))))
+        .collect();
+    if mask { mask_lines(lines) } else { lines }
+}
+
+fn param_lines(app: &App, ev: &Event) -> Vec<Line<'static>> {
     let params = ev.parameters();
     if params.is_empty() {
         return vec![Line::from(Span::styled(
@@ -324,7 +359,7 @@ fn param_lines(ev: &Event) -> Vec<Line<'static>> {
                         .fg(ratatui::style::Color::Yellow)
                         .add_modifier(Modifier::BOLD),
                 ),
-                Span::raw(format!("  {}", safe::line(v))),
+                Span::raw(format!("  {}", super::shown_param(app, k, v))),
             ])
         })
         .collect()

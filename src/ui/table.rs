@@ -59,7 +59,10 @@ fn active_filters(app: &App) -> Vec<Span<'static>> {
         let text: String = s.chars().take(24).collect();
         let more = if s.chars().count() > 24 { "…" } else { "" };
         spans.push(Span::styled(
-            format!(" /{}{more} ", safe::line(&text)),
+            format!(
+                " /{}{more} ",
+                super::shown(app, safe::line(&text).into_owned())
+            ),
             theme::active_chip(),
         ));
         spans.push(Span::raw(" "));
@@ -185,9 +188,12 @@ pub fn row(app: &App, ev: &Event) -> Row<'static> {
         },
     );
     let request = if ev.invalid.is_some() {
-        Cell::from(Span::styled(request_text(ev), theme::problem()))
+        Cell::from(Span::styled(
+            super::shown(app, request_text(ev)),
+            theme::problem(),
+        ))
     } else {
-        Cell::from(request_text(ev))
+        Cell::from(super::shown(app, request_text(ev)))
     };
     Row::new(vec![
         Cell::from(Span::styled(clock(ev), theme::dim())),

@@ -1,0 +1,209 @@
+//! The stats overlay (`s`): events/s, response codes by class, request durations and the slow
+//! steps, all read from the running aggregates in `App::metrics` (never from the store).
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::RenderDirection;
+use ratatui::widgets::{Block, Cell, Clear, Paragraph, Row, Sparkline, Table};
+
+use super::{centered, duration_text, theme, url_path};
+use crate::app::App;
+use crate::safe;
+use crate::stats::{CodeClass, SLOW_MS, Stats};
+
+/// Widest the overlay gets.
+const MAX_WIDTH: u16 = 120;
+/// Lines around the slow steps' rows: borders, the events/s caption and axis, the code and
+/// duration lines, two blank lines, the slow steps' heading and column header.
+const FIXED_LINES: u16 = 10;
+
+pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
+    let s = &app.metrics;
+    let spark_height: u16 = if area.height >= 40 { 5 } else { 3 };
+    let rows = u16::try_from(s.slow().len()).unwrap_or(u16::MAX).max(1);
+    let height = FIXED_LINES
+        .saturating_add(spark_height)
+        .saturating_add(rows)
+        .min(area.height.saturating_sub(2));
+    let rect = centered(area, MAX_WIDTH.min(area.width.saturating_sub(4)), height);
+    frame.render_widget(Clear, rect);
+    let block = Block::bordered()
+        .title(Span::styled(" Stats · since start ", theme::title()))
+        .title_bottom(Line::from(" s Esc close ").right_aligned());
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+
+    let [
+        caption,
+        spark,
+        axis,
+        _,
+        codes,
+        durations,
+        _,
+        slow_head,
+        slow_rows,
+    ] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(spark_height),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(0),
+    ])
+    .areas(inner);
+
+    // One bar per second, the newest at the right.
+    let seconds: Vec<u64> = s.per_second(usize::from(spark.width)).collect();
+    let peak = seconds.iter().copied().max().unwrap_or(0);
+    frame.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled(" Events/s", theme::title()),
+            Span::styled(
+                format!(" · last {} s by arrival · peak {peak}/s · ", seconds.len()),
+                theme::dim(),
+            ),
+            Span::raw(format!("{} events", s.total())),
+        ])),
+        caption,
+    );
+    frame.render_widget(
+        Sparkline::default()
+            .data(&seconds)
+            .direction(RenderDirection::RightToLeft)
+            .style(Style::new().fg(Color::Cyan)),
+        spark,
+    );
+    frame.render_widget(axis_line(seconds.len(), axis.width), axis);
+    frame.render_widget(Paragraph::new(codes_line(s)), codes);
+    frame.render_widget(Paragraph::new(durations_line(s)), durations);
+    frame.render_widget(Paragraph::new(slow_heading(s)), slow_head);
+    draw_slow(frame, s, slow_rows);
+}
+
+/// `-76s` under the oldest bar, `now` under the newest.
+fn axis_line(shown: usize, width: u16) -> Line<'static> {
+    if shown == 0 {
+        return Line::from(Span::styled(" no events yet", theme::dim()));
+    }
+    let left = format!("-{shown}s");
+    let right = "now";
+    // The bars fill the right end of the row.
+    let start = usize::from(width).saturating_sub(shown);
+    let gap = usize::from(width)
+        .saturating_sub(start)
+        .saturating_sub(left.len() + right.len());
+    Line::from(Span::styled(
+        format!("{}{left}{}{right}", " ".repeat(start), " ".repeat(gap)),
+        theme::dim(),
+    ))
+}
+
+fn codes_line(s: &Stats) -> Line<'static> {
+    let mut spans = vec![Span::styled(" Responses  ", theme::title())];
+    for class in CodeClass::ALL {
+        let n = s.code_count(class);
+        let style = match class.example() {
+            Some(code) if n > 0 => theme::status_code(code),
+            _ => theme::dim(),
+        };
+        spans.push(Span::styled(class.label().to_owned(), style));
+        spans.push(Span::raw(format!(" {n}   ")));
+    }
+    Line::from(spans)
+}
+
+fn durations_line(s: &Stats) -> Line<'static> {
+    let mut spans = vec![Span::styled(" Duration   ", theme::title())];
+    let (Some(p50), Some(p95), Some(max)) = (s.percentile(50.0), s.percentile(95.0), s.max_ms())
+    else {
+        spans.push(Span::styled("no request durations yet", theme::dim()));
+        return Line::from(spans);
+    };
+    for (label, ms, approx) in [("p50", p50, "≈ "), ("p95", p95, "≈ "), ("max", max, "")] {
+        spans.push(Span::raw(format!("{label} {approx}")));
+        spans.push(Span::styled(duration_text(ms), theme::duration(ms)));
+        spans.push(Span::raw("   "));
+    }
+    spans.push(Span::styled(format!("({} timed)", s.timed()), theme::dim()));
+    Line::from(spans)
+}
+
+fn slow_heading(s: &Stats) -> Line<'static> {
+    let shown = s.slow().len() as u64;
+    let more = if s.slow_total() > shown {
+        format!(" · the {shown} slowest listed")
+    } else {
+        String::new()
+    };
+    Line::from(vec![
+        Span::styled(" Slow steps", theme::title()),
+        Span::styled(
+            format!(" over {} s (Twilio gives up at 15 s): ", SLOW_MS / 1000),
+            theme::dim(),
+        ),
+        Span::raw(format!("{}{more}", s.slow_total())),
+    ])
+}
+
+fn draw_slow(frame: &mut Frame<'_>, s: &Stats, area: Rect) {
+    if s.slow().is_empty() {
+        frame.render_widget(Paragraph::new(Span::styled(" none", theme::dim())), area);
+        return;
+    }
+    let visible = usize::from(area.height.saturating_sub(1));
+    let rows = s.slow().iter().take(visible).map(|step| {
+        let call = step.call_sid.as_ref().map_or_else(
+            || Span::styled("—", theme::dim()),
+            |sid| {
+                Span::styled(
+                    safe::line(&sid.short()).into_owned(),
+                    Style::new().fg(theme::call(sid)),
+                )
+            },
+        );
+        let request = if step.url.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "{} {}",
+                safe::line(&step.method),
+                safe::line(url_path(&step.url))
+            )
+        };
+        Row::new([
+            Cell::from(step.time.strftime("%H:%M:%S%.3f").to_string()),
+            Cell::from(Span::styled(
+                step.kind.short(),
+                Style::new().fg(theme::family(step.kind)),
+            )),
+            Cell::from(call),
+            Cell::from(request),
+            Cell::from(
+                Line::from(Span::styled(
+                    duration_text(step.duration_ms),
+                    theme::duration(step.duration_ms),
+                ))
+                .right_aligned(),
+            ),
+        ])
+    });
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(12),
+            Constraint::Length(16),
+            Constraint::Length(9),
+            Constraint::Fill(1),
+            Constraint::Length(6),
+        ],
+    )
+    .header(Row::new(["Time (UTC)", "Type", "Call", "Request", "   Dur"]).style(theme::dim()))
+    .block(Block::new().padding(ratatui::widgets::Padding::left(1)));
+    frame.render_widget(table, area);
+}
