@@ -29,6 +29,8 @@ pub enum Command {
     Send(SendArgs),
     /// Load a recording made with --record and show it like the live run.
     Replay(ReplayArgs),
+    /// Write one call of a recording as an incident record (markdown or JSON) to stdout.
+    Export(ExportArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -111,6 +113,30 @@ pub struct ReplayArgs {
     pub file: PathBuf,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// Summary, IVR path and every step with its TwiML, for an incident document.
+    Markdown,
+    /// One JSON object with the same content.
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// A recording written by --record.
+    #[arg(value_name = "RECORDING")]
+    pub file: PathBuf,
+    /// The call SID to export (`CA` + 32 hex digits).
+    #[arg(long, value_name = "CALL_SID")]
+    pub call: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ExportFormat::Markdown)]
+    pub format: ExportFormat,
+    /// Mask phone numbers, speech, caller names and recording URLs (SIDs stay).
+    #[arg(long)]
+    pub mask: bool,
 }
 
 #[cfg(test)]

@@ -5,8 +5,10 @@
 
 pub mod app;
 pub mod cli;
+pub mod clipboard;
 pub mod demo;
 pub mod domain;
+pub mod export;
 pub mod headless;
 pub mod ingest;
 pub mod logging;

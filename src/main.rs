@@ -25,6 +25,7 @@ fn main() -> ExitCode {
             }
             Some(Command::Listen(args)) => twimon::run::monitor(args).await,
             Some(Command::Replay(args)) => twimon::run::replay(args).await,
+            Some(Command::Export(args)) => twimon::export::run(&args).await,
             None => twimon::run::monitor(cli.monitor).await,
         }
     });

@@ -140,6 +140,18 @@ fn replayed_delivery(seen: &mut Dedup, rec: Result<Record, (usize, String)>) -> 
             let arrival = rec.arrival.parse().unwrap_or(now);
             let verdict = Verdict::from_recorded(&rec.signature, rec.signature_reason.as_deref());
             let remote = rec.remote.as_deref().and_then(|r| r.parse().ok());
+            if ingest::is_form_content_type(rec.headers.get("content-type").map(String::as_str)) {
+                let params = crate::ingest::signature::form_pairs(rec.body.as_bytes());
+                let headers: axum::http::HeaderMap = rec
+                    .headers
+                    .iter()
+                    .filter_map(|(k, v)| Some((k.parse().ok()?, v.parse().ok()?)))
+                    .collect();
+                return match ingest::form_event(&headers, &rec.path, &params, arrival) {
+                    Ok(ev) => split_duplicates(seen, vec![ev], remote, verdict),
+                    Err(e) => invalid(&rec.body, format!("recorded body: {e}")),
+                };
+            }
             match crate::domain::delivery::parse_delivery(rec.body.as_bytes(), arrival) {
                 Ok(events) => split_duplicates(seen, events, remote, verdict),
                 Err(e) => invalid(&rec.body, format!("recorded body: {e}")),

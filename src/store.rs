@@ -54,13 +54,17 @@ pub fn kind_bit(kind: EventKind) -> Option<u16> {
     (kind.index() < 8).then(|| 1u16 << kind.index())
 }
 
-/// Problems: what someone on call wants to see first (a forged signature included).
+/// Problems: what someone on call wants to see first (a forged signature included). A status
+/// callback is one when its `CallStatus` is `failed` (Twilio could not place or connect the
+/// call); `busy`, `no-answer` and `canceled` are how calls end, not faults.
 pub fn is_problem(ev: &Event) -> bool {
     ev.kind == EventKind::RequestFailed
         || ev.invalid.is_some()
         || ev.signature == crate::domain::Signature::Invalid
         || ev.response_code.is_some_and(|c| c >= 400)
         || ev.twiml_failed
+        || (ev.kind == EventKind::StatusCallback
+            && ev.parameter("CallStatus").as_deref() == Some("failed"))
 }
 
 /// Counters shown in the header and by `/healthz`.
@@ -469,6 +473,7 @@ mod tests {
             part_ranges: crate::domain::event::PartRanges::default(),
             invalid: None,
             twiml_failed: false,
+            sequence: None,
             signature: crate::domain::Signature::Unchecked,
         }
     }

@@ -91,6 +91,18 @@ async fn event_loop(
             last_draw = Instant::now();
             dirty = false;
         }
+        if let Some(text) = app.pending_clipboard.take() {
+            // OSC 52 through the backend's writer: the terminal (local, or at the far end of
+            // SSH) puts the text on the clipboard.
+            let backend = terminal.backend_mut();
+            let written =
+                std::io::Write::write_all(backend, crate::clipboard::osc52(&text).as_bytes())
+                    .and_then(|()| std::io::Write::flush(backend));
+            if let Err(e) = written {
+                app.status = Some(format!("copy failed: {e}"));
+                dirty = true;
+            }
+        }
         if app.quit || PANICKED.load(Ordering::SeqCst) {
             return Ok(());
         }

@@ -670,11 +670,20 @@ fn cases() -> Vec<Case> {
             "unsupported_media_type",
         )
         .content_type(Some("application/xml")),
+        // Form bodies are classic voice callbacks (tests/callbacks.rs); without a CallSid or
+        // with absurdly many pairs they are refused.
         Case::refused(
-            "form_encoded",
-            "CallSid=CA1&From=%2B1555",
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            "form_encoded_without_call_sid",
+            "From=%2B1555&To=%2B1800",
+            StatusCode::BAD_REQUEST,
+            "not_a_callback",
+        )
+        .content_type(Some("application/x-www-form-urlencoded")),
+        Case::refused(
+            "form_encoded_too_many_pairs",
+            format!("CallSid=CA1{}", "&a=1".repeat(1001)),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_many_parameters",
         )
         .content_type(Some("application/x-www-form-urlencoded")),
         Case::ok(

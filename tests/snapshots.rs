@@ -584,3 +584,59 @@ fn masked_call_view_hides_speech() {
         }
     }
 }
+
+/// The dialed leg of the IVR call's `<Dial>`: its request carries `ParentCallSid`.
+const IVR_CHILD: &str = r#"[{"specversion":"1.0","type":"com.twilio.voice.twiml.call.requested",
+    "source":"/2010-04-01/Accounts/ACe330ccb17b3f6f8b137ddda52a76d045/Calls/CA41ca571e9101106b3ddd8b9dffba1e18.json",
+    "id":"leg-1","time":"2026-11-28T14:03:21.402Z",
+    "data":{"sid":"CA41ca571e9101106b3ddd8b9dffba1e18",
+    "request":{"method":"POST","url":"https://ivr.acme-example.com/whisper","parameters":{
+    "CallSid":"CA41ca571e9101106b3ddd8b9dffba1e18","ParentCallSid":"CA866a9ca9f30dd8f84f9984ce99a9ca31",
+    "From":"+18005550199","To":"+14155550123","CallStatus":"in-progress","Direction":"outbound-dial"}},
+    "response":{"responseCode":200,"requestDuration":61,"contentType":"application/xml",
+    "responseBody":"PFJlc3BvbnNlPjxTYXk+Q2FsbCBmcm9tIHRoZSBzYWxlcyBsaW5lLjwvU2F5PjwvUmVzcG9uc2U+"}}}]"#;
+
+/// The call view lists the call's legs under the path; `]` opens the dialed leg, `[` comes
+/// back to the parent, Esc returns to the table.
+#[test]
+fn call_view_with_legs() {
+    let mut app = samples();
+    push_body(&mut app, IVR_CHILD);
+    select(&mut app, IVR_DIAL);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.call.as_ref().unwrap().legs.len(), 2);
+    check("call_view_legs", &app);
+    key(&mut app, KeyCode::Char(']'));
+    let cv = app.call.as_ref().unwrap();
+    assert_eq!(cv.sid.as_str(), "CA41ca571e9101106b3ddd8b9dffba1e18");
+    assert_eq!(cv.steps, [16]);
+    check("call_view_legs_child", &app);
+    key(&mut app, KeyCode::Char('['));
+    assert_eq!(
+        app.call.as_ref().unwrap().sid.as_str(),
+        "CA866a9ca9f30dd8f84f9984ce99a9ca31"
+    );
+    key(&mut app, KeyCode::Esc);
+    assert!(app.call.is_none());
+    assert_eq!(app.selected, Some(IVR_DIAL));
+}
+
+/// The help at 80×24 no longer fits: it shows what does, says how much more there is, and
+/// `PgDn` shows the rest.
+#[test]
+fn help_scrolls_when_the_terminal_is_short() {
+    let mut app = samples();
+    key(&mut app, KeyCode::Char('?'));
+    let first = render(&app, 80, 24).backend().to_string();
+    assert!(first.contains("more · PgUp/PgDn"), "{first}");
+    key(&mut app, KeyCode::PageDown);
+    assert!(app.help, "PgDn scrolls, it does not close");
+    let terminal = render(&app, 80, 24);
+    insta::assert_snapshot!("help_pgdn_80x24", terminal.backend());
+    let rest = terminal.backend().to_string();
+    assert!(rest.contains("any other key closes this help."), "{rest}");
+    assert!(rest.contains("copy the TwiML shown"), "{rest}");
+    key(&mut app, KeyCode::Char('x'));
+    assert!(!app.help);
+    assert!(app.status.is_none(), "the closing key does nothing else");
+}

@@ -66,16 +66,23 @@ pub const BINDINGS: &[Binding] = &[
     b!("c", [(KeyCode::Char('c'), NONE)], Action::NarrowCall, "only the selected event's call (again: all calls)", "call", Table, true),
     b!("Esc", [(KeyCode::Esc, NONE)], Action::Back, "back; in the table: clear every filter", "back", Global, false),
     b!("Enter", [(KeyCode::Enter, NONE)], Action::OpenCall, "open the call's timeline", "timeline", Table, true),
+    b!("[ ]", [(KeyCode::Char('['), NONE)], Action::PrevLeg, "previous / next leg of a dialed call", "legs", Call, false),
     b!("t", [(KeyCode::Char('t'), NONE)], Action::Pane(super::Pane::Twiml), "pane: decoded TwiML", "TwiML", Global, false),
     b!("r", [(KeyCode::Char('r'), NONE)], Action::Pane(super::Pane::Raw), "pane: raw event JSON", "raw", Global, false),
     b!("p", [(KeyCode::Char('p'), NONE)], Action::Pane(super::Pane::Params), "pane: request parameters", "params", Global, false),
     b!("m", [(KeyCode::Char('m'), NONE)], Action::Mask, "mask numbers, speech, names, recording URLs (sharing)", "mask", Global, false),
+    b!("x", [(KeyCode::Char('x'), NONE)], Action::Export, "export the call as markdown to a file here", "export", Global, false),
+    b!("y", [(KeyCode::Char('y'), NONE)], Action::Copy, "copy the TwiML shown, or the call SID (OSC 52)", "copy", Global, false),
     b!("PgUp", [(KeyCode::PageUp, NONE)], Action::PaneUp, "scroll the pane up (or the mouse wheel)", "scroll", Global, false),
     b!("PgDn", [(KeyCode::PageDown, NONE)], Action::PaneDown, "scroll the pane down (or the mouse wheel)", "scroll", Global, false),
 ];
 
-/// The action bound to a key in a scope. Digits 1–8 map to their kind.
+/// The action bound to a key in a scope. Digits 1–8 map to their kind; `]` is the other half
+/// of `[ ]`.
 pub fn lookup(code: KeyCode, mods: KeyModifiers, in_call: bool) -> Option<Action> {
+    if code == KeyCode::Char(']') && in_call && (mods - SHIFT).is_empty() {
+        return Some(Action::NextLeg);
+    }
     if let KeyCode::Char(c @ '1'..='8') = code
         && !in_call
         && (mods - SHIFT).is_empty()
@@ -129,5 +136,21 @@ mod tests {
             lookup(KeyCode::Char('c'), NONE, false),
             Some(Action::NarrowCall)
         );
+    }
+
+    #[test]
+    fn brackets_switch_legs_in_the_call_view_only() {
+        assert_eq!(
+            lookup(KeyCode::Char('['), NONE, true),
+            Some(Action::PrevLeg)
+        );
+        assert_eq!(
+            lookup(KeyCode::Char(']'), NONE, true),
+            Some(Action::NextLeg)
+        );
+        assert_eq!(lookup(KeyCode::Char('['), NONE, false), None);
+        assert_eq!(lookup(KeyCode::Char(']'), NONE, false), None);
+        assert_eq!(lookup(KeyCode::Char('x'), NONE, true), Some(Action::Export));
+        assert_eq!(lookup(KeyCode::Char('y'), NONE, false), Some(Action::Copy));
     }
 }

@@ -3,6 +3,8 @@
 //! [`App::ingest`]; rendering (in `ui`) only reads.
 
 pub mod keymap;
+pub mod legs;
+mod share;
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
@@ -49,6 +51,13 @@ pub enum Action {
     PaneDown,
     /// Toggle masking of phone numbers, speech, names and recording URLs (screen sharing).
     Mask,
+    /// The call view of the previous / next leg of the call (`<Dial>` parent and children).
+    PrevLeg,
+    NextLeg,
+    /// Write the call as a markdown incident record to a file in `App::export_dir`.
+    Export,
+    /// Copy the TwiML shown, or the call SID, to the clipboard (OSC 52).
+    Copy,
 }
 
 /// The per-call drilldown.
@@ -58,6 +67,8 @@ pub struct CallView {
     /// The call's events by event time (arrival breaks ties).
     pub steps: Vec<u64>,
     pub selected: usize,
+    /// The call's legs (parent and dialed children); empty when it has no other leg.
+    pub legs: Vec<legs::Leg>,
 }
 
 /// Listener facts for the header.
@@ -110,6 +121,15 @@ pub struct App {
     pub table_rows: Cell<usize>,
     /// Lines of the pane shown whole in the last frame: one `PgDn`.
     pub pane_page: Cell<usize>,
+    /// The help's scroll position, and its page and furthest position from the last frame
+    /// (the help scrolls when the terminal is too short for it).
+    pub help_scroll: usize,
+    pub help_page: Cell<usize>,
+    pub help_max_scroll: Cell<usize>,
+    /// Where `x` writes call exports (the current directory by default).
+    pub export_dir: std::path::PathBuf,
+    /// Text for the terminal's clipboard (OSC 52), written by the event loop after a frame.
+    pub pending_clipboard: Option<String>,
     /// The furthest the pane can scroll (its last page), from the last frame.
     pub pane_max_scroll: Cell<usize>,
     dedup_seq: HashMap<DedupKey, u64, crate::ingest::KeyBuild>,
@@ -139,6 +159,11 @@ impl App {
             table_offset: Cell::new(0),
             table_rows: Cell::new(20),
             pane_page: Cell::new(20),
+            help_scroll: 0,
+            help_page: Cell::new(20),
+            help_max_scroll: Cell::new(0),
+            export_dir: std::path::PathBuf::from("."),
+            pending_clipboard: None,
             pane_max_scroll: Cell::new(usize::MAX),
             dedup_seq: HashMap::default(),
             decoded: RefCell::new(VecDeque::new()),
@@ -283,7 +308,20 @@ impl App {
             return true;
         }
         if self.help {
-            // Any key closes the help; q and Ctrl-C still quit.
+            // PgUp / PgDn scroll a help taller than the terminal; any other key closes it, and
+            // q and Ctrl-C still quit.
+            match key.code {
+                KeyCode::PageDown => {
+                    let next = self.help_scroll.saturating_add(self.help_page.get().max(1));
+                    self.help_scroll = next.min(self.help_max_scroll.get());
+                    return true;
+                }
+                KeyCode::PageUp => {
+                    self.help_scroll = self.help_scroll.saturating_sub(self.help_page.get().max(1));
+                    return true;
+                }
+                _ => {}
+            }
             self.help = false;
             if keymap::lookup(key.code, key.modifiers, self.call.is_some()) == Some(Action::Quit) {
                 self.quit = true;
@@ -322,7 +360,10 @@ impl App {
         self.status = None;
         match action {
             Action::Quit => self.quit = true,
-            Action::Help => self.help = true,
+            Action::Help => {
+                self.help = true;
+                self.help_scroll = 0;
+            }
             Action::Stats => self.stats = !self.stats,
             Action::Up => self.move_by(-1),
             Action::Down => self.move_by(1),
@@ -377,6 +418,10 @@ impl App {
                     .into(),
                 );
             }
+            Action::PrevLeg => self.switch_leg(false),
+            Action::NextLeg => self.switch_leg(true),
+            Action::Export => self.export(),
+            Action::Copy => self.copy(),
         }
     }
 
@@ -504,12 +549,21 @@ impl App {
             return;
         };
         let here = ev.seq;
+        self.show_call(sid, Some(here));
+    }
+
+    /// Opens the call view of `sid`, on the step `at` (else the first).
+    fn show_call(&mut self, sid: CallSid, at: Option<u64>) {
         let steps = self.call_steps(&sid);
-        let selected = steps.iter().position(|s| *s == here).unwrap_or(0);
+        let selected = at
+            .and_then(|here| steps.iter().position(|s| *s == here))
+            .unwrap_or(0);
+        let legs = legs::legs(&self.store, &sid);
         self.call = Some(CallView {
             sid,
             steps,
             selected,
+            legs,
         });
         self.pane_scroll = 0;
     }
@@ -517,7 +571,8 @@ impl App {
     /// A call's events ordered by their own time (Twilio does not guarantee arrival order).
     pub fn call_steps(&self, sid: &CallSid) -> Vec<u64> {
         let mut steps: Vec<&Event> = self.store.call_events(sid).collect();
-        steps.sort_by_key(|e| (e.time, e.seq));
+        // Status callbacks of one second share a time: their SequenceNumber orders them.
+        steps.sort_by_key(|e| (e.time, e.sequence, e.seq));
         steps.iter().map(|e| e.seq).collect()
     }
 
@@ -540,10 +595,12 @@ impl App {
         let selected = current
             .and_then(|c| steps.iter().position(|s| *s == c))
             .unwrap_or(0);
+        let legs = legs::legs(&self.store, &sid);
         self.call = Some(CallView {
             sid,
             steps,
             selected,
+            legs,
         });
     }
 }

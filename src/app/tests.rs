@@ -1260,3 +1260,162 @@ fn m_toggles_masking_and_the_header_says_masked() {
     assert!(!screen.contains("MASKED"));
     assert!(screen.contains("+14155550100"), "{screen}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Legs, export, copy
+
+/// A fresh, empty folder for exports.
+fn export_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("twimon-app-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn x_exports_the_selected_events_call_to_a_file_and_says_where() {
+    let mut app = samples(100);
+    let dir = export_dir("x-table");
+    app.export_dir.clone_from(&dir);
+    select(&mut app, IVR_GATHER);
+    assert!(ch(&mut app, 'x'));
+    let status = app.status.clone().unwrap();
+    assert!(
+        status.starts_with("exported CA…a9ca31 (5 events) to "),
+        "{status}"
+    );
+    let files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1);
+    let file = &files[0];
+    let name = file.file_name().unwrap().to_str().unwrap();
+    assert!(
+        name.starts_with(&format!("twimon-{IVR_SID}-")) && name.ends_with("Z.md"),
+        "{name}"
+    );
+    assert!(status.ends_with(&file.display().to_string()), "{status}");
+    let md = std::fs::read_to_string(file).unwrap();
+    assert!(md.starts_with(&format!("# Call `{IVR_SID}`")), "{md}");
+    assert_eq!(md.matches("### ").count(), 5);
+    // In the call view: the call in view, masked when masking is on; a second file.
+    key(&mut app, KeyCode::End);
+    select(&mut app, FC_GATHER);
+    key(&mut app, KeyCode::Enter);
+    ch(&mut app, 'm');
+    ch(&mut app, 'x');
+    let status = app.status.clone().unwrap();
+    assert!(
+        status.starts_with("exported CA…f3db99 (3 events, masked) to "),
+        "{status}"
+    );
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn x_says_why_it_cannot_export() {
+    let mut app = samples(100);
+    app.export_dir = std::path::PathBuf::from("/nonexistent/twimon/folder");
+    ch(&mut app, 'x');
+    let status = app.status.clone().unwrap();
+    assert!(status.starts_with("export failed: "), "{status}");
+    let mut app = App::new(10);
+    ch(&mut app, 'x');
+    assert_eq!(
+        app.status.as_deref(),
+        Some("nothing to export: select an event of a call")
+    );
+}
+
+#[test]
+fn y_copies_the_twiml_shown_or_the_call_sid() {
+    let mut app = samples(100);
+    select(&mut app, IVR_DIAL);
+    assert!(ch(&mut app, 'y'));
+    let copied = app.pending_clipboard.take().unwrap();
+    assert!(copied.starts_with("<?xml"), "{copied}");
+    assert!(
+        copied.contains("\n  <Record action=\"/voicemail\" maxLength=\"60\"/>\n"),
+        "{copied}"
+    );
+    assert_eq!(
+        app.status.as_deref(),
+        Some("copied the TwiML of this dial.finished (7 lines) to the clipboard")
+    );
+    // Another pane: the call SID.
+    ch(&mut app, 'p');
+    ch(&mut app, 'y');
+    assert_eq!(app.pending_clipboard.take().as_deref(), Some(IVR_SID));
+    assert_eq!(
+        app.status.as_deref(),
+        Some(format!("copied {IVR_SID} to the clipboard").as_str())
+    );
+    // Masked: what is copied is what is shown.
+    select(&mut app, IVR_REDIRECTED);
+    ch(&mut app, 't');
+    ch(&mut app, 'm');
+    ch(&mut app, 'y');
+    let copied = app.pending_clipboard.take().unwrap();
+    assert!(copied.contains("+1415•••0123"), "{copied}");
+    assert!(!copied.contains("+14155550123"), "{copied}");
+}
+
+#[test]
+fn y_without_a_call_sid_copies_nothing() {
+    let mut app = samples(100);
+    push_body(
+        &mut app,
+        r#"{"specversion":"1.0","type":"com.twilio.voice.twiml.call.requested","id":"nosid","source":"/t"}"#,
+    );
+    ch(&mut app, 'y');
+    assert_eq!(app.pending_clipboard, None);
+    assert_eq!(
+        app.status.as_deref(),
+        Some("nothing to copy: this event has no call SID")
+    );
+}
+
+#[test]
+fn brackets_move_between_legs_and_esc_returns_to_the_table() {
+    const CHILD: &str = "CA41ca571e9101106b3ddd8b9dffba1e18";
+    let child = format!(
+        r#"{{"specversion":"1.0","type":"com.twilio.voice.twiml.call.requested","source":"/t","id":"leg",
+        "time":"2026-11-28T14:03:21.000Z","data":{{"sid":"{CHILD}",
+        "request":{{"method":"POST","url":"https://x.test/whisper","parameters":{{"ParentCallSid":"{IVR_SID}"}}}}}}}}"#
+    );
+    let mut app = samples(100);
+    // Without the child's events: listed, not seen, not a place to go.
+    select(&mut app, IVR_DIAL);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.call.as_ref().unwrap().legs.len(), 2);
+    ch(&mut app, ']');
+    assert_eq!(app.call.as_ref().unwrap().sid, sid(IVR_SID));
+    assert_eq!(
+        app.status.as_deref(),
+        Some("the other legs of this call have no retained events")
+    );
+    // The child arrives: the open view learns of it, `]` goes there, `[` comes back.
+    push_body(&mut app, &child);
+    app.refresh_call();
+    assert_eq!(app.call.as_ref().unwrap().legs[1].events, 1);
+    ch(&mut app, ']');
+    assert_eq!(app.call.as_ref().unwrap().sid, sid(CHILD));
+    assert_eq!(
+        app.status.as_deref(),
+        Some("leg 2 of 2 (dialed): CA…ba1e18")
+    );
+    ch(&mut app, '[');
+    let cv = app.call.as_ref().unwrap();
+    assert_eq!((cv.sid.as_str(), cv.selected), (IVR_SID, 0));
+    key(&mut app, KeyCode::Esc);
+    assert!(app.call.is_none());
+    // A call with no legs says so.
+    key(&mut app, KeyCode::End);
+    select(&mut app, FC_GATHER);
+    key(&mut app, KeyCode::Enter);
+    ch(&mut app, ']');
+    assert_eq!(app.call.as_ref().unwrap().sid, sid(FAILED_SID));
+    assert!(app.status.as_deref().unwrap().contains("no other legs"));
+}

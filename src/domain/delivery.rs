@@ -301,7 +301,7 @@ fn parse_rfc3339(s: &str) -> Option<Timestamp> {
     s.trim().parse::<Timestamp>().ok()
 }
 
-fn parse_rfc2822(s: &str) -> Option<Timestamp> {
+pub(crate) fn parse_rfc2822(s: &str) -> Option<Timestamp> {
     jiff::fmt::rfc2822::parse(s.trim())
         .ok()
         .map(|z| z.timestamp())
@@ -332,6 +332,7 @@ impl Event {
             part_ranges: PartRanges::default(),
             invalid: Some(reason.into_boxed_str()),
             twiml_failed: false,
+            sequence: None,
             signature: Signature::Unchecked,
         }
     }
@@ -407,6 +408,7 @@ pub fn parse_event(raw: &RawValue, arrival: Timestamp) -> Event {
         part_ranges: fields.part_ranges,
         invalid: None,
         twiml_failed: fields.twiml_failed,
+        sequence: None,
         signature: Signature::Unchecked,
     }
 }

@@ -9,6 +9,9 @@ use jiff::Timestamp;
 pub const TWIML_PREFIX: &str = "com.twilio.voice.twiml.";
 /// The type of the Event Streams sink's test event.
 pub const TEST_EVENT_TYPE: &str = "com.twilio.eventstreams.test-event";
+/// The `type` twimon gives the JSON envelope it builds around a form-encoded classic voice
+/// webhook or status callback (see [`crate::domain::callback`]). Not a Twilio CloudEvent type.
+pub const STATUS_CALLBACK_TYPE: &str = "twilio.voice.status-callback";
 
 /// What an event is. The eight TwiML kinds come first, in call-lifecycle order; their
 /// discriminants double as index slots and their position + 1 is the filter key.
@@ -24,10 +27,13 @@ pub enum EventKind {
     RecordFinished = 6,
     RequestFailed = 7,
     TestEvent = 8,
+    /// A form-encoded classic voice webhook or status callback (`CallStatus` ringing,
+    /// in-progress, completed…), kept as a JSON envelope of its parameters.
+    StatusCallback = 9,
     /// Any other CloudEvent type; the event keeps the type string.
-    Other = 9,
+    Other = 10,
     /// Not a usable CloudEvent; the event keeps the raw JSON and the reason.
-    Invalid = 10,
+    Invalid = 11,
 }
 
 /// Colour family of a kind, used by the UI.
@@ -44,7 +50,7 @@ pub enum Family {
 
 impl EventKind {
     /// Number of kinds (index slots).
-    pub const COUNT: usize = 11;
+    pub const COUNT: usize = 12;
     /// The eight TwiML kinds in call-lifecycle order (filter keys 1–8).
     pub const TWIML: [EventKind; 8] = [
         EventKind::CallRequested,
@@ -67,6 +73,7 @@ impl EventKind {
         EventKind::RecordFinished,
         EventKind::RequestFailed,
         EventKind::TestEvent,
+        EventKind::StatusCallback,
         EventKind::Other,
         EventKind::Invalid,
     ];
@@ -88,10 +95,10 @@ impl EventKind {
                 _ => EventKind::Other,
             };
         }
-        if ty == TEST_EVENT_TYPE {
-            EventKind::TestEvent
-        } else {
-            EventKind::Other
+        match ty {
+            TEST_EVENT_TYPE => EventKind::TestEvent,
+            STATUS_CALLBACK_TYPE => EventKind::StatusCallback,
+            _ => EventKind::Other,
         }
     }
 
@@ -125,6 +132,7 @@ impl EventKind {
             EventKind::RecordFinished => "record.finished",
             EventKind::RequestFailed => "request.failed",
             EventKind::TestEvent => "test-event",
+            EventKind::StatusCallback => "status",
             EventKind::Other => "other",
             EventKind::Invalid => "invalid",
         }
@@ -134,6 +142,7 @@ impl EventKind {
     pub fn type_name(self) -> Option<&'static str> {
         match self {
             EventKind::TestEvent => Some(TEST_EVENT_TYPE),
+            EventKind::StatusCallback => Some(STATUS_CALLBACK_TYPE),
             EventKind::Other | EventKind::Invalid => None,
             k => Some(match k {
                 EventKind::CallRequested => "com.twilio.voice.twiml.call.requested",
@@ -150,9 +159,10 @@ impl EventKind {
 
     pub fn family(self) -> Family {
         match self {
-            EventKind::CallRequested | EventKind::CallRedirected | EventKind::CallTransferred => {
-                Family::Call
-            }
+            EventKind::CallRequested
+            | EventKind::CallRedirected
+            | EventKind::CallTransferred
+            | EventKind::StatusCallback => Family::Call,
             EventKind::GatherFinished => Family::Gather,
             EventKind::DialFinished => Family::Dial,
             EventKind::EnqueueFinished => Family::Enqueue,
@@ -172,6 +182,8 @@ pub enum TimeSource {
     DataTimestamp,
     /// `data.requestDateCreated` (RFC 2822).
     RequestDateCreated,
+    /// The `Timestamp` parameter of a form-encoded callback (RFC 2822).
+    FormTimestamp,
     /// None of the above parsed: the moment twimon received it.
     Arrival,
 }
@@ -182,6 +194,7 @@ impl TimeSource {
             TimeSource::Time => "time",
             TimeSource::DataTimestamp => "data.timestamp",
             TimeSource::RequestDateCreated => "data.requestDateCreated",
+            TimeSource::FormTimestamp => "Timestamp",
             TimeSource::Arrival => "arrival",
         }
     }
@@ -352,6 +365,9 @@ pub struct Event {
     pub invalid: Option<Box<str>>,
     /// The response carried a TwiML body that did not decode (bad base64 or not XML).
     pub twiml_failed: bool,
+    /// `SequenceNumber` of a status callback (0-based), which orders a call's callbacks that
+    /// share a time; None for everything else.
+    pub sequence: Option<u32>,
     /// Set by the listener from the delivery's signature check.
     pub signature: Signature,
 }

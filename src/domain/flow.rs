@@ -164,7 +164,8 @@ fn follow_up<'a>(
         if let Some((verb, expect)) = hit {
             return FollowUp::Found(verb, expect, j);
         }
-        if answer.side.iter().any(|s| s == key) {
+        // A status callback is no request of the call's TwiML: it never answers for a verb.
+        if answer.side.iter().any(|s| s == key) || kind == EventKind::StatusCallback {
             continue;
         }
         return if kind == EventKind::CallTransferred {
@@ -344,6 +345,10 @@ fn line(steps: &[Step<'_>], answers: &[Answer], links: &[Link], missing: &[usize
     let mut caused_by: Option<&Link> = None;
     let mut i = 0;
     while let (Some(step), Some(answer)) = (steps.get(i), answers.get(i)) {
+        if step.event.kind == EventKind::StatusCallback {
+            i += 1;
+            continue;
+        }
         match caused_by {
             Some(link) => parts.extend(input(step.event, link.expected_kind)),
             None if i > 0 && step.event.kind == EventKind::CallTransferred => {
@@ -642,6 +647,31 @@ mod tests {
         assert!(p.missing.is_empty());
         assert_eq!(p.links.first().and_then(|l| l.to), None);
         assert_eq!(p.line, "/voice → Gather → Redirect");
+    }
+
+    #[test]
+    fn status_callbacks_between_steps_change_nothing() {
+        let status = |s: &str| {
+            let params: Vec<(String, String)> = [("CallSid", "CA1"), ("CallStatus", s)]
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect();
+            crate::domain::callback::parse_callback(
+                &params,
+                "https://t.test/status",
+                jiff::Timestamp::UNIX_EPOCH,
+            )
+            .unwrap()
+        };
+        let plain = run(&events(IVR));
+        let mut evs = events(IVR);
+        evs.insert(1, status("in-progress"));
+        evs.insert(0, status("ringing"));
+        evs.push(status("completed"));
+        let p = run(&evs);
+        assert_eq!(p.line, plain.line);
+        assert!(p.missing.is_empty());
+        assert_eq!(p.links.len(), plain.links.len());
     }
 
     #[test]

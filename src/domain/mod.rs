@@ -1,5 +1,6 @@
 //! Pure data: deliveries, events and TwiML. Nothing here knows about HTTP or terminals.
 
+pub mod callback;
 pub mod delivery;
 pub mod event;
 pub mod flow;

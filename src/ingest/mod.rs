@@ -24,6 +24,7 @@ use serde_json::json;
 use tokio::sync::mpsc;
 
 use crate::domain::Event;
+use crate::domain::callback::{self, CallbackError};
 use crate::domain::delivery::{DeliveryError, parse_delivery};
 use crate::domain::event::DedupKey;
 use record::{Record, Recorder};
@@ -300,6 +301,40 @@ fn is_json_content_type(headers: &HeaderMap) -> Result<(), String> {
     if ok { Ok(()) } else { Err(essence.to_owned()) }
 }
 
+/// Whether a content type is a form: a classic voice webhook or status callback.
+pub fn is_form_content_type(content_type: Option<&str>) -> bool {
+    content_type
+        .and_then(|ct| ct.split(';').next())
+        .is_some_and(|essence| {
+            essence
+                .trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+}
+
+/// The event of a form-encoded callback posted to `path_and_query`, from its decoded pairs.
+/// Its URL is rebuilt from the request (`X-Forwarded-Proto` + `Host`, as for signatures, but
+/// never `--public-url`), so a replay of the recording builds the same event.
+pub fn form_event(
+    headers: &HeaderMap,
+    path_and_query: &str,
+    params: &[(String, String)],
+    arrival: Timestamp,
+) -> Result<Event, CallbackError> {
+    let url = signature::public_url(headers, path_and_query, None);
+    callback::parse_callback(params, &url, arrival)
+}
+
+fn callback_error(e: &CallbackError) -> Response {
+    let (code, kind) = match e {
+        CallbackError::NoCallSid => (StatusCode::BAD_REQUEST, "not_a_callback"),
+        CallbackError::TooManyParameters(_) => {
+            (StatusCode::PAYLOAD_TOO_LARGE, "too_many_parameters")
+        }
+    };
+    error(code, kind, e.to_string())
+}
+
 /// Reads the body, bounded in size and in time: a client that stalls mid-body (a slowloris)
 /// is answered 408 and let go instead of holding a task forever.
 async fn read_body(
@@ -354,11 +389,18 @@ async fn deliver(
     body: Body,
     remote: Option<SocketAddr>,
 ) -> Response {
-    if let Err(ct) = is_json_content_type(headers) {
+    let form = is_form_content_type(
+        headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    if !form && let Err(ct) = is_json_content_type(headers) {
         return error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
-            format!("content type {ct:?} is not handled: send JSON CloudEvents (application/json)"),
+            format!(
+                "content type {ct:?} is not handled: send JSON CloudEvents (application/json) or form-encoded voice callbacks"
+            ),
         );
     }
     let config = &state.config;
@@ -366,7 +408,17 @@ async fn deliver(
         Ok(b) => b,
         Err(resp) => return resp,
     };
-    let signature = state.config.verifier.verify(headers, path, &bytes, None);
+    // A form is signed over its decoded pairs; refuse an absurd number before sorting them.
+    let params = form.then(|| signature::form_pairs(&bytes));
+    if let Some(p) = params.as_deref()
+        && p.len() > callback::MAX_PARAMETERS
+    {
+        return callback_error(&CallbackError::TooManyParameters(p.len()));
+    }
+    let signature = state
+        .config
+        .verifier
+        .verify(headers, path, &bytes, params.as_deref());
     if state.config.require_signature
         && matches!(signature, Verdict::Invalid(_) | Verdict::Unsigned)
     {
@@ -383,9 +435,15 @@ async fn deliver(
         );
     }
     let arrival = Timestamp::now();
-    let parsed = match parse_delivery(&bytes, arrival) {
-        Ok(events) => events,
-        Err(e) => return delivery_error(&e),
+    let parsed = match &params {
+        Some(p) => match form_event(headers, path, p, arrival) {
+            Ok(ev) => vec![ev],
+            Err(e) => return callback_error(&e),
+        },
+        None => match parse_delivery(&bytes, arrival) {
+            Ok(events) => events,
+            Err(e) => return delivery_error(&e),
+        },
     };
     // With a recording, the lock keeps file order = channel order (replay must match).
     let mut recorder = match &state.recorder {
@@ -556,5 +614,10 @@ mod tests {
         assert_eq!(with("application/xml"), Err("application/xml".into()));
         assert!(with("application/x-www-form-urlencoded").is_err());
         assert!(is_json_content_type(&HeaderMap::new()).is_ok());
+        assert!(is_form_content_type(Some(
+            "Application/X-WWW-Form-Urlencoded; charset=utf-8"
+        )));
+        assert!(!is_form_content_type(Some("application/json")));
+        assert!(!is_form_content_type(None));
     }
 }

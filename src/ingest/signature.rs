@@ -397,6 +397,24 @@ pub fn query_param<'a>(path_and_query: &'a str, name: &str) -> Option<Cow<'a, st
         })
 }
 
+/// The pairs of an `application/x-www-form-urlencoded` body, in body order, keys and values
+/// percent-decoded with `+` as a space (what Twilio signs). Repeated keys stay repeated; empty
+/// pieces (`a=1&&b=2`) are skipped; a piece without `=` is a key with an empty value. Bytes
+/// that are not UTF-8 after decoding become U+FFFD.
+pub fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
+    let body = String::from_utf8_lossy(body);
+    body.split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (
+                form_decode(key).into_owned(),
+                form_decode(value).into_owned(),
+            )
+        })
+        .collect()
+}
+
 fn form_decode(s: &str) -> Cow<'_, str> {
     if !s.bytes().any(|b| b == b'%' || b == b'+') {
         return Cow::Borrowed(s);
@@ -812,6 +830,50 @@ mod tests {
         assert_eq!(Verdict::Unsigned.as_str(), "unsigned");
         assert_eq!(Verdict::Unchecked.as_str(), "unchecked");
         assert_eq!(Verdict::Valid.reason(), None);
+    }
+
+    #[test]
+    fn form_pairs_decode_in_order() {
+        let got = form_pairs(
+            b"To=%2B1415&From=%2b1800&Speech=hello+world&Digits=1&Digits=1&&Flag&a%3Db=c%26d",
+        );
+        assert_eq!(
+            got,
+            pairs(&[
+                ("To", "+1415"),
+                ("From", "+1800"),
+                ("Speech", "hello world"),
+                ("Digits", "1"),
+                ("Digits", "1"),
+                ("Flag", ""),
+                ("a=b", "c&d"),
+            ])
+        );
+        assert!(form_pairs(b"").is_empty());
+        assert_eq!(
+            form_pairs(b"a=%&b=%e9%x"),
+            pairs(&[("a", "%"), ("b", "\u{fffd}%x")])
+        );
+    }
+
+    #[test]
+    fn form_body_signature_checks_the_decoded_pairs() {
+        // Repeated keys and `+` are signed as decoded: a body decoded and signed the way the
+        // official libraries do it verifies.
+        let body = b"CallSid=CA1&CallStatus=in-progress&Digits=1&Digits=2&SpeechResult=yes+please";
+        let params = form_pairs(body);
+        let sig = compute(TOKEN, "https://x.test/status", &params);
+        let mut h = HeaderMap::new();
+        h.insert("host", HeaderValue::from_static("x.test"));
+        h.insert("x-forwarded-proto", HeaderValue::from_static("https"));
+        h.insert("x-twilio-signature", HeaderValue::from_str(&sig).unwrap());
+        let v = verifier().verify(&h, "/status", body, Some(&params));
+        assert_eq!(v, Verdict::Valid);
+        let tampered = form_pairs(
+            b"CallSid=CA1&CallStatus=completed&Digits=1&Digits=2&SpeechResult=yes+please",
+        );
+        let v = verifier().verify(&h, "/status", body, Some(&tampered));
+        assert_eq!(v, Verdict::invalid("signature mismatch"));
     }
 
     #[test]

@@ -69,29 +69,11 @@ pub fn late_steps(steps: &[&Event]) -> Vec<bool> {
 }
 
 fn ending(app: &App, last: &Event) -> String {
-    if last.kind == EventKind::RequestFailed {
-        return match last.response_code {
-            Some(c) => format!("request failed ({c})"),
-            None => "request failed".to_owned(),
-        };
-    }
-    if let Some(status) = last
-        .parameter("DialCallStatus")
-        .filter(|_| last.kind == EventKind::DialFinished)
-    {
-        return format!("dial {}", safe::line(&status));
-    }
     let verbs = app
         .decoded(last.seq)
         .map(|d| d.verbs_summary())
         .unwrap_or_default();
-    if verbs.contains("Hangup") {
-        "hung up".to_owned()
-    } else if verbs.contains("Reject") {
-        "rejected".to_owned()
-    } else {
-        format!("last step {}", last.kind.short())
-    }
+    safe::line(&crate::export::ending(last, &verbs)).into_owned()
 }
 
 fn summary(app: &App, cv: &CallView, steps: &[&Event]) -> Vec<Line<'static>> {
@@ -162,7 +144,9 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, cv: &CallView, area: Rect) {
     let block = Block::bordered().title(Line::from(" Call timeline ").style(theme::title()));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let [head, list] = Layout::vertical([Constraint::Length(3), Constraint::Min(1)]).areas(inner);
+    let head_height = if cv.legs.is_empty() { 3 } else { 4 };
+    let [head, list] =
+        Layout::vertical([Constraint::Length(head_height), Constraint::Min(1)]).areas(inner);
     let head_steps = steps.get(..steps.len().min(PATH_STEPS)).unwrap_or_default();
     let head_path = flow_of(app, head_steps);
     let mut head_lines = summary(app, cv, &steps);
@@ -175,6 +159,9 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, cv: &CallView, area: Rect) {
             Span::styled(" path ", theme::dim()),
             Span::raw(shown_path(app, safe::line(&line).into_owned())),
         ]));
+    }
+    if !cv.legs.is_empty() {
+        head_lines.push(legs_line(app, cv, head.width));
     }
     frame.render_widget(Paragraph::new(head_lines), head);
     let t0 = steps.first().map(|e| e.time);
@@ -273,17 +260,63 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, cv: &CallView, area: Rect) {
     frame.render_stateful_widget(table, list, &mut state);
 }
 
+/// The legs line: `legs ▸ CA…a9ca31 parent +1415… → +1800… 5 events · CA…ba1e18 dialed not
+/// seen  [ ] switch`. From → To are left out when the line would not fit.
+fn legs_line(app: &App, cv: &CallView, width: u16) -> Line<'static> {
+    let build = |with_numbers: bool| {
+        let mut spans = vec![Span::styled(" legs ", theme::dim())];
+        for (i, leg) in cv.legs.iter().enumerate() {
+            if i > 0 {
+                spans.push(Span::styled(" · ", theme::dim()));
+            }
+            let here = leg.sid == cv.sid;
+            let mut style = Style::new().fg(theme::call(&leg.sid));
+            if here {
+                style = style.add_modifier(Modifier::BOLD | Modifier::REVERSED);
+            }
+            if here {
+                spans.push(Span::raw("▸ "));
+            }
+            spans.push(Span::styled(
+                safe::line(&leg.sid.short()).into_owned(),
+                style,
+            ));
+            let role = if leg.parent { "parent" } else { "dialed" };
+            spans.push(Span::styled(format!(" {role}"), theme::dim()));
+            if with_numbers && (leg.from.is_some() || leg.to.is_some()) {
+                spans.push(Span::raw(format!(
+                    " {} → {}",
+                    super::shown_param(app, "From", leg.from.as_deref().unwrap_or("?")),
+                    super::shown_param(app, "To", leg.to.as_deref().unwrap_or("?"))
+                )));
+            }
+            spans.push(match leg.events {
+                0 => Span::styled(" not seen", Style::new().fg(Color::Yellow)),
+                1 => Span::raw(" 1 event"),
+                n => Span::raw(format!(" {n} events")),
+            });
+        }
+        spans.push(Span::raw("  "));
+        spans.push(Span::styled(" [ ] ", theme::key()));
+        spans.push(Span::raw(" switch"));
+        Line::from(spans)
+    };
+    let full = build(true);
+    if full.width() <= usize::from(width) {
+        full
+    } else {
+        build(false)
+    }
+}
+
 /// The path line as shown: when masking, numbers are masked and what the caller said (the
 /// path quotes a `SpeechResult`) is hidden.
 fn shown_path(app: &App, line: String) -> String {
-    if !app.mask {
-        return line;
+    if app.mask {
+        crate::export::mask_path(&line)
+    } else {
+        line
     }
-    super::shown(app, line)
-        .split('"')
-        .enumerate()
-        .map(|(i, part)| if i % 2 == 1 { "«speech»" } else { part })
-        .collect()
 }
 
 /// The TwiML column: the answer's verbs, after a mark when the request one of them should

@@ -1,4 +1,5 @@
-//! The help overlay, generated from the keymap.
+//! The help overlay, generated from the keymap. On a terminal too short for it, the help
+//! shows what fits and `PgUp` / `PgDn` scroll it.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -6,9 +7,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
 use super::{centered, theme};
+use crate::app::App;
 use crate::app::keymap::{BINDINGS, Scope};
 
-pub fn draw(frame: &mut Frame<'_>, area: Rect) {
+pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let mut lines = Vec::new();
     for b in BINDINGS {
         let scope = match b.scope {
@@ -23,14 +25,30 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect) {
     }
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled(
-        " Filters combine. Any key closes this help.",
+        " Filters combine. PgUp/PgDn scroll; any other key closes this help.",
         theme::dim(),
     )));
     let height = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
     let rect = centered(area, 72, height);
+    let room = usize::from(rect.height.saturating_sub(2)).max(1);
+    let max_scroll = lines.len().saturating_sub(room);
+    app.help_page.set(room.saturating_sub(1).max(1));
+    app.help_max_scroll.set(max_scroll);
+    let scroll = app.help_scroll.min(max_scroll);
+    let below = lines.len().saturating_sub(scroll + room);
+    let mut block = Block::bordered().title(" Keys ");
+    if scroll > 0 || below > 0 {
+        let mut hint = Vec::new();
+        if scroll > 0 {
+            hint.push(format!("↑ {scroll}"));
+        }
+        if below > 0 {
+            hint.push(format!("↓ {below} more"));
+        }
+        let hint = format!(" {} · PgUp/PgDn ", hint.join("  "));
+        block = block.title_bottom(Line::from(Span::styled(hint, theme::dim())).right_aligned());
+    }
+    let shown: Vec<Line<'static>> = lines.into_iter().skip(scroll).take(room).collect();
     frame.render_widget(Clear, rect);
-    frame.render_widget(
-        Paragraph::new(lines).block(Block::bordered().title(" Keys ")),
-        rect,
-    );
+    frame.render_widget(Paragraph::new(shown).block(block), rect);
 }

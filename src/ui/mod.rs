@@ -8,6 +8,8 @@ mod stats;
 mod table;
 pub mod theme;
 
+pub use call::{late_steps, offset_text};
+
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -45,7 +47,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
         stats::draw(frame, app, frame.area());
     }
     if app.help {
-        help::draw(frame, frame.area());
+        help::draw(frame, app, frame.area());
     }
 }
 
@@ -270,6 +272,10 @@ pub fn duration_text(ms: u32) -> String {
 pub fn request_text(ev: &Event) -> String {
     if let Some(reason) = &ev.invalid {
         return safe::line(reason).into_owned();
+    }
+    if ev.kind == crate::domain::EventKind::StatusCallback {
+        let status = ev.parameter("CallStatus").unwrap_or_default();
+        return format!("status {}", safe::line(&status));
     }
     if ev.url().is_empty() {
         return if ev.kind == crate::domain::EventKind::Other {
