@@ -81,7 +81,9 @@ async fn event_loop(
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     tokio::pin!(signal);
     let mut dirty = true;
-    let mut last_draw = Instant::now().checked_sub(FRAME).unwrap_or_else(Instant::now);
+    let mut last_draw = Instant::now()
+        .checked_sub(FRAME)
+        .unwrap_or_else(Instant::now);
     let mut channel_open = true;
     let mut ingest_after = Instant::now();
     loop {
