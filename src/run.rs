@@ -224,21 +224,13 @@ pub async fn monitor(args: MonitorArgs) -> anyhow::Result<()> {
         .demo
         .then(|| tokio::spawn(crate::demo::play(listener.url())));
     let feed = Feed::from(listener);
-    let result = if headless {
+    if headless {
         eprintln!(
             "twimon: listening on {} (POST Event Streams deliveries; GET /healthz)",
             feed.label
         );
-        spawn_headless(
-            feed,
-            args.output.format,
-            headless_options(&args.output),
-            signal,
-        )
-        .await
-    } else {
-        crate::tui::run(feed, &args.output, signal).await
-    };
+    }
+    let result = consume(feed, &args.output, headless, signal).await;
     if let Some(d) = demo {
         d.abort();
     }
@@ -253,16 +245,20 @@ pub async fn replay(args: ReplayArgs) -> anyhow::Result<()> {
     }
     let signal = shutdown_signal();
     let feed = start_replay(&args.file, args.output.max_events)?;
+    consume(feed, &args.output, headless, signal).await
+}
+
+/// Hands a feed to its consumer: the headless printer or the monitor.
+async fn consume(
+    feed: Feed,
+    output: &crate::cli::OutputArgs,
+    headless: bool,
+    signal: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     if headless {
-        spawn_headless(
-            feed,
-            args.output.format,
-            headless_options(&args.output),
-            signal,
-        )
-        .await
+        spawn_headless(feed, output.format, headless_options(output), signal).await
     } else {
-        crate::tui::run(feed, &args.output, signal).await
+        crate::tui::run(feed, output, signal).await
     }
 }
 

@@ -37,17 +37,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let scroll = app.help_scroll.min(max_scroll);
     let below = lines.len().saturating_sub(scroll + room);
     let mut block = Block::bordered().title(" Keys ");
-    if scroll > 0 || below > 0 {
-        let mut hint = Vec::new();
-        if scroll > 0 {
-            hint.push(format!("↑ {scroll}"));
-        }
-        if below > 0 {
-            hint.push(format!("↓ {below} more"));
-        }
-        let hint = format!(" {} · PgUp/PgDn ", hint.join("  "));
-        block = block.title_bottom(Line::from(Span::styled(hint, theme::dim())).right_aligned());
-    }
+    block = super::with_scroll_hint(block, scroll, below);
     let shown: Vec<Line<'static>> = lines.into_iter().skip(scroll).take(room).collect();
     frame.render_widget(Clear, rect);
     frame.render_widget(Paragraph::new(shown).block(block), rect);

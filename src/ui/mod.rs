@@ -14,7 +14,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Block, Paragraph};
 
 use crate::app::App;
 use crate::app::keymap::{BINDINGS, Scope};
@@ -242,6 +242,23 @@ fn footer_line(app: &App, width: u16) -> Paragraph<'static> {
     }
     pieces.push(hint(1, "t r p", "pane"));
     Paragraph::new(Line::from(fit(pieces, width)))
+}
+
+/// Adds "↑ N  ↓ M more · PgUp/PgDn" to a scrollable block's bottom border when there is
+/// more than fits.
+pub fn with_scroll_hint(block: Block<'static>, above: usize, below: usize) -> Block<'static> {
+    if above == 0 && below == 0 {
+        return block;
+    }
+    let mut hint = Vec::new();
+    if above > 0 {
+        hint.push(format!("↑ {above}"));
+    }
+    if below > 0 {
+        hint.push(format!("↓ {below} more"));
+    }
+    let hint = format!(" {} · PgUp/PgDn ", hint.join("  "));
+    block.title_bottom(Line::from(Span::styled(hint, theme::dim())).right_aligned())
 }
 
 /// `HH:MM:SS.mmm` in UTC, the clock of Twilio's console and logs.

@@ -69,17 +69,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     app.pane_page.set(shown.max(1));
     app.pane_max_scroll.set(max_scroll);
     let below = body.len().saturating_sub(scroll + shown);
-    if scroll > 0 || below > 0 {
-        let mut hint = Vec::new();
-        if scroll > 0 {
-            hint.push(format!("↑ {scroll}"));
-        }
-        if below > 0 {
-            hint.push(format!("↓ {below} more"));
-        }
-        let hint = format!(" {} · PgUp/PgDn ", hint.join("  "));
-        block = block.title_bottom(Line::from(Span::styled(hint, theme::dim())).right_aligned());
-    }
+    block = super::with_scroll_hint(block, scroll, below);
     frame.render_widget(block, area);
     let mut lines = head;
     lines.extend(rows);
