@@ -14,6 +14,7 @@ use std::time::Instant;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
 
 use crate::domain::event::DedupKey;
+use crate::domain::lint;
 use crate::domain::twiml::{self, Decoded};
 use crate::domain::{CallSid, Event, EventKind};
 use crate::ingest::Delivery;
@@ -89,6 +90,13 @@ pub struct Health {
 /// Decoded TwiML of recently viewed events; small, so memory stays bounded.
 const DECODE_CACHE: usize = 64;
 
+/// What is cached for an event someone looks at: its decoded TwiML and its check findings.
+#[derive(Clone)]
+struct Viewed {
+    decoded: Rc<Decoded>,
+    findings: Rc<[lint::Finding]>,
+}
+
 /// Events taken from the channel per turn of the event loop, so keys are never starved.
 pub const INGEST_BUDGET: usize = 2_000;
 
@@ -133,7 +141,7 @@ pub struct App {
     /// The furthest the pane can scroll (its last page), from the last frame.
     pub pane_max_scroll: Cell<usize>,
     dedup_seq: HashMap<DedupKey, u64, crate::ingest::KeyBuild>,
-    decoded: RefCell<VecDeque<(u64, Rc<Decoded>)>>,
+    decoded: RefCell<VecDeque<(u64, Viewed)>>,
     rate: VecDeque<(Instant, u64)>,
     events_per_sec: f64,
 }
@@ -256,31 +264,49 @@ impl App {
     /// The decoded TwiML of an event: decoded on first look (by the frame that shows it) and
     /// kept in a small cache, so nothing is decoded for events nobody looks at.
     pub fn decoded(&self, seq: u64) -> Option<Rc<Decoded>> {
+        self.viewed(seq).map(|v| v.decoded)
+    }
+
+    /// The TwiML check findings of an event's response, worst first; checked once, with the
+    /// decode, not on every frame that shows them.
+    pub fn findings(&self, seq: u64) -> Option<Rc<[lint::Finding]>> {
+        self.viewed(seq).map(|v| v.findings)
+    }
+
+    fn viewed(&self, seq: u64) -> Option<Viewed> {
         let mut cache = self.decoded.borrow_mut();
-        if let Some((_, d)) = cache.iter().find(|(s, _)| *s == seq) {
-            return Some(d.clone());
+        if let Some((_, v)) = cache.iter().find(|(s, _)| *s == seq) {
+            return Some(v.clone());
         }
         let ev = self.store.get(seq)?;
-        let d = Rc::new(
-            ev.response_body()
-                .map_or_else(|| twiml::decode_text(""), |b| twiml::decode(&b)),
-        );
-        cache.push_back((seq, d.clone()));
+        let decoded = ev
+            .response_body()
+            .map_or_else(|| twiml::decode_text(""), |b| twiml::decode(&b));
+        let mut findings = if decoded.is_twiml() {
+            lint::check(&decoded)
+        } else {
+            Vec::new()
+        };
+        findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+        let v = Viewed {
+            decoded: Rc::new(decoded),
+            findings: findings.into(),
+        };
+        cache.push_back((seq, v.clone()));
         while cache.len() > DECODE_CACHE {
             cache.pop_front();
         }
-        Some(d)
+        Some(v)
     }
 
     /// The worst TwiML check finding of an event's response (only for bodies that decoded;
     /// the rest are marked as problems already).
-    pub fn lint_worst(&self, ev: &Event) -> Option<crate::domain::lint::Severity> {
+    pub fn lint_worst(&self, ev: &Event) -> Option<lint::Severity> {
         if ev.twiml_failed || ev.part_ranges.response_body == crate::domain::event::PartRange::NONE
         {
             return None;
         }
-        let decoded = self.decoded(ev.seq)?;
-        crate::domain::lint::worst(&crate::domain::lint::check(&decoded))
+        lint::worst(&self.findings(ev.seq)?)
     }
 
     /// Reacts to a terminal event; returns whether anything changed (a redraw is due).

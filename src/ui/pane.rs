@@ -244,18 +244,13 @@ fn twiml_lines(app: &App, ev: &Event) -> (Vec<Line<'static>>, Body) {
             Style::new().fg(ratatui::style::Color::Yellow),
         )));
     }
-    push_findings(&mut head, &decoded);
+    push_findings(&mut head, &app.findings(ev.seq).unwrap_or_default());
     (head, Body::Twiml(decoded))
 }
 
 /// The TwiML check findings, a line each, the worst first (a few; the rest counted).
-fn push_findings(head: &mut Vec<Line<'static>>, decoded: &Decoded) {
+fn push_findings(head: &mut Vec<Line<'static>>, findings: &[lint::Finding]) {
     const SHOWN: usize = 4;
-    if !decoded.is_twiml() {
-        return;
-    }
-    let mut findings = lint::check(decoded);
-    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     for f in findings.iter().take(SHOWN) {
         let (mark, style) = match f.severity {
             Severity::Error => ("✗", theme::problem()),
