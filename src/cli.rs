@@ -68,7 +68,7 @@ pub struct MonitorArgs {
     #[arg(long, default_value = "127.0.0.1:7077", env = "TWIMON_ADDR")]
     pub addr: String,
     /// Largest delivery body accepted, in bytes (bigger ones get 413).
-    #[arg(long, default_value_t = crate::ingest::DEFAULT_BODY_LIMIT, value_name = "BYTES")]
+    #[arg(long, default_value_t = crate::source::listen::DEFAULT_BODY_LIMIT, value_name = "BYTES")]
     pub body_limit: usize,
     /// Play the bundled sample calls through the listener, paced like live traffic.
     #[arg(long)]

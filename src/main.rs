@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use twimon::cli::{Cli, Command};
+use twimon::cmd;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -20,13 +21,13 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         match cli.command {
             Some(Command::Send(args)) => {
-                twimon::logging::init_stderr();
-                twimon::send::run(&args).await
+                cmd::logging::init_stderr();
+                cmd::send::run(&args).await
             }
-            Some(Command::Listen(args)) => twimon::run::monitor(args).await,
-            Some(Command::Replay(args)) => twimon::run::replay(args).await,
-            Some(Command::Export(args)) => twimon::export::run(&args).await,
-            None => twimon::run::monitor(cli.monitor).await,
+            Some(Command::Listen(args)) => cmd::listen::run(args).await,
+            Some(Command::Replay(args)) => cmd::replay::run(args).await,
+            Some(Command::Export(args)) => cmd::export::run(&args).await,
+            None => cmd::listen::run(cli.monitor).await,
         }
     });
     // Leave spawned tasks (a stalled connection, the demo) behind instead of waiting on them.

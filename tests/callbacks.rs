@@ -6,9 +6,11 @@ use std::time::Duration;
 
 use twimon::app::App;
 use twimon::domain::{CallSid, EventKind, Signature, TimeSource};
-use twimon::ingest::signature::compute;
-use twimon::ingest::{Config, Delivery, signature::Verifier};
-use twimon::run::{Listener, start_listener, start_replay};
+use twimon::source::listen::Config;
+use twimon::source::listen::{Listener, start as start_listener};
+use twimon::source::replay::start as start_replay;
+use twimon::source::signature::compute;
+use twimon::source::{Delivery, signature::Verifier};
 
 const TOKEN: &str = "12345";
 const CALL: &str = "CAf00d0000000000000000000000000001";

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Command;
 
-use twimon::ingest::record::{Record, Recorder};
+use twimon::source::record::{Record, Recorder};
 
 const IVR: &str = include_str!("../assets/samples/flows/ivr-sales-call.json");
 const FAILED: &str = include_str!("../assets/samples/flows/failed-call.json");

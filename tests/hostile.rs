@@ -25,8 +25,9 @@ use twimon::domain::event::DedupKey;
 use twimon::domain::twiml::{self, MAX_DECODED_BYTES, MAX_DEPTH};
 use twimon::domain::{Event, EventKind, TimeSource};
 use twimon::headless::{json_value, text_line};
-use twimon::ingest::{Config, Delivery};
-use twimon::run::{Listener, start_listener};
+use twimon::source::Delivery;
+use twimon::source::listen::Config;
+use twimon::source::listen::{Listener, start as start_listener};
 
 /// Twilio gives up on a delivery after 5 s: every answer must come well inside that. A guard
 /// against hangs, not a measurement.
@@ -964,7 +965,7 @@ fn render_all(events: Vec<(Event, Option<DedupKey>)>, size: (u16, u16)) -> Rende
 }
 
 fn safe_id(ev: &Event) -> String {
-    twimon::safe::line(ev.id()).chars().take(40).collect()
+    twimon::text::safe::line(ev.id()).chars().take(40).collect()
 }
 
 // ---------------------------------------------------------------------------------------------

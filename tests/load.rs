@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use twimon::ingest::Config;
-use twimon::run::start_listener;
+use twimon::source::listen::Config;
+use twimon::source::listen::start as start_listener;
 
 const DELIVERIES: usize = 2_000;
 const EVENTS_PER_DELIVERY: usize = 10;
@@ -382,7 +382,7 @@ async fn a_slow_consumer_gets_503s_and_every_event_once() {
     // whatever the machine's speed), then takes one delivery a millisecond at most.
     let busy_seen = stats.clone();
     let consumer = tokio::spawn(async move {
-        while twimon::ingest::Stats::get(&busy_seen.busy) == 0 {
+        while twimon::source::Stats::get(&busy_seen.busy) == 0 {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
         let mut ids = Vec::with_capacity(EVENTS);
@@ -409,16 +409,16 @@ async fn a_slow_consumer_gets_503s_and_every_event_once() {
     check_accounting(tally);
     check_ids(ids.iter().map(String::as_str));
     assert!(rx.try_recv().is_err(), "nothing beyond the 20 000 events");
-    let busy = twimon::ingest::Stats::get(&stats.busy);
+    let busy = twimon::source::Stats::get(&stats.busy);
     assert_eq!(
         busy as usize, tally.busy,
         "the listener counted every 503 it sent"
     );
     assert_eq!(
-        twimon::ingest::Stats::get(&stats.deliveries) as usize,
+        twimon::source::Stats::get(&stats.deliveries) as usize,
         DELIVERIES
     );
-    assert_eq!(twimon::ingest::Stats::get(&stats.duplicates), 0);
+    assert_eq!(twimon::source::Stats::get(&stats.duplicates), 0);
     assert!(tally.busy > 0);
 
     eprintln!(

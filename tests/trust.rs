@@ -4,9 +4,11 @@
 use std::time::Duration;
 
 use twimon::domain::Signature;
-use twimon::ingest::signature::{body_sha256_hex, compute};
-use twimon::ingest::{Config, Delivery, signature::Verifier};
-use twimon::run::{Listener, start_listener, start_replay};
+use twimon::source::listen::Config;
+use twimon::source::listen::{Listener, start as start_listener};
+use twimon::source::replay::start as start_replay;
+use twimon::source::signature::{body_sha256_hex, compute};
+use twimon::source::{Delivery, signature::Verifier};
 
 const TOKEN: &str = "12345";
 
@@ -168,8 +170,10 @@ async fn replay_gives_the_live_events_in_the_live_order() {
     .await;
     let mut live = Vec::new();
     let samples =
-        twimon::send::collect(&[concat!(env!("CARGO_MANIFEST_DIR"), "/assets/samples").into()])
-            .unwrap();
+        twimon::cmd::send::collect(
+            &[concat!(env!("CARGO_MANIFEST_DIR"), "/assets/samples").into()],
+        )
+        .unwrap();
     let client = reqwest::Client::new();
     // Sixteen concurrent senders, each file twice (so duplicates are recorded too).
     let mut tasks = Vec::new();

@@ -3,7 +3,6 @@
 //! [`App::ingest`]; rendering (in `ui`) only reads.
 
 pub mod keymap;
-pub mod legs;
 mod share;
 
 use std::cell::{Cell, RefCell};
@@ -13,11 +12,11 @@ use std::time::Instant;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
 
+use crate::domain::delivery::Delivery;
 use crate::domain::event::DedupKey;
 use crate::domain::lint;
 use crate::domain::twiml::{self, Decoded};
 use crate::domain::{CallSid, Event, EventKind};
-use crate::ingest::Delivery;
 use crate::store::{Filter, Store, kind_bit};
 
 /// What the detail pane shows.
@@ -69,7 +68,7 @@ pub struct CallView {
     pub steps: Vec<u64>,
     pub selected: usize,
     /// The call's legs (parent and dialed children); empty when it has no other leg.
-    pub legs: Vec<legs::Leg>,
+    pub legs: Vec<crate::domain::call::legs::Leg>,
 }
 
 /// Listener facts for the header.
@@ -114,7 +113,7 @@ pub struct App {
     /// The stats overlay is open.
     pub stats: bool,
     /// Running aggregates for the stats overlay (since start).
-    pub metrics: crate::stats::Stats,
+    pub metrics: crate::store::stats::Stats,
     /// The search being typed (the filter applies on Enter).
     pub search_input: Option<String>,
     pub call: Option<CallView>,
@@ -140,7 +139,7 @@ pub struct App {
     pub pending_clipboard: Option<String>,
     /// The furthest the pane can scroll (its last page), from the last frame.
     pub pane_max_scroll: Cell<usize>,
-    dedup_seq: HashMap<DedupKey, u64, crate::ingest::KeyBuild>,
+    dedup_seq: HashMap<DedupKey, u64, crate::domain::event::KeyBuild>,
     decoded: RefCell<VecDeque<(u64, Viewed)>>,
     rate: VecDeque<(Instant, u64)>,
     events_per_sec: f64,
@@ -157,7 +156,7 @@ impl App {
             pane_scroll: 0,
             help: false,
             stats: false,
-            metrics: crate::stats::Stats::new(),
+            metrics: crate::store::stats::Stats::new(),
             search_input: None,
             call: None,
             health: Health::default(),
@@ -584,7 +583,7 @@ impl App {
         let selected = at
             .and_then(|here| steps.iter().position(|s| *s == here))
             .unwrap_or(0);
-        let legs = legs::legs(&self.store, &sid);
+        let legs = crate::store::legs::legs(&self.store, &sid);
         self.call = Some(CallView {
             sid,
             steps,
@@ -621,7 +620,7 @@ impl App {
         let selected = current
             .and_then(|c| steps.iter().position(|s| *s == c))
             .unwrap_or(0);
-        let legs = legs::legs(&self.store, &sid);
+        let legs = crate::store::legs::legs(&self.store, &sid);
         self.call = Some(CallView {
             sid,
             steps,

@@ -52,7 +52,7 @@ impl App {
         let steps = self.call_steps(&sid);
         let events: Vec<&crate::domain::Event> =
             steps.iter().filter_map(|s| self.store.get(*s)).collect();
-        let legs = super::legs::legs(&self.store, &sid);
+        let legs = crate::store::legs::legs(&self.store, &sid);
         let opts = crate::export::Options { mask: self.mask };
         let record = crate::export::build(&sid, &events, &legs, opts);
         let text = crate::export::markdown(&record);
@@ -90,7 +90,7 @@ impl App {
         match self.acted_call() {
             Some(sid) => {
                 self.status = Some(format!("copied {sid} to the clipboard"));
-                self.pending_clipboard = Some(crate::safe::line(sid.as_str()).into_owned());
+                self.pending_clipboard = Some(crate::text::safe::line(sid.as_str()).into_owned());
             }
             None => self.status = Some("nothing to copy: this event has no call SID".into()),
         }
@@ -105,10 +105,10 @@ impl App {
         if decoded.base64_error.is_some() {
             return None;
         }
-        let text = crate::export::pretty(&decoded);
-        let text = crate::safe::text(&text).into_owned();
+        let text = decoded.plain_text();
+        let text = crate::text::safe::text(&text).into_owned();
         Some(if self.mask {
-            crate::mask::text(&text).into_owned()
+            crate::text::mask::text(&text).into_owned()
         } else {
             text
         })

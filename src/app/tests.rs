@@ -1150,15 +1150,11 @@ fn ingest_marks_the_original_of_a_duplicate() {
         events: evs,
         keys,
         duplicates: Vec::new(),
-        remote: None,
-        signature: crate::ingest::signature::Verdict::Unchecked,
     });
     app.ingest(Delivery {
         events: Vec::new(),
         keys: Vec::new(),
         duplicates: vec![dup, dup],
-        remote: None,
-        signature: crate::ingest::signature::Verdict::Unchecked,
     });
     assert_eq!(app.store.len(), 1);
     assert_eq!(app.store.duplicates_of(0), 2);

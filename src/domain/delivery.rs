@@ -13,10 +13,23 @@ use serde::de::value::MapAccessDeserializer;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-use super::event::{CallSid, Event, EventKind, PartRange, PartRanges, Signature, Text, TimeSource};
+use super::event::{
+    CallSid, DedupKey, Event, EventKind, PartRange, PartRanges, Signature, Text, TimeSource, key_eq,
+};
 
 /// More events than this in one delivery is refused as a whole (Twilio batches far fewer).
 pub const MAX_EVENTS_PER_DELIVERY: usize = 10_000;
+
+/// What a source hands to the consumer for one delivery, after deduplication.
+#[derive(Debug, Default)]
+pub struct Delivery {
+    /// New events (duplicates removed), in body order.
+    pub events: Vec<Event>,
+    /// Dedup key of each event in `events` (None for invalid ones).
+    pub keys: Vec<Option<DedupKey>>,
+    /// Keys of events that were already delivered before: the consumer marks the original.
+    pub duplicates: Vec<DedupKey>,
+}
 
 /// Why a body as a whole could not be taken.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -492,19 +505,6 @@ fn param_ci(params: &RawValue, name: &str) -> Option<String> {
     map.iter()
         .find(|(k, _)| key_eq(k, name))
         .and_then(|(_, v)| v.as_str().filter(|s| !s.is_empty()).map(str::to_owned))
-}
-
-/// Case- and underscore-insensitive key comparison.
-pub fn key_eq(a: &str, b: &str) -> bool {
-    let mut left = a.bytes().filter(|c| *c != b'_');
-    let mut right = b.bytes().filter(|c| *c != b'_');
-    loop {
-        match (left.next(), right.next()) {
-            (None, None) => return true,
-            (Some(p), Some(q)) if p.eq_ignore_ascii_case(&q) => {}
-            _ => return false,
-        }
-    }
 }
 
 #[cfg(test)]

@@ -424,6 +424,31 @@ impl Event {
 /// so the dedup set costs 16 bytes an event instead of a copy of three strings.
 pub type DedupKey = u128;
 
+/// Hashes a [`DedupKey`] by taking its low 64 bits: the key is already a hash, hashing it
+/// again would only cost time.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only reached for keys other than u128; fold them in (FNV-1a) to stay correct.
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn write_u128(&mut self, key: u128) {
+        self.0 = key as u64;
+    }
+}
+
+/// Builds [`KeyHasher`]s, for maps and sets keyed by [`DedupKey`].
+pub type KeyBuild = std::hash::BuildHasherDefault<KeyHasher>;
+
 impl Event {
     /// The deduplication key; None for invalid events (nothing reliable to compare).
     pub fn dedup_key(&self) -> Option<DedupKey> {
@@ -498,12 +523,25 @@ impl Event {
     pub fn parameter(&self, name: &str) -> Option<String> {
         self.parameters()
             .into_iter()
-            .find(|(k, _)| super::delivery::key_eq(k, name))
+            .find(|(k, _)| key_eq(k, name))
             .map(|(_, v)| v)
     }
 
     /// `data.response.contentType`.
     pub fn content_type(&self) -> Option<String> {
         self.parts().content_type.map(Cow::into_owned)
+    }
+}
+
+/// Case- and underscore-insensitive key comparison.
+pub fn key_eq(a: &str, b: &str) -> bool {
+    let mut left = a.bytes().filter(|c| *c != b'_');
+    let mut right = b.bytes().filter(|c| *c != b'_');
+    loop {
+        match (left.next(), right.next()) {
+            (None, None) => return true,
+            (Some(p), Some(q)) if p.eq_ignore_ascii_case(&q) => {}
+            _ => return false,
+        }
     }
 }

@@ -1,9 +1,10 @@
-//! Pure data: deliveries, events and TwiML. Nothing here knows about HTTP or terminals.
+//! Pure data and rules: deliveries, events, TwiML and its checks, a call's story. Nothing here
+//! knows about HTTP, terminals, files or clocks.
 
+pub mod call;
 pub mod callback;
 pub mod delivery;
 pub mod event;
-pub mod flow;
 pub mod lint;
 pub mod twiml;
 

@@ -161,6 +161,18 @@ impl Line {
 }
 
 impl Decoded {
+    /// The TwiML as text: the pretty-printed lines when it parsed, else its text lines.
+    pub fn plain_text(&self) -> String {
+        if self.lines.is_empty() {
+            return self.text.clone();
+        }
+        self.lines
+            .iter()
+            .map(Line::plain)
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
     /// Base64 decoded and the body is well-formed XML.
     pub fn is_ok(&self) -> bool {
         self.base64_error.is_none() && self.error.is_none() && self.doc.is_some()

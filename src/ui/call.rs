@@ -9,24 +9,15 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
 
-use super::{duration_text, request_text, theme};
+use super::theme;
 use crate::app::{App, CallView};
+use crate::domain::call::late_steps;
+use crate::domain::call::path::{self, Step};
 use crate::domain::event::KEY_PARAMETERS;
-use crate::domain::flow::{self, Step};
 use crate::domain::twiml::Decoded;
 use crate::domain::{Event, EventKind};
-use crate::safe;
-
-/// `+7.3s`, `+1m02s`.
-pub fn offset_text(ms: i64) -> String {
-    let secs = ms as f64 / 1000.0;
-    if secs.abs() < 60.0 {
-        format!("{secs:+.1}s")
-    } else {
-        let total = ms / 1000;
-        format!("+{}m{:02}s", total / 60, total % 60)
-    }
-}
+use crate::text::format::{clock, duration_text, mask_path, offset_text, request_text};
+use crate::text::safe;
 
 /// The parameters of a step worth a glance, `Digits=2 CallStatus=in-progress`.
 /// `CallStatus` only when nothing more telling is there: it is the same on most steps.
@@ -37,7 +28,7 @@ fn key_params(app: &App, ev: &Event) -> String {
         .filter_map(|name| {
             params
                 .iter()
-                .find(|(k, _)| crate::domain::delivery::key_eq(k, name))
+                .find(|(k, _)| crate::domain::event::key_eq(k, name))
                 .filter(|(_, v)| !v.is_empty())
                 .map(|(k, v)| format!("{}={}", safe::line(k), super::shown_param(app, k, v)))
         })
@@ -57,23 +48,12 @@ fn key_params(app: &App, ev: &Event) -> String {
     }
 }
 
-/// Which steps arrived after an event that happened later (Twilio does not order deliveries).
-pub fn late_steps(steps: &[&Event]) -> Vec<bool> {
-    let mut late = vec![false; steps.len()];
-    let mut min_seq_after = u64::MAX;
-    for (i, ev) in steps.iter().enumerate().rev() {
-        late[i] = ev.seq > min_seq_after;
-        min_seq_after = min_seq_after.min(ev.seq);
-    }
-    late
-}
-
 fn ending(app: &App, last: &Event) -> String {
     let verbs = app
         .decoded(last.seq)
         .map(|d| d.verbs_summary())
         .unwrap_or_default();
-    safe::line(&crate::export::ending(last, &verbs)).into_owned()
+    safe::line(&crate::domain::call::ending(last, &verbs)).into_owned()
 }
 
 fn summary(app: &App, cv: &CallView, steps: &[&Event]) -> Vec<Line<'static>> {
@@ -102,8 +82,8 @@ fn summary(app: &App, cv: &CallView, steps: &[&Event]) -> Vec<Line<'static>> {
     let l2 = Line::from(vec![
         Span::raw(format!(
             " {} – {} UTC · {} · {} events · ",
-            super::clock(first),
-            super::clock(last),
+            clock(first),
+            clock(last),
             offset_text(i64::try_from(span_ms).unwrap_or(i64::MAX)).trim_start_matches('+'),
             steps.len()
         )),
@@ -126,7 +106,7 @@ const PATH_STEPS: usize = 48;
 const LOOKAHEAD: usize = 8;
 
 /// The IVR path of `steps` (a call's events in time order, or a run of them).
-fn flow_of(app: &App, steps: &[&Event]) -> flow::Path {
+fn flow_of(app: &App, steps: &[&Event]) -> path::Path {
     let decoded: Vec<Option<Rc<Decoded>>> = steps.iter().map(|e| app.decoded(e.seq)).collect();
     let steps: Vec<Step<'_>> = steps
         .iter()
@@ -136,7 +116,7 @@ fn flow_of(app: &App, steps: &[&Event]) -> flow::Path {
             decoded: d.as_deref(),
         })
         .collect();
-    flow::path(&steps)
+    path::path(&steps)
 }
 
 pub fn draw(frame: &mut Frame<'_>, app: &App, cv: &CallView, area: Rect) {
@@ -312,11 +292,7 @@ fn legs_line(app: &App, cv: &CallView, width: u16) -> Line<'static> {
 /// The path line as shown: when masking, numbers are masked and what the caller said (the
 /// path quotes a `SpeechResult`) is hidden.
 fn shown_path(app: &App, line: String) -> String {
-    if app.mask {
-        crate::export::mask_path(&line)
-    } else {
-        line
-    }
+    if app.mask { mask_path(&line) } else { line }
 }
 
 /// The TwiML column: the answer's verbs, after a mark when the request one of them should

@@ -8,8 +8,6 @@ mod stats;
 mod table;
 pub mod theme;
 
-pub use call::{late_steps, offset_text};
-
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -18,8 +16,7 @@ use ratatui::widgets::{Block, Paragraph};
 
 use crate::app::App;
 use crate::app::keymap::{BINDINGS, Scope};
-use crate::domain::Event;
-use crate::safe;
+use crate::text::safe;
 
 /// Widths at or above which the table and the pane sit side by side.
 const SIDE_BY_SIDE: u16 = 120;
@@ -261,58 +258,11 @@ pub fn with_scroll_hint(block: Block<'static>, above: usize, below: usize) -> Bl
     block.title_bottom(Line::from(Span::styled(hint, theme::dim())).right_aligned())
 }
 
-/// `HH:MM:SS.mmm` in UTC, the clock of Twilio's console and logs.
-pub fn clock(ev: &Event) -> String {
-    ev.time.strftime("%H:%M:%S%.3f").to_string()
-}
-
-/// The path (and query) of a URL, for narrow columns.
-pub fn url_path(url: &str) -> &str {
-    let after_scheme = url.find("://").map_or(url, |i| &url[i + 3..]);
-    match after_scheme.find('/') {
-        Some(i) => &after_scheme[i..],
-        None if url.contains("://") => "/",
-        None => url,
-    }
-}
-
-/// `412ms`, `1.4s`.
-pub fn duration_text(ms: u32) -> String {
-    if ms < 1000 {
-        format!("{ms}ms")
-    } else {
-        format!("{:.1}s", f64::from(ms) / 1000.0)
-    }
-}
-
-/// The request column: method and path, or the reason an event is invalid.
-pub fn request_text(ev: &Event) -> String {
-    if let Some(reason) = &ev.invalid {
-        return safe::line(reason).into_owned();
-    }
-    if ev.kind == crate::domain::EventKind::StatusCallback {
-        let status = ev.parameter("CallStatus").unwrap_or_default();
-        return format!("status {}", safe::line(&status));
-    }
-    if ev.url().is_empty() {
-        return if ev.kind == crate::domain::EventKind::Other {
-            safe::line(ev.type_name()).into_owned()
-        } else {
-            String::new()
-        };
-    }
-    format!(
-        "{} {}",
-        safe::line(ev.method()),
-        safe::line(url_path(ev.url()))
-    )
-}
-
 /// Text as shown: with phone numbers, SIP/client identities and recording URLs masked when
 /// masking is on. Applied to terminal-safe text ([`safe::line`]) of what is in view only.
 pub fn shown(app: &App, text: String) -> String {
     if app.mask {
-        match crate::mask::text(&text) {
+        match crate::text::mask::text(&text) {
             std::borrow::Cow::Borrowed(_) => text,
             std::borrow::Cow::Owned(masked) => masked,
         }
@@ -326,7 +276,7 @@ pub fn shown(app: &App, text: String) -> String {
 pub fn shown_param(app: &App, name: &str, value: &str) -> String {
     let safe = safe::line(value);
     if app.mask {
-        crate::mask::param(name, &safe).into_owned()
+        crate::text::mask::param(name, &safe).into_owned()
     } else {
         safe.into_owned()
     }
@@ -341,19 +291,5 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
         y: area.y + (area.height - h) / 2,
         width: w,
         height: h,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paths_and_durations() {
-        assert_eq!(url_path("https://x.test/menu?a=1"), "/menu?a=1");
-        assert_eq!(url_path("https://x.test"), "/");
-        assert_eq!(url_path("/relative"), "/relative");
-        assert_eq!(duration_text(412), "412ms");
-        assert_eq!(duration_text(1418), "1.4s");
     }
 }

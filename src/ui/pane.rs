@@ -9,12 +9,13 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use super::{duration_text, theme};
+use super::theme;
 use crate::app::{App, Pane};
 use crate::domain::Event;
 use crate::domain::lint::{self, Severity};
 use crate::domain::twiml::Decoded;
-use crate::safe;
+use crate::text::format::duration_text;
+use crate::text::safe;
 
 fn title(app: &App) -> Line<'static> {
     let tab = |key: &str, name: &str, on: bool| {
@@ -289,7 +290,7 @@ fn mask_line(line: Line<'static>) -> Line<'static> {
     let spans = line
         .spans
         .into_iter()
-        .map(|span| match crate::mask::text(&span.content) {
+        .map(|span| match crate::text::mask::text(&span.content) {
             std::borrow::Cow::Borrowed(_) => span,
             std::borrow::Cow::Owned(masked) => Span::styled(masked, span.style),
         })
@@ -307,7 +308,7 @@ fn raw_lines(ev: &Event, mask: bool) -> Vec<Line<'static>> {
     let pretty = serde_json::from_str::<serde_json::Value>(&ev.raw)
         .map(|mut v| {
             if mask {
-                crate::mask::json(&mut v);
+                crate::text::mask::json(&mut v);
             }
             v
         })

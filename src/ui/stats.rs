@@ -8,10 +8,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::RenderDirection;
 use ratatui::widgets::{Block, Cell, Clear, Paragraph, Row, Sparkline, Table};
 
-use super::{centered, duration_text, theme, url_path};
+use super::{centered, theme};
 use crate::app::App;
-use crate::safe;
-use crate::stats::{CodeClass, SLOW_MS, Stats};
+use crate::store::stats::{CodeClass, SLOW_MS, Stats};
+use crate::text::format::{duration_text, url_path};
+use crate::text::safe;
 
 /// Widest the overlay gets.
 const MAX_WIDTH: u16 = 120;

@@ -8,11 +8,12 @@ use ratatui::widgets::{
     Block, Cell, Paragraph, Row, Scrollbar, ScrollbarOrientation, ScrollbarState, Table, TableState,
 };
 
-use super::{clock, duration_text, request_text, theme};
+use super::theme;
 use crate::app::App;
 use crate::domain::lint::Severity;
 use crate::domain::{Event, EventKind, Signature};
-use crate::safe;
+use crate::text::format::{clock, duration_text, request_text};
+use crate::text::safe;
 use ratatui::style::Color;
 
 /// Short labels for the filter bar on narrow terminals.

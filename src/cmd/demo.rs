@@ -12,43 +12,43 @@ use serde_json::Value;
 pub const SAMPLES: &[(&str, &str)] = &[
     (
         "events/01-call-requested.json",
-        include_str!("../assets/samples/events/01-call-requested.json"),
+        include_str!("../../assets/samples/events/01-call-requested.json"),
     ),
     (
         "events/02-call-redirected.json",
-        include_str!("../assets/samples/events/02-call-redirected.json"),
+        include_str!("../../assets/samples/events/02-call-redirected.json"),
     ),
     (
         "flows/ivr-sales-call.json",
-        include_str!("../assets/samples/flows/ivr-sales-call.json"),
+        include_str!("../../assets/samples/flows/ivr-sales-call.json"),
     ),
     (
         "events/03-call-transferred.json",
-        include_str!("../assets/samples/events/03-call-transferred.json"),
+        include_str!("../../assets/samples/events/03-call-transferred.json"),
     ),
     (
         "events/04-gather-finished.json",
-        include_str!("../assets/samples/events/04-gather-finished.json"),
+        include_str!("../../assets/samples/events/04-gather-finished.json"),
     ),
     (
         "events/05-dial-finished.json",
-        include_str!("../assets/samples/events/05-dial-finished.json"),
+        include_str!("../../assets/samples/events/05-dial-finished.json"),
     ),
     (
         "flows/failed-call.json",
-        include_str!("../assets/samples/flows/failed-call.json"),
+        include_str!("../../assets/samples/flows/failed-call.json"),
     ),
     (
         "events/06-enqueue-finished.json",
-        include_str!("../assets/samples/events/06-enqueue-finished.json"),
+        include_str!("../../assets/samples/events/06-enqueue-finished.json"),
     ),
     (
         "events/07-record-finished.json",
-        include_str!("../assets/samples/events/07-record-finished.json"),
+        include_str!("../../assets/samples/events/07-record-finished.json"),
     ),
     (
         "events/08-request-failed.json",
-        include_str!("../assets/samples/events/08-request-failed.json"),
+        include_str!("../../assets/samples/events/08-request-failed.json"),
     ),
 ];
 
@@ -151,7 +151,7 @@ pub async fn play(url: String) {
             tokio::time::sleep(step.delay).await;
             restamp(&mut step.event, Timestamp::now());
             let body = serde_json::to_vec(&Value::Array(vec![step.event])).unwrap_or_default();
-            if let Err(e) = crate::send::post(&client, &url, body).await {
+            if let Err(e) = super::send::post(&client, &url, body).await {
                 tracing::warn!("demo delivery failed: {e:#}");
             }
         }

@@ -9,10 +9,10 @@ use crossterm::execute;
 use futures::StreamExt;
 use tokio::time::{MissedTickBehavior, interval, sleep_until};
 
+pub mod clipboard;
+
 use crate::app::{App, INGEST_BUDGET};
-use crate::cli::OutputArgs;
-use crate::ingest::Stats;
-use crate::run::Feed;
+use crate::source::{Feed, Stats};
 
 /// At most ~30 frames a second.
 const FRAME: Duration = Duration::from_millis(33);
@@ -42,16 +42,26 @@ fn install_panic_hook() {
     }));
 }
 
+/// How the monitor starts.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Events retained; the oldest leave beyond it.
+    pub max_events: usize,
+    /// Start with masking on.
+    pub mask: bool,
+    /// Where the log goes, for the exit message after an internal error.
+    pub log: Option<std::path::PathBuf>,
+}
+
 /// Runs the monitor until `q`, Ctrl-C or SIGTERM.
 pub async fn run(
     mut feed: Feed,
-    args: &OutputArgs,
+    opts: &Options,
     signal: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    let log = crate::logging::init_file(args.log_file.as_deref());
-    tracing::info!(log = ?log, "monitor starting");
-    let mut app = App::new(args.max_events);
-    app.mask = args.mask;
+    let log = opts.log.clone();
+    let mut app = App::new(opts.max_events);
+    app.mask = opts.mask;
     app.health.url.clone_from(&feed.label);
     app.health.listening = feed.live;
 
@@ -97,9 +107,8 @@ async fn event_loop(
             // OSC 52 through the backend's writer: the terminal (local, or at the far end of
             // SSH) puts the text on the clipboard.
             let backend = terminal.backend_mut();
-            let written =
-                std::io::Write::write_all(backend, crate::clipboard::osc52(&text).as_bytes())
-                    .and_then(|()| std::io::Write::flush(backend));
+            let written = std::io::Write::write_all(backend, clipboard::osc52(&text).as_bytes())
+                .and_then(|()| std::io::Write::flush(backend));
             if let Err(e) = written {
                 app.status = Some(format!("copy failed: {e}"));
                 dirty = true;

@@ -9,7 +9,7 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
-use crate::domain::delivery::key_eq;
+use crate::domain::event::key_eq;
 
 /// What stands for the hidden part.
 pub const HIDDEN: &str = "•••";

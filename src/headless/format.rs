@@ -1,4 +1,4 @@
-//! Headless output: the same pipeline as the monitor, with a printer instead of the UI.
+//! The headless line formats: an aligned text line, or one NDJSON object per event.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -11,10 +11,19 @@ use serde::Serialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use crate::cli::Format;
 use crate::domain::{CallSid, Event};
 use crate::domain::{lint, twiml};
-use crate::safe;
+use crate::text::safe;
+
+/// How events are printed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Format {
+    /// One aligned line per event.
+    #[default]
+    Text,
+    /// One JSON object per event (NDJSON), for jq.
+    Json,
+}
 
 /// How events are printed, beside the format.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -54,7 +63,7 @@ pub fn text_line_with(ev: &Event, opts: Options) -> String {
         format!("{} {}", safe::line(ev.method()), safe::line(ev.url()))
     };
     let target = if opts.mask {
-        crate::mask::text(&target).into_owned()
+        crate::text::mask::text(&target).into_owned()
     } else {
         target
     };
@@ -178,7 +187,7 @@ fn write_json(out: &mut impl Write, ev: &Event, opts: Options) -> std::io::Resul
 /// The personal strings of a line masked: the URL, the parameters (by name), the TwiML, the
 /// findings' words and an invalid event's JSON. SIDs, ids and the source stay.
 fn masked(mut line: Line<'_>) -> Line<'_> {
-    use crate::mask;
+    use crate::text::mask;
     fn text(s: Cow<'_, str>) -> Cow<'_, str> {
         let masked = match mask::text(&s) {
             Cow::Owned(m) => Some(m),
@@ -285,7 +294,7 @@ mod tests {
     use super::*;
     use crate::domain::delivery::parse_delivery;
 
-    const SEED: &str = include_str!("../assets/samples/seed/02-call-redirected.json");
+    const SEED: &str = include_str!("../../assets/samples/seed/02-call-redirected.json");
 
     fn event() -> Event {
         let now = "2026-11-28T12:00:00Z".parse().unwrap();
@@ -373,8 +382,8 @@ mod tests {
         let now = "2026-11-28T12:00:00Z".parse().unwrap();
         let mut events = Vec::new();
         for body in [
-            include_str!("../assets/samples/flows/ivr-sales-call.json"),
-            include_str!("../assets/samples/events/07-record-finished.json"),
+            include_str!("../../assets/samples/flows/ivr-sales-call.json"),
+            include_str!("../../assets/samples/events/07-record-finished.json"),
             &hand,
             invalid,
         ] {

@@ -5,10 +5,6 @@
 //! answers 200 whenever it could use any part of a body, and 503 (never a silent drop) when the
 //! consumer cannot take more.
 
-pub mod record;
-pub mod signature;
-
-use std::collections::{HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -23,37 +19,29 @@ use jiff::Timestamp;
 use serde_json::json;
 use tokio::sync::mpsc;
 
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::dedup::{Dedup, split_duplicates};
+use super::record::{Record, Recorder};
+use super::signature::{self, Verdict, Verifier};
+use super::{CHANNEL_CAPACITY, Delivery, Feed};
 use crate::domain::Event;
 use crate::domain::callback::{self, CallbackError};
 use crate::domain::delivery::{DeliveryError, parse_delivery};
 use crate::domain::event::DedupKey;
-use record::{Record, Recorder};
-use signature::{Verdict, Verifier};
 
 /// Default `--body-limit`.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
-/// Default channel capacity, in deliveries.
-pub const CHANNEL_CAPACITY: usize = 1024;
 /// How long a handler waits for room in the channel before answering 503; far inside the 5 s
 /// Twilio allows.
 pub const SEND_TIMEOUT: Duration = Duration::from_millis(1500);
 
+/// Default [`Config::dedup_cap`]: the keys remembered, as many as the monitor retains events.
+pub const DEFAULT_DEDUP_KEYS: usize = 1_000_000;
+
 /// Default [`Config::body_timeout`]: far more than any real delivery needs.
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// What one accepted delivery hands to the consumer.
-#[derive(Debug)]
-pub struct Delivery {
-    /// New events (duplicates removed), in body order.
-    pub events: Vec<Event>,
-    /// Dedup key of each event in `events` (None for invalid ones).
-    pub keys: Vec<Option<DedupKey>>,
-    /// Keys of events that were already delivered before: the consumer marks the original.
-    pub duplicates: Vec<DedupKey>,
-    pub remote: Option<SocketAddr>,
-    /// The X-Twilio-Signature verdict of the delivery.
-    pub signature: Verdict,
-}
 
 /// Counters shared by the handlers, `/healthz` and the UI header. Relaxed atomics: they are
 /// statistics, not synchronisation.
@@ -108,71 +96,6 @@ impl Stats {
     }
 }
 
-/// Hashes a [`DedupKey`] by taking its low 64 bits: the key is already a hash, hashing it
-/// again would only cost time.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct KeyHasher(u64);
-
-impl std::hash::Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        // Only reached for keys other than u128; fold them in (FNV-1a) to stay correct.
-        for b in bytes {
-            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-
-    fn write_u128(&mut self, key: u128) {
-        self.0 = key as u64;
-    }
-}
-
-/// Builds [`KeyHasher`]s, for maps and sets keyed by [`DedupKey`].
-pub type KeyBuild = std::hash::BuildHasherDefault<KeyHasher>;
-
-/// Keys of the events seen recently, bounded like the store's retention so memory stays flat.
-#[derive(Debug)]
-pub struct Dedup {
-    seen: HashSet<DedupKey, KeyBuild>,
-    order: VecDeque<DedupKey>,
-    cap: usize,
-}
-
-impl Dedup {
-    pub fn new(cap: usize) -> Self {
-        Dedup {
-            seen: HashSet::default(),
-            order: VecDeque::new(),
-            cap: cap.max(1),
-        }
-    }
-
-    /// Marks a key as seen; false when it already was.
-    pub fn insert(&mut self, key: DedupKey) -> bool {
-        if !self.seen.insert(key) {
-            return false;
-        }
-        self.order.push_back(key);
-        while self.order.len() > self.cap {
-            if let Some(old) = self.order.pop_front() {
-                self.seen.remove(&old);
-            }
-        }
-        true
-    }
-
-    /// Forgets keys whose delivery could not be handed on, so Twilio's retry is not a duplicate.
-    pub fn forget(&mut self, keys: &[DedupKey]) {
-        for k in keys {
-            self.seen.remove(k);
-        }
-        self.order.retain(|k| !keys.contains(k));
-    }
-}
-
 /// Listener settings.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -193,7 +116,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             body_limit: DEFAULT_BODY_LIMIT,
-            dedup_cap: crate::store::DEFAULT_MAX_EVENTS,
+            dedup_cap: DEFAULT_DEDUP_KEYS,
             send_timeout: SEND_TIMEOUT,
             verifier: Verifier::new(None, None),
             require_signature: false,
@@ -451,10 +374,10 @@ async fn deliver(
         None => None,
     };
     let delivery = match state.dedup.lock() {
-        Ok(mut seen) => split_duplicates(&mut seen, parsed, remote, signature),
+        Ok(mut seen) => split_duplicates(&mut seen, parsed, signature.signature()),
         // A poisoned lock means a handler panicked mid-insert; keeping every event beats
         // losing any.
-        Err(_) => split_duplicates(&mut Dedup::new(1), parsed, remote, signature),
+        Err(_) => split_duplicates(&mut Dedup::new(1), parsed, signature.signature()),
     };
     let accepted = delivery
         .events
@@ -496,8 +419,8 @@ async fn deliver(
             remote: remote.map(|r| r.to_string()),
             path: path.to_owned(),
             headers: Record::kept_headers(headers),
-            signature: delivery.signature.as_str().to_owned(),
-            signature_reason: delivery.signature.reason().map(str::to_owned),
+            signature: signature.as_str().to_owned(),
+            signature_reason: signature.reason().map(str::to_owned),
             body: String::from_utf8_lossy(&bytes).into_owned(),
         };
         if let Err(e) = rec.write(&record) {
@@ -531,33 +454,61 @@ fn delivery_error(e: &DeliveryError) -> Response {
     error(code, kind, e.to_string())
 }
 
-/// Splits parsed events into new ones and duplicates of earlier (or same-body) ones. Replay
-/// uses it too, so a replay deduplicates exactly as the live run did.
-pub fn split_duplicates(
-    seen: &mut Dedup,
-    parsed: Vec<Event>,
-    remote: Option<SocketAddr>,
-    signature: Verdict,
-) -> Delivery {
-    let mut delivery = Delivery {
-        events: Vec::with_capacity(parsed.len()),
-        keys: Vec::with_capacity(parsed.len()),
-        duplicates: Vec::new(),
-        remote,
-        signature,
-    };
-    let sig = delivery.signature.signature();
-    for mut e in parsed {
-        e.signature = sig;
-        match e.dedup_key() {
-            Some(key) if !seen.insert(key) => delivery.duplicates.push(key),
-            k => {
-                delivery.events.push(e);
-                delivery.keys.push(k);
-            }
+/// A running listener: where it listens, its counters, and the receiving end for a consumer.
+pub struct Listener {
+    pub addr: SocketAddr,
+    pub stats: Arc<Stats>,
+    pub rx: mpsc::Receiver<Delivery>,
+    /// Send `true` to stop accepting connections.
+    pub stop: watch::Sender<bool>,
+    pub server: JoinHandle<std::io::Result<()>>,
+}
+
+impl Listener {
+    /// The URL to POST deliveries to.
+    pub fn url(&self) -> String {
+        format!("http://{}/", self.addr)
+    }
+
+    /// The listener as a consumer sees every source.
+    pub fn into_feed(self) -> Feed {
+        Feed {
+            label: self.url(),
+            live: true,
+            stats: self.stats,
+            rx: self.rx,
+            stop: self.stop,
+            task: self.server,
         }
     }
-    delivery
+}
+
+/// Binds and starts the listener.
+pub async fn start(addr: &str, config: Config) -> anyhow::Result<Listener> {
+    let listener = bind(addr).await?;
+    let addr = listener.local_addr()?;
+    let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
+    let stats = Arc::new(Stats::default());
+    let recorder =
+        match &config.record {
+            Some(path) => Some(Recorder::open(path).map_err(|e| {
+                anyhow::anyhow!("cannot open the recording {}: {e}", path.display())
+            })?),
+            None => None,
+        };
+    let router = router(config, tx, stats.clone(), recorder);
+    let (stop, mut stopped) = watch::channel(false);
+    let server = tokio::spawn(serve(listener, router, async move {
+        let _ = stopped.wait_for(|s| *s).await;
+    }));
+    tracing::info!(%addr, "listening");
+    Ok(Listener {
+        addr,
+        stats,
+        rx,
+        stop,
+        server,
+    })
 }
 
 /// Binds the listener, with a one-line error naming the address when that fails.
@@ -587,19 +538,6 @@ pub async fn serve(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dedup_is_bounded_and_forgets() {
-        let mut d = Dedup::new(2);
-        assert!(d.insert(1));
-        assert!(!d.insert(1));
-        assert!(d.insert(2));
-        assert!(d.insert(3)); // evicts 1
-        assert!(d.insert(1));
-        d.forget(&[1]);
-        assert!(d.insert(1));
-        assert!(d.seen.len() <= 3);
-    }
 
     #[test]
     fn content_types() {

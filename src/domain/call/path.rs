@@ -545,8 +545,8 @@ mod tests {
     use crate::domain::delivery::parse_delivery;
     use crate::domain::twiml::decode;
 
-    const IVR: &str = include_str!("../../assets/samples/flows/ivr-sales-call.json");
-    const FAILED: &str = include_str!("../../assets/samples/flows/failed-call.json");
+    const IVR: &str = include_str!("../../../assets/samples/flows/ivr-sales-call.json");
+    const FAILED: &str = include_str!("../../../assets/samples/flows/failed-call.json");
 
     fn events(body: &str) -> Vec<Event> {
         parse_delivery(body.as_bytes(), "2026-11-28T14:00:00Z".parse().unwrap()).unwrap()

@@ -72,7 +72,7 @@ pub async fn run(args: &crate::cli::SendArgs) -> anyhow::Result<()> {
                     "{}  {}  {}",
                     f.display(),
                     o.status,
-                    crate::safe::line(o.body.trim())
+                    crate::text::safe::line(o.body.trim())
                 );
             }
             Err(e) => {

@@ -5,6 +5,9 @@
 //! sequence number finds its event in O(1). Indexes hold sequence numbers in ascending order and
 //! are trimmed at their front when the oldest events are evicted.
 
+pub mod legs;
+pub mod stats;
+
 use std::collections::{HashMap, VecDeque};
 
 use crate::domain::{CallSid, Event, EventKind};

@@ -1,0 +1,46 @@
+//! One file per subcommand. This is the edge where the command line's clap structs become
+//! the plain option structs of the rooms below (`source`, `tui`, `headless`, `export`).
+
+pub mod demo;
+pub mod export;
+pub mod listen;
+pub mod logging;
+pub mod replay;
+pub mod send;
+pub mod shutdown;
+
+use std::io::IsTerminal;
+
+use crate::cli::{Format, OutputArgs};
+use crate::source::Feed;
+
+/// Whether to print instead of opening the full-screen monitor.
+pub fn headless_wanted(flag: bool) -> bool {
+    flag || !std::io::stdout().is_terminal()
+}
+
+/// Hands a feed to its consumer: the headless printer or the monitor.
+async fn consume(
+    feed: Feed,
+    output: &OutputArgs,
+    headless: bool,
+    signal: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    if headless {
+        let format = match output.format {
+            Format::Text => crate::headless::Format::Text,
+            Format::Json => crate::headless::Format::Json,
+        };
+        let opts = crate::headless::Options { mask: output.mask };
+        crate::headless::run(feed, format, opts, signal).await
+    } else {
+        let log = logging::init_file(output.log_file.as_deref());
+        tracing::info!(log = ?log, "monitor starting");
+        let opts = crate::tui::Options {
+            max_events: output.max_events,
+            mask: output.mask,
+            log,
+        };
+        crate::tui::run(feed, &opts, signal).await
+    }
+}

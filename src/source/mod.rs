@@ -1,0 +1,44 @@
+//! Where deliveries come from. Every source — the HTTP listener, a recording being replayed —
+//! ends in one [`Feed`]: parsed, deduplicated [`Delivery`]s on a bounded channel, counters,
+//! and a way to stop the producer. A consumer (the monitor, the headless printer, an export)
+//! never knows which source it reads.
+
+pub mod dedup;
+pub mod listen;
+pub mod record;
+pub mod replay;
+pub mod signature;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+pub use crate::domain::delivery::Delivery;
+pub use listen::Stats;
+
+/// Deliveries a feed's channel holds before its producer waits (or a listener answers 503).
+pub const CHANNEL_CAPACITY: usize = 1024;
+
+/// What a consumer reads from: deliveries, counters, and a way to stop the producer.
+pub struct Feed {
+    /// Shown in the header: the listen URL, or the recording's name.
+    pub label: String,
+    /// A listener (true) or a replay (false).
+    pub live: bool,
+    pub stats: Arc<Stats>,
+    pub rx: mpsc::Receiver<Delivery>,
+    pub stop: watch::Sender<bool>,
+    /// Ends when the producer has stopped (a listener's in-flight handlers finished).
+    pub task: JoinHandle<std::io::Result<()>>,
+}
+
+impl Feed {
+    /// Stops the producer and waits (bounded) until nothing more can arrive, so that the
+    /// consumer can drain what was acknowledged.
+    pub async fn stop(&mut self) {
+        let _ = self.stop.send(true);
+        let _ = tokio::time::timeout(Duration::from_secs(5), &mut self.task).await;
+    }
+}

@@ -1,0 +1,87 @@
+//! The words screens, markdown and NDJSON share: clocks, durations, offsets, request lines.
+
+use crate::domain::{Event, EventKind};
+
+use super::safe;
+
+/// `HH:MM:SS.mmm` in UTC, the clock of Twilio's console and logs.
+pub fn clock(ev: &Event) -> String {
+    ev.time.strftime("%H:%M:%S%.3f").to_string()
+}
+
+/// The path (and query) of a URL, for narrow columns.
+pub fn url_path(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(url, |i| &url[i + 3..]);
+    match after_scheme.find('/') {
+        Some(i) => &after_scheme[i..],
+        None if url.contains("://") => "/",
+        None => url,
+    }
+}
+
+/// `412ms`, `1.4s`.
+pub fn duration_text(ms: u32) -> String {
+    if ms < 1000 {
+        format!("{ms}ms")
+    } else {
+        format!("{:.1}s", f64::from(ms) / 1000.0)
+    }
+}
+
+/// `+7.3s`, `+1m02s`.
+pub fn offset_text(ms: i64) -> String {
+    let secs = ms as f64 / 1000.0;
+    if secs.abs() < 60.0 {
+        format!("{secs:+.1}s")
+    } else {
+        let total = ms / 1000;
+        format!("+{}m{:02}s", total / 60, total % 60)
+    }
+}
+
+/// The request column: method and path, or the reason an event is invalid.
+pub fn request_text(ev: &Event) -> String {
+    if let Some(reason) = &ev.invalid {
+        return safe::line(reason).into_owned();
+    }
+    if ev.kind == EventKind::StatusCallback {
+        let status = ev.parameter("CallStatus").unwrap_or_default();
+        return format!("status {}", safe::line(&status));
+    }
+    if ev.url().is_empty() {
+        return if ev.kind == EventKind::Other {
+            safe::line(ev.type_name()).into_owned()
+        } else {
+            String::new()
+        };
+    }
+    format!(
+        "{} {}",
+        safe::line(ev.method()),
+        safe::line(url_path(ev.url()))
+    )
+}
+
+/// A path line masked: numbers masked, and what the caller said (the path quotes a
+/// `SpeechResult`) hidden.
+pub fn mask_path(line: &str) -> String {
+    super::mask::text(line)
+        .split('"')
+        .enumerate()
+        .map(|(i, part)| if i % 2 == 1 { "«speech»" } else { part })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_and_durations() {
+        assert_eq!(url_path("https://x.test/menu?a=1"), "/menu?a=1");
+        assert_eq!(url_path("https://x.test"), "/");
+        assert_eq!(url_path("/relative"), "/relative");
+        assert_eq!(duration_text(412), "412ms");
+        assert_eq!(duration_text(1418), "1.4s");
+    }
+}
