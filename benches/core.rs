@@ -158,7 +158,7 @@ fn bench_frames(c: &mut Criterion) {
         let mut term = Terminal::new(TestBackend::new(200, 50)).unwrap();
         g.bench_with_input(BenchmarkId::new("follow", n), &n, |b, _| {
             b.iter(|| {
-                term.draw(|f| twimon::ui::draw(f, &app)).unwrap();
+                twimon::tui::draw(&mut term, &mut app).unwrap();
             });
         });
         // Paused in the middle.
@@ -166,14 +166,14 @@ fn bench_frames(c: &mut Criterion) {
         app.selected = app.store.view_seq(app.store.view_len() / 2);
         g.bench_with_input(BenchmarkId::new("paused_middle", n), &n, |b, _| {
             b.iter(|| {
-                term.draw(|f| twimon::ui::draw(f, &app)).unwrap();
+                twimon::tui::draw(&mut term, &mut app).unwrap();
             });
         });
         app.update(Action::Follow);
         app.update(Action::ToggleKind(3));
         g.bench_with_input(BenchmarkId::new("type_filter", n), &n, |b, _| {
             b.iter(|| {
-                term.draw(|f| twimon::ui::draw(f, &app)).unwrap();
+                twimon::tui::draw(&mut term, &mut app).unwrap();
             });
         });
     }

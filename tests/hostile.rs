@@ -555,7 +555,7 @@ fn cases() -> Vec<Case> {
             vec![valid("b64-bad")],
         )
         .check(|evs| {
-            assert!(evs[0].twiml_failed);
+            assert!(evs[0].twiml_failed());
             assert!(decoded(&evs[0]).base64_error.is_some());
         }),
         Case::ok(
@@ -584,7 +584,7 @@ fn cases() -> Vec<Case> {
             let d = decoded(&evs[0]);
             assert!(d.truncated);
             assert!(d.text.len() <= MAX_DECODED_BYTES);
-            assert!(evs[0].twiml_failed, "the cut leaves <Response> unclosed");
+            assert!(evs[0].twiml_failed(), "the cut leaves <Response> unclosed");
             assert!(d.problem().unwrap().contains("truncated"));
         }),
         Case::ok(
@@ -626,7 +626,7 @@ fn cases() -> Vec<Case> {
             vec![valid("xml-deep")],
         )
         .check(|evs| {
-            assert!(evs[0].twiml_failed);
+            assert!(evs[0].twiml_failed());
             let problem = decoded(&evs[0]).problem().unwrap();
             assert!(
                 problem.contains(&format!("deeper than {MAX_DEPTH}")),
@@ -900,8 +900,8 @@ struct Rendered {
     placeholders: std::collections::BTreeSet<char>,
 }
 
-fn draw(terminal: &mut Terminal<TestBackend>, app: &App, what: &str, seen: &mut Rendered) {
-    terminal.draw(|f| twimon::ui::draw(f, app)).unwrap();
+fn draw(terminal: &mut Terminal<TestBackend>, app: &mut App, what: &str, seen: &mut Rendered) {
+    twimon::tui::draw(terminal, app).unwrap();
     let screen = assert_buffer_safe(terminal, what);
     seen.placeholders.extend(
         screen
@@ -939,7 +939,7 @@ fn render_all(events: Vec<(Event, Option<DedupKey>)>, size: (u16, u16)) -> Rende
             app.update(Action::Pane(pane));
             draw(
                 &mut terminal,
-                &app,
+                &mut app,
                 &format!("{what} {pane:?}"),
                 &mut rendered,
             );
@@ -948,10 +948,10 @@ fn render_all(events: Vec<(Event, Option<DedupKey>)>, size: (u16, u16)) -> Rende
         // case), which is slow in a debug build.
         if let Some(sid) = ev.call_sid.clone().filter(|s| calls.insert(s.clone())) {
             app.update(Action::OpenCall);
-            assert_eq!(app.call.as_ref().map(|c| &c.sid), Some(&sid));
+            assert_eq!(app.call().map(|c| &c.sid), Some(&sid));
             draw(
                 &mut terminal,
-                &app,
+                &mut app,
                 &format!("{what} call view"),
                 &mut rendered,
             );

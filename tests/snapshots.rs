@@ -98,14 +98,14 @@ fn select(app: &mut App, seq: u64) {
     panic!("could not reach {seq}");
 }
 
-fn render(app: &App, w: u16, h: u16) -> Terminal<TestBackend> {
+fn render(app: &mut App, w: u16, h: u16) -> Terminal<TestBackend> {
     let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-    terminal.draw(|f| twimon::ui::draw(f, app)).unwrap();
+    twimon::tui::draw(&mut terminal, app).unwrap();
     terminal
 }
 
 /// The screen's text at both sizes.
-fn check(name: &str, app: &App) {
+fn check(name: &str, app: &mut App) {
     for (w, h) in SIZES {
         let terminal = render(app, w, h);
         insta::assert_snapshot!(format!("{name}_{w}x{h}"), terminal.backend());
@@ -113,7 +113,7 @@ fn check(name: &str, app: &App) {
 }
 
 /// The screen's styles at 160×48.
-fn check_styles(name: &str, app: &App) {
+fn check_styles(name: &str, app: &mut App) {
     let terminal = render(app, 160, 48);
     insta::assert_snapshot!(
         format!("{name}_styles_160x48"),
@@ -177,16 +177,16 @@ fn styles(buf: &Buffer) -> String {
 
 #[test]
 fn empty() {
-    check("empty", &new_app());
+    check("empty", &mut new_app());
 }
 
 #[test]
 fn table() {
-    let app = samples();
+    let mut app = samples();
     assert!(app.follow);
     assert_eq!(app.selected, Some(15));
-    check("table", &app);
-    check_styles("table", &app);
+    check("table", &mut app);
+    check_styles("table", &mut app);
 }
 
 #[test]
@@ -194,7 +194,7 @@ fn type_filter() {
     let mut app = samples();
     keys(&mut app, "4");
     assert_eq!(app.store.view_len(), 3);
-    check("type_filter_gather", &app);
+    check("type_filter_gather", &mut app);
 }
 
 #[test]
@@ -202,8 +202,8 @@ fn problems() {
     let mut app = samples();
     keys(&mut app, "e");
     assert_eq!(app.store.view_len(), 2);
-    check("problems", &app);
-    check_styles("problems", &app);
+    check("problems", &mut app);
+    check_styles("problems", &mut app);
 }
 
 #[test]
@@ -212,7 +212,7 @@ fn search_applied() {
     keys(&mut app, "/menu");
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.store.view_len(), 5);
-    check("search_menu", &app);
+    check("search_menu", &mut app);
 }
 
 /// A search that matches nothing: an empty table under an active filter.
@@ -222,15 +222,15 @@ fn search_without_matches() {
     keys(&mut app, "/no such text");
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.store.view_len(), 0);
-    check("search_no_match", &app);
+    check("search_no_match", &mut app);
 }
 
 #[test]
 fn search_typing() {
     let mut app = samples();
     keys(&mut app, "/menu");
-    assert_eq!(app.search_input.as_deref(), Some("menu"));
-    check("search_typing", &app);
+    assert_eq!(app.search_input(), Some("menu"));
+    check("search_typing", &mut app);
 }
 
 #[test]
@@ -238,9 +238,9 @@ fn call_view() {
     let mut app = samples();
     select(&mut app, IVR_DIAL);
     key(&mut app, KeyCode::Enter);
-    assert_eq!(app.call.as_ref().unwrap().steps, [8, 9, 10, 11, 12]);
-    check("call_view", &app);
-    check_styles("call_view", &app);
+    assert_eq!(app.call().unwrap().steps, [8, 9, 10, 11, 12]);
+    check("call_view", &mut app);
+    check_styles("call_view", &mut app);
 }
 
 /// The IVR call with its `call.redirected` delivered last: marked late in the timeline.
@@ -256,8 +256,8 @@ fn call_view_late_step() {
         app.push(ev, key);
     }
     key(&mut app, KeyCode::Enter);
-    assert_eq!(app.call.as_ref().unwrap().steps, [0, 1, 4, 2, 3]);
-    check("call_view_late", &app);
+    assert_eq!(app.call().unwrap().steps, [0, 1, 4, 2, 3]);
+    check("call_view_late", &mut app);
 }
 
 #[test]
@@ -265,8 +265,8 @@ fn twiml_pane() {
     let mut app = samples();
     select(&mut app, IVR_REQUESTED);
     key(&mut app, KeyCode::Char('t'));
-    check("twiml_pane", &app);
-    check_styles("twiml_pane", &app);
+    check("twiml_pane", &mut app);
+    check_styles("twiml_pane", &mut app);
 }
 
 #[test]
@@ -274,7 +274,7 @@ fn raw_pane() {
     let mut app = samples();
     select(&mut app, IVR_REDIRECTED);
     key(&mut app, KeyCode::Char('r'));
-    check("raw_pane", &app);
+    check("raw_pane", &mut app);
 }
 
 /// One `PgDn` in the raw pane: the pane scrolls by its height less one line.
@@ -285,9 +285,9 @@ fn raw_pane_scrolled() {
         select(&mut app, IVR_REDIRECTED);
         key(&mut app, KeyCode::Char('r'));
         // Draw once so the app learns the pane's height, as the event loop would.
-        render(&app, w, h);
+        render(&mut app, w, h);
         key(&mut app, KeyCode::PageDown);
-        let terminal = render(&app, w, h);
+        let terminal = render(&mut app, w, h);
         insta::assert_snapshot!(format!("raw_pane_pgdn_{w}x{h}"), terminal.backend());
     }
 }
@@ -297,15 +297,15 @@ fn params_pane() {
     let mut app = samples();
     select(&mut app, IVR_DIAL);
     key(&mut app, KeyCode::Char('p'));
-    check("params_pane", &app);
+    check("params_pane", &mut app);
 }
 
 #[test]
 fn help() {
     let mut app = samples();
     key(&mut app, KeyCode::Char('?'));
-    assert!(app.help);
-    check("help", &app);
+    assert!(app.help_open());
+    check("help", &mut app);
 }
 
 #[test]
@@ -320,7 +320,7 @@ fn paused_with_new_events() {
     push_body(&mut app, FAILED);
     assert_eq!(app.new_since_pause(), 8);
     assert_eq!(app.selected, Some(5));
-    check("paused", &app);
+    check("paused", &mut app);
 }
 
 #[test]
@@ -329,8 +329,8 @@ fn invalid_selected() {
     push_body(&mut app, INVALID);
     assert_eq!(app.selected, Some(16));
     assert!(app.current().unwrap().invalid.is_some());
-    check("invalid", &app);
-    check_styles("invalid", &app);
+    check("invalid", &mut app);
+    check_styles("invalid", &mut app);
 }
 
 #[test]
@@ -339,7 +339,7 @@ fn status_message() {
     push_body(&mut app, INVALID);
     key(&mut app, KeyCode::Char('c'));
     assert_eq!(app.status.as_deref(), Some("this event has no call SID"));
-    check("status_no_call_sid", &app);
+    check("status_no_call_sid", &mut app);
 }
 
 /// The marks column: ✓ signed, ✗ forged, ? unsigned (nothing when unchecked), ! bad TwiML,
@@ -371,8 +371,8 @@ fn signature_badges() {
     app.store.note_duplicate(7);
     // And a duplicate of a plain one.
     app.store.note_duplicate(3);
-    check("signatures", &app);
-    check_styles("signatures", &app);
+    check("signatures", &mut app);
+    check_styles("signatures", &mut app);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -405,7 +405,7 @@ fn header_shows_follow_state_at_80_columns() {
     }
     key(&mut app, KeyCode::Up);
     push_body(&mut app, IVR);
-    let terminal = render(&app, 80, 24);
+    let terminal = render(&mut app, 80, 24);
     let header = row_text(terminal.backend().buffer(), 0);
     assert!(header.contains("PAUSED +5 new"), "{header}");
 }
@@ -417,7 +417,7 @@ fn footer_lists_each_hint_once() {
         if in_call {
             key(&mut app, KeyCode::Enter);
         }
-        let terminal = render(&app, 160, 48);
+        let terminal = render(&mut app, 160, 48);
         let footer = row_text(terminal.backend().buffer(), 47);
         assert_eq!(footer.matches("t r p").count(), 1, "{footer}");
     }
@@ -427,14 +427,14 @@ fn footer_lists_each_hint_once() {
 fn filter_bar_keeps_the_count_at_80_columns() {
     let mut app = samples();
     keys(&mut app, "e");
-    let terminal = render(&app, 80, 24);
+    let terminal = render(&mut app, 80, 24);
     let bar = row_text(terminal.backend().buffer(), 1);
     assert!(bar.trim_end().ends_with("2 of 16"), "{bar}");
 
     keys(&mut app, "c/orders");
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.store.view_len(), 1);
-    let terminal = render(&app, 80, 24);
+    let terminal = render(&mut app, 80, 24);
     let bar = row_text(terminal.backend().buffer(), 1);
     assert!(bar.trim_end().ends_with("1 of 16"), "{bar}");
 }
@@ -443,7 +443,7 @@ fn filter_bar_keeps_the_count_at_80_columns() {
 fn marks_line_up_when_an_event_has_no_response() {
     let mut app = samples();
     push_body(&mut app, INVALID);
-    let terminal = render(&app, 160, 48);
+    let terminal = render(&mut app, 160, 48);
     let buf = terminal.backend().buffer();
     let failed = find_row(buf, "/orders/status");
     let invalid = find_row(buf, "14:00:00.000 invalid");
@@ -462,7 +462,7 @@ fn call_view_shows_the_late_marker() {
         app.push(ev, key);
     }
     key(&mut app, KeyCode::Enter);
-    let terminal = render(&app, 160, 48);
+    let terminal = render(&mut app, 160, 48);
     let buf = terminal.backend().buffer();
     let row = row_text(buf, find_row(buf, "call.redirected"));
     assert!(row.contains("late"), "{row}");
@@ -471,8 +471,8 @@ fn call_view_shows_the_late_marker() {
 #[test]
 fn the_pane_says_more_when_a_line_wraps() {
     // The request.failed's warning wraps at 80 columns; its nginx page does not fit.
-    let app = samples();
-    let terminal = render(&app, 80, 24);
+    let mut app = samples();
+    let terminal = render(&mut app, 80, 24);
     let buf = terminal.backend().buffer();
     let pane_top = find_row(buf, " t TwiML ");
     let more = (pane_top..buf.area.height).any(|y| {
@@ -486,9 +486,9 @@ fn the_pane_says_more_when_a_line_wraps() {
 fn twiml_checks_in_the_pane_and_the_table() {
     let mut app = samples();
     push_body(&mut app, BAD_TWIML);
-    check("twiml_checks", &app);
-    check_styles("twiml_checks", &app);
-    let terminal = render(&app, 160, 48);
+    check("twiml_checks", &mut app);
+    check_styles("twiml_checks", &mut app);
+    let terminal = render(&mut app, 160, 48);
     let screen = terminal.backend().to_string();
     assert!(screen.contains("did you mean <Say>"), "{screen}");
     assert!(screen.contains("▲"), "the table marks the row: {screen}");
@@ -498,8 +498,8 @@ fn twiml_checks_in_the_pane_and_the_table() {
 fn stats() {
     let mut app = samples();
     keys(&mut app, "s");
-    assert!(app.stats);
-    check("stats", &app);
+    assert!(app.stats_open());
+    check("stats", &mut app);
 }
 
 /// The IVR call without its `gather.finished`: the Gather's step is marked, and the path says so.
@@ -514,7 +514,7 @@ fn call_view_marks_a_missing_follow_up() {
         app.push(ev, key);
     }
     key(&mut app, KeyCode::Enter);
-    let terminal = render(&app, 160, 48);
+    let terminal = render(&mut app, 160, 48);
     let buf = terminal.backend().buffer();
     let row = row_text(buf, find_row(buf, "call.requested"));
     assert!(row.contains("⚠ no reply"), "{row}");
@@ -538,19 +538,19 @@ fn masked() {
     keys(&mut app, "m");
     assert!(app.mask);
     select(&mut app, IVR_REDIRECTED);
-    check("masked", &app);
+    check("masked", &mut app);
     key(&mut app, KeyCode::Enter);
     key(&mut app, KeyCode::Down);
     key(&mut app, KeyCode::Down);
     assert_eq!(app.current().map(|e| e.seq), Some(IVR_RECORD));
-    check("masked_call_view", &app);
+    check("masked_call_view", &mut app);
     key(&mut app, KeyCode::Esc);
     key(&mut app, KeyCode::End);
     select(&mut app, FC_GATHER);
     keys(&mut app, "p");
-    check("masked_params", &app);
+    check("masked_params", &mut app);
     keys(&mut app, "r");
-    check("masked_raw", &app);
+    check("masked_raw", &mut app);
     let mut screens = String::new();
     for pane in ["t", "p", "r"] {
         keys(&mut app, pane);
@@ -558,7 +558,7 @@ fn masked() {
             key(&mut app, KeyCode::End);
             select(&mut app, seq);
             for (w, h) in SIZES {
-                screens.push_str(&render(&app, w, h).backend().to_string());
+                screens.push_str(&render(&mut app, w, h).backend().to_string());
             }
         }
     }
@@ -577,7 +577,7 @@ fn masked_call_view_hides_speech() {
     select(&mut app, FC_GATHER);
     key(&mut app, KeyCode::Enter);
     for (w, h) in SIZES {
-        let screen = render(&app, w, h).backend().to_string();
+        let screen = render(&mut app, w, h).backend().to_string();
         assert!(screen.contains("«speech»"), "{screen}");
         for secret in ["+1312555", "+1800555", "I want", "order status"] {
             assert!(!screen.contains(secret), "{secret} shown: {screen}");
@@ -604,20 +604,20 @@ fn call_view_with_legs() {
     push_body(&mut app, IVR_CHILD);
     select(&mut app, IVR_DIAL);
     key(&mut app, KeyCode::Enter);
-    assert_eq!(app.call.as_ref().unwrap().legs.len(), 2);
-    check("call_view_legs", &app);
+    assert_eq!(app.call().unwrap().legs.len(), 2);
+    check("call_view_legs", &mut app);
     key(&mut app, KeyCode::Char(']'));
-    let cv = app.call.as_ref().unwrap();
+    let cv = app.call().unwrap();
     assert_eq!(cv.sid.as_str(), "CA41ca571e9101106b3ddd8b9dffba1e18");
     assert_eq!(cv.steps, [16]);
-    check("call_view_legs_child", &app);
+    check("call_view_legs_child", &mut app);
     key(&mut app, KeyCode::Char('['));
     assert_eq!(
-        app.call.as_ref().unwrap().sid.as_str(),
+        app.call().unwrap().sid.as_str(),
         "CA866a9ca9f30dd8f84f9984ce99a9ca31"
     );
     key(&mut app, KeyCode::Esc);
-    assert!(app.call.is_none());
+    assert!(app.call().is_none());
     assert_eq!(app.selected, Some(IVR_DIAL));
 }
 
@@ -627,16 +627,16 @@ fn call_view_with_legs() {
 fn help_scrolls_when_the_terminal_is_short() {
     let mut app = samples();
     key(&mut app, KeyCode::Char('?'));
-    let first = render(&app, 80, 24).backend().to_string();
+    let first = render(&mut app, 80, 15).backend().to_string();
     assert!(first.contains("more · PgUp/PgDn"), "{first}");
     key(&mut app, KeyCode::PageDown);
-    assert!(app.help, "PgDn scrolls, it does not close");
-    let terminal = render(&app, 80, 24);
-    insta::assert_snapshot!("help_pgdn_80x24", terminal.backend());
+    assert!(app.help_open(), "PgDn scrolls, it does not close");
+    let terminal = render(&mut app, 80, 15);
+    insta::assert_snapshot!("help_pgdn_80x15", terminal.backend());
     let rest = terminal.backend().to_string();
     assert!(rest.contains("any other key closes this help."), "{rest}");
     assert!(rest.contains("copy the TwiML shown"), "{rest}");
     key(&mut app, KeyCode::Char('x'));
-    assert!(!app.help);
+    assert!(!app.help_open());
     assert!(app.status.is_none(), "the closing key does nothing else");
 }

@@ -1,11 +1,14 @@
 //! The UI's state machine: the store, what is selected, which filters and panes are on.
 //! Pure: keys come in as [`Action`]s through [`App::update`], deliveries through
-//! [`App::ingest`]; rendering (in `ui`) only reads.
+//! [`App::ingest`]; what needs the world (a file written, the clipboard) leaves as an
+//! [`Effect`] for the event loop to carry out. [`App::prepare`] decodes what the next frame
+//! shows, once; rendering (in `ui`) only reads.
 
 pub mod keymap;
 mod share;
 
-use std::cell::{Cell, RefCell};
+mod views;
+
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 use std::time::Instant;
@@ -14,10 +17,12 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent
 
 use crate::domain::delivery::Delivery;
 use crate::domain::event::DedupKey;
-use crate::domain::lint;
-use crate::domain::twiml::{self, Decoded};
+use crate::domain::twiml::Decoded;
 use crate::domain::{CallSid, Event, EventKind};
 use crate::store::{Filter, Store, kind_bit};
+
+use views::Views;
+pub use views::{CallView, Viewed};
 
 /// What the detail pane shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,21 +59,69 @@ pub enum Action {
     /// The call view of the previous / next leg of the call (`<Dial>` parent and children).
     PrevLeg,
     NextLeg,
-    /// Write the call as a markdown incident record to a file in `App::export_dir`.
+    /// Write the call as a markdown incident record to a new file.
     Export,
     /// Copy the TwiML shown, or the call SID, to the clipboard (OSC 52).
     Copy,
 }
 
-/// The per-call drilldown.
+/// What the list area shows.
 #[derive(Debug, Clone, PartialEq)]
-pub struct CallView {
-    pub sid: CallSid,
-    /// The call's events by event time (arrival breaks ties).
-    pub steps: Vec<u64>,
-    pub selected: usize,
-    /// The call's legs (parent and dialed children); empty when it has no other leg.
-    pub legs: Vec<crate::domain::call::legs::Leg>,
+pub enum View {
+    /// The event table.
+    Table,
+    /// One call's timeline.
+    Call(Box<CallView>),
+}
+
+/// Who gets the keys: the view, or an overlay drawn over it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    /// The view's own bindings.
+    Normal,
+    /// A search being typed (the filter applies on Enter).
+    Search(String),
+    /// The help overlay, scrolled this far.
+    Help { scroll: usize },
+    /// The stats overlay.
+    Stats,
+}
+
+/// What the app asks of the world; the event loop carries it out and reports back through
+/// [`App::status`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Write call `sid` as a markdown incident record to a new file (masked if asked).
+    Export { sid: CallSid, mask: bool },
+    /// Put this text on the terminal's clipboard (OSC 52).
+    Copy(String),
+}
+
+/// Where the last frame put things: the next key moves by these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Geometry {
+    /// The table's scroll offset and the rows it shows.
+    pub table_offset: usize,
+    pub table_rows: usize,
+    /// Lines of the pane shown whole (one `PgDn`), and the furthest it can scroll.
+    pub pane_page: usize,
+    pub pane_max_scroll: usize,
+    /// The help's page and furthest position (it scrolls when the terminal is too short).
+    pub help_page: usize,
+    pub help_max_scroll: usize,
+}
+
+impl Default for Geometry {
+    fn default() -> Self {
+        Geometry {
+            table_offset: 0,
+            table_rows: 20,
+            pane_page: 20,
+            pane_max_scroll: usize::MAX,
+            help_page: 20,
+            help_max_scroll: 0,
+        }
+    }
 }
 
 /// Listener facts for the header.
@@ -86,20 +139,9 @@ pub struct Health {
     pub record_error: Option<String>,
 }
 
-/// Decoded TwiML of recently viewed events; small, so memory stays bounded.
-const DECODE_CACHE: usize = 64;
-
-/// What is cached for an event someone looks at: its decoded TwiML and its check findings.
-#[derive(Clone)]
-struct Viewed {
-    decoded: Rc<Decoded>,
-    findings: Rc<[lint::Finding]>,
-}
-
 /// Events taken from the channel per turn of the event loop, so keys are never starved.
 pub const INGEST_BUDGET: usize = 2_000;
 
-#[allow(clippy::struct_excessive_bools)] // independent switches, not a state machine
 pub struct App {
     pub store: Store,
     /// The selected event (sequence number); None = nothing to select.
@@ -107,40 +149,24 @@ pub struct App {
     pub follow: bool,
     /// `received` counter when follow was paused, for "+N new".
     paused_at: u64,
+    pub view: View,
+    pub mode: Mode,
     pub pane: Pane,
     pub pane_scroll: usize,
-    pub help: bool,
-    /// The stats overlay is open.
-    pub stats: bool,
     /// Running aggregates for the stats overlay (since start).
     pub metrics: crate::store::stats::Stats,
-    /// The search being typed (the filter applies on Enter).
-    pub search_input: Option<String>,
-    pub call: Option<CallView>,
     pub health: Health,
     pub quit: bool,
     /// One line of feedback (e.g. "no call SID on this event").
     pub status: Option<String>,
     /// Phone numbers, speech, caller names and recording URLs are masked on screen.
     pub mask: bool,
-    /// Table scroll offset and height from the last frame (written by the renderer).
-    pub table_offset: Cell<usize>,
-    pub table_rows: Cell<usize>,
-    /// Lines of the pane shown whole in the last frame: one `PgDn`.
-    pub pane_page: Cell<usize>,
-    /// The help's scroll position, and its page and furthest position from the last frame
-    /// (the help scrolls when the terminal is too short for it).
-    pub help_scroll: usize,
-    pub help_page: Cell<usize>,
-    pub help_max_scroll: Cell<usize>,
-    /// Where `x` writes call exports (the current directory by default).
-    pub export_dir: std::path::PathBuf,
-    /// Text for the terminal's clipboard (OSC 52), written by the event loop after a frame.
-    pub pending_clipboard: Option<String>,
-    /// The furthest the pane can scroll (its last page), from the last frame.
-    pub pane_max_scroll: Cell<usize>,
+    /// Where the last frame put things (set by the event loop after each frame).
+    pub geometry: Geometry,
+    effects: Vec<Effect>,
     dedup_seq: HashMap<DedupKey, u64, crate::domain::event::KeyBuild>,
-    decoded: RefCell<VecDeque<(u64, Viewed)>>,
+    /// What the screen shows, decoded once: see [`App::prepare`].
+    views: Views,
     rate: VecDeque<(Instant, u64)>,
     events_per_sec: f64,
 }
@@ -152,28 +178,19 @@ impl App {
             selected: None,
             follow: true,
             paused_at: 0,
+            view: View::Table,
+            mode: Mode::Normal,
             pane: Pane::Twiml,
             pane_scroll: 0,
-            help: false,
-            stats: false,
             metrics: crate::store::stats::Stats::new(),
-            search_input: None,
-            call: None,
             health: Health::default(),
             quit: false,
             status: None,
             mask: false,
-            table_offset: Cell::new(0),
-            table_rows: Cell::new(20),
-            pane_page: Cell::new(20),
-            help_scroll: 0,
-            help_page: Cell::new(20),
-            help_max_scroll: Cell::new(0),
-            export_dir: std::path::PathBuf::from("."),
-            pending_clipboard: None,
-            pane_max_scroll: Cell::new(usize::MAX),
+            geometry: Geometry::default(),
+            effects: Vec::new(),
             dedup_seq: HashMap::default(),
-            decoded: RefCell::new(VecDeque::new()),
+            views: Views::default(),
             rate: VecDeque::new(),
             events_per_sec: 0.0,
         }
@@ -192,7 +209,12 @@ impl App {
     }
 
     /// Stores one event; keeps the selection on the newest when following.
-    pub fn push(&mut self, ev: Event, key: Option<DedupKey>) {
+    pub fn push(&mut self, mut ev: Event, key: Option<DedupKey>) {
+        // Sources stamp their events on their own threads; whatever arrives unstamped is
+        // checked here, before the problems index reads the mark.
+        if ev.twiml == crate::domain::TwimlMark::Unchecked {
+            crate::domain::check::stamp(&mut ev);
+        }
         let first_kept = self
             .store
             .next_seq()
@@ -248,64 +270,74 @@ impl App {
         }
     }
 
+    /// The call view, when one is open.
+    pub fn call(&self) -> Option<&CallView> {
+        match &self.view {
+            View::Call(cv) => Some(cv),
+            View::Table => None,
+        }
+    }
+
+    /// Whether the help overlay is open.
+    pub fn help_open(&self) -> bool {
+        matches!(self.mode, Mode::Help { .. })
+    }
+
+    /// Whether the stats overlay is open.
+    pub fn stats_open(&self) -> bool {
+        self.mode == Mode::Stats
+    }
+
+    /// The search being typed, when the prompt is open.
+    pub fn search_input(&self) -> Option<&str> {
+        match &self.mode {
+            Mode::Search(s) => Some(s),
+            _ => None,
+        }
+    }
+
     /// The selected event: the call view's step, else the table's row.
     pub fn current(&self) -> Option<&Event> {
-        let seq = match &self.call {
-            Some(cv) => cv.steps.get(cv.selected).copied(),
+        let seq = match &self.view {
+            View::Call(cv) => cv.steps.get(cv.selected).copied(),
             // A selection the filters hide is remembered, not shown.
-            None => self
+            View::Table => self
                 .selected
                 .filter(|s| self.store.view_position(*s).is_ok()),
         }?;
         self.store.get(seq)
     }
 
-    /// The decoded TwiML of an event: decoded on first look (by the frame that shows it) and
-    /// kept in a small cache, so nothing is decoded for events nobody looks at.
+    /// What the frame shows of an event, when [`App::prepare`] decoded it.
+    pub fn viewed(&self, seq: u64) -> Option<&Viewed> {
+        self.views.get(seq)
+    }
+
+    /// The decoded TwiML of an event, when [`App::prepare`] decoded it.
     pub fn decoded(&self, seq: u64) -> Option<Rc<Decoded>> {
-        self.viewed(seq).map(|v| v.decoded)
+        self.viewed(seq).map(|v| v.decoded.clone())
     }
 
-    /// The TwiML check findings of an event's response, worst first; checked once, with the
-    /// decode, not on every frame that shows them.
-    pub fn findings(&self, seq: u64) -> Option<Rc<[lint::Finding]>> {
-        self.viewed(seq).map(|v| v.findings)
+    /// The raw pane's lines of an event (masked when masking is on), when prepared.
+    pub fn raw_lines(&self, seq: u64) -> Option<Rc<[String]>> {
+        self.views.raw(seq, self.mask)
     }
 
-    fn viewed(&self, seq: u64) -> Option<Viewed> {
-        let mut cache = self.decoded.borrow_mut();
-        if let Some((_, v)) = cache.iter().find(|(s, _)| *s == seq) {
-            return Some(v.clone());
-        }
-        let ev = self.store.get(seq)?;
-        let decoded = ev
-            .response_body()
-            .map_or_else(|| twiml::decode_text(""), |b| twiml::decode(&b));
-        let mut findings = if decoded.is_twiml() {
-            lint::check(&decoded)
-        } else {
-            Vec::new()
+    /// Decodes what the next frame shows and nothing else: the selected event (its TwiML,
+    /// findings, and raw JSON when that pane is open). Cheap when nothing changed; the call
+    /// view's steps are decoded when the view opens or its call grows.
+    pub fn prepare(&mut self) {
+        let Some(seq) = self.current().map(|e| e.seq) else {
+            return;
         };
-        findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
-        let v = Viewed {
-            decoded: Rc::new(decoded),
-            findings: findings.into(),
-        };
-        cache.push_back((seq, v.clone()));
-        while cache.len() > DECODE_CACHE {
-            cache.pop_front();
-        }
-        Some(v)
+        let raw = self.pane == Pane::Raw || self.current().is_some_and(|e| e.invalid.is_some());
+        self.views
+            .prepare(&self.store, seq, raw.then_some(self.mask));
     }
 
-    /// The worst TwiML check finding of an event's response (only for bodies that decoded;
-    /// the rest are marked as problems already).
-    pub fn lint_worst(&self, ev: &Event) -> Option<lint::Severity> {
-        if ev.twiml_failed || ev.part_ranges.response_body == crate::domain::event::PartRange::NONE
-        {
-            return None;
-        }
-        lint::worst(&self.findings(ev.seq)?)
+    /// The effects asked for since the last call, for the event loop to carry out.
+    pub fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.effects)
     }
 
     /// Reacts to a terminal event; returns whether anything changed (a redraw is due).
@@ -313,62 +345,72 @@ impl App {
         if key.kind != KeyEventKind::Press {
             return false;
         }
-        if let Some(input) = &mut self.search_input {
-            match key.code {
-                KeyCode::Esc => self.search_input = None,
-                KeyCode::Enter => {
-                    let text = input.trim().to_owned();
-                    self.search_input = None;
-                    self.set_search((!text.is_empty()).then_some(text));
+        match &mut self.mode {
+            Mode::Search(input) => {
+                match key.code {
+                    KeyCode::Esc => self.mode = Mode::Normal,
+                    KeyCode::Enter => {
+                        let text = input.trim().to_owned();
+                        self.mode = Mode::Normal;
+                        self.set_search((!text.is_empty()).then_some(text));
+                    }
+                    KeyCode::Backspace => {
+                        input.pop();
+                    }
+                    KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                        self.mode = Mode::Normal;
+                    }
+                    KeyCode::Char(c) => input.push(c),
+                    _ => return false,
                 }
-                KeyCode::Backspace => {
-                    input.pop();
-                }
-                KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-                    self.search_input = None;
-                }
-                KeyCode::Char(c) => input.push(c),
-                _ => return false,
-            }
-            return true;
-        }
-        if self.help {
-            // PgUp / PgDn scroll a help taller than the terminal; any other key closes it, and
-            // q and Ctrl-C still quit.
-            match key.code {
-                KeyCode::PageDown => {
-                    let next = self.help_scroll.saturating_add(self.help_page.get().max(1));
-                    self.help_scroll = next.min(self.help_max_scroll.get());
-                    return true;
-                }
-                KeyCode::PageUp => {
-                    self.help_scroll = self.help_scroll.saturating_sub(self.help_page.get().max(1));
-                    return true;
-                }
-                _ => {}
-            }
-            self.help = false;
-            if keymap::lookup(key.code, key.modifiers, self.call.is_some()) == Some(Action::Quit) {
-                self.quit = true;
-            }
-            return true;
-        }
-        if self.stats {
-            // Esc or s closes the stats; q and Ctrl-C still quit; other keys wait.
-            match keymap::lookup(key.code, key.modifiers, self.call.is_some()) {
-                Some(Action::Stats | Action::Back) => self.stats = false,
-                Some(Action::Quit) => self.quit = true,
-                _ => return false,
-            }
-            return true;
-        }
-        match keymap::lookup(key.code, key.modifiers, self.call.is_some()) {
-            Some(action) => {
-                self.update(action);
                 true
             }
-            None => false,
+            Mode::Help { scroll } => {
+                // PgUp / PgDn scroll a help taller than the terminal; any other key closes it,
+                // and q and Ctrl-C still quit.
+                let page = self.geometry.help_page.max(1);
+                match key.code {
+                    KeyCode::PageDown => {
+                        *scroll = scroll
+                            .saturating_add(page)
+                            .min(self.geometry.help_max_scroll);
+                    }
+                    KeyCode::PageUp => *scroll = scroll.saturating_sub(page),
+                    _ => {
+                        self.mode = Mode::Normal;
+                        if self.lookup(key) == Some(Action::Quit) {
+                            self.quit = true;
+                        }
+                    }
+                }
+                true
+            }
+            Mode::Stats => {
+                // Esc or s closes the stats; q and Ctrl-C still quit; other keys wait.
+                match self.lookup(key) {
+                    Some(Action::Stats | Action::Back) => self.mode = Mode::Normal,
+                    Some(Action::Quit) => self.quit = true,
+                    _ => return false,
+                }
+                true
+            }
+            Mode::Normal => match self.lookup(key) {
+                Some(action) => {
+                    self.update(action);
+                    true
+                }
+                None => false,
+            },
         }
+    }
+
+    /// The action a key is bound to in the current view.
+    fn lookup(&self, key: KeyEvent) -> Option<Action> {
+        let scope = match self.view {
+            View::Table => keymap::Scope::Table,
+            View::Call(_) => keymap::Scope::Call,
+        };
+        keymap::lookup(key.code, key.modifiers, scope)
     }
 
     pub fn on_mouse(&mut self, m: MouseEvent) -> bool {
@@ -385,16 +427,13 @@ impl App {
         self.status = None;
         match action {
             Action::Quit => self.quit = true,
-            Action::Help => {
-                self.help = true;
-                self.help_scroll = 0;
-            }
-            Action::Stats => self.stats = !self.stats,
+            Action::Help => self.mode = Mode::Help { scroll: 0 },
+            Action::Stats => self.mode = Mode::Stats,
             Action::Up => self.move_by(-1),
             Action::Down => self.move_by(1),
             Action::Top => {
                 self.pause();
-                if self.call.is_none() {
+                if self.call().is_none() {
                     self.selected = self.store.view_seq(0);
                 }
             }
@@ -415,7 +454,7 @@ impl App {
                 });
             }
             Action::Search => {
-                self.search_input = Some(self.store.filter().search.clone().unwrap_or_default());
+                self.mode = Mode::Search(self.store.filter().search.clone().unwrap_or_default());
             }
             Action::NarrowCall => self.narrow_call(),
             Action::Back => self.back(),
@@ -425,12 +464,14 @@ impl App {
                 self.pane_scroll = 0;
             }
             Action::PaneUp => {
-                let from = self.pane_scroll.min(self.pane_max_scroll.get());
-                self.pane_scroll = from.saturating_sub(self.pane_page.get().max(1));
+                let from = self.pane_scroll.min(self.geometry.pane_max_scroll);
+                self.pane_scroll = from.saturating_sub(self.geometry.pane_page.max(1));
             }
             Action::PaneDown => {
-                let next = self.pane_scroll.saturating_add(self.pane_page.get().max(1));
-                self.pane_scroll = next.min(self.pane_max_scroll.get());
+                let next = self
+                    .pane_scroll
+                    .saturating_add(self.geometry.pane_page.max(1));
+                self.pane_scroll = next.min(self.geometry.pane_max_scroll);
             }
             Action::Mask => {
                 self.mask = !self.mask;
@@ -465,7 +506,7 @@ impl App {
 
     fn move_by(&mut self, delta: isize) {
         self.pane_scroll = 0;
-        if let Some(cv) = &mut self.call {
+        if let View::Call(cv) = &mut self.view {
             cv.selected = cv
                 .selected
                 .saturating_add_signed(delta)
@@ -584,25 +625,23 @@ impl App {
             .and_then(|here| steps.iter().position(|s| *s == here))
             .unwrap_or(0);
         let legs = crate::store::legs::legs(&self.store, &sid);
-        self.call = Some(CallView {
-            sid,
-            steps,
-            selected,
-            legs,
-        });
+        let cv = self
+            .views
+            .call_view(&self.store, sid, steps, selected, legs);
+        self.view = View::Call(Box::new(cv));
         self.pane_scroll = 0;
     }
 
-    /// A call's events ordered by their own time (Twilio does not guarantee arrival order).
+    /// A call's events ordered as they happened.
     pub fn call_steps(&self, sid: &CallSid) -> Vec<u64> {
         let mut steps: Vec<&Event> = self.store.call_events(sid).collect();
-        // Status callbacks of one second share a time: their SequenceNumber orders them.
-        steps.sort_by_key(|e| (e.time, e.sequence, e.seq));
+        crate::domain::call::order(&mut steps);
         steps.iter().map(|e| e.seq).collect()
     }
 
     fn back(&mut self) {
-        if self.call.take().is_some() {
+        if matches!(self.view, View::Call(_)) {
+            self.view = View::Table;
             self.pane_scroll = 0;
             return;
         }
@@ -613,20 +652,25 @@ impl App {
 
     /// Keeps an open call view current as its events arrive or leave.
     pub fn refresh_call(&mut self) {
-        let Some(cv) = &self.call else { return };
+        let View::Call(cv) = &self.view else { return };
         let sid = cv.sid.clone();
-        let current = cv.steps.get(cv.selected).copied();
         let steps = self.call_steps(&sid);
+        let current = cv.steps.get(cv.selected).copied();
         let selected = current
             .and_then(|c| steps.iter().position(|s| *s == c))
             .unwrap_or(0);
         let legs = crate::store::legs::legs(&self.store, &sid);
-        self.call = Some(CallView {
-            sid,
-            steps,
-            selected,
-            legs,
-        });
+        if let View::Call(cv) = &mut self.view
+            && steps == cv.steps
+        {
+            // The call is as it was; the other legs may have grown.
+            cv.legs = legs;
+            return;
+        }
+        let cv = self
+            .views
+            .call_view(&self.store, sid, steps, selected, legs);
+        self.view = View::Call(Box::new(cv));
     }
 }
 

@@ -1,13 +1,14 @@
 //! Getting a call out of the monitor: moving between its legs, exporting it to a markdown
-//! file (`x`), copying its TwiML or SID to the clipboard (`y`).
+//! file (`x`), copying its TwiML or SID to the clipboard (`y`). The file and the clipboard
+//! are the event loop's: these ask for them with an [`Effect`].
 
-use super::{App, Pane};
+use super::{App, Effect, Pane, View};
 use crate::domain::CallSid;
 
 impl App {
     /// The call view of the next (or previous) leg that has events, wrapping around.
     pub(super) fn switch_leg(&mut self, forward: bool) {
-        let Some(cv) = &self.call else { return };
+        let View::Call(cv) = &self.view else { return };
         let legs = &cv.legs;
         if legs.is_empty() {
             self.status =
@@ -37,50 +38,34 @@ impl App {
 
     /// The call `x` and `y` act on: the call view's, else the selected event's.
     fn acted_call(&self) -> Option<CallSid> {
-        match &self.call {
-            Some(cv) => Some(cv.sid.clone()),
-            None => self.current().and_then(|e| e.call_sid.clone()),
+        match &self.view {
+            View::Call(cv) => Some(cv.sid.clone()),
+            View::Table => self.current().and_then(|e| e.call_sid.clone()),
         }
     }
 
-    /// Writes the call as a markdown incident record to a new file in `export_dir`.
+    /// Asks for the call as a markdown incident record in a new file.
     pub(super) fn export(&mut self) {
-        let Some(sid) = self.acted_call() else {
-            self.status = Some("nothing to export: select an event of a call".into());
-            return;
-        };
-        let steps = self.call_steps(&sid);
-        let events: Vec<&crate::domain::Event> =
-            steps.iter().filter_map(|s| self.store.get(*s)).collect();
-        let legs = crate::store::legs::legs(&self.store, &sid);
-        let opts = crate::export::Options { mask: self.mask };
-        let record = crate::export::build(&sid, &events, &legs, opts);
-        let text = crate::export::markdown(&record);
-        let name = crate::export::file_name(&sid, jiff::Timestamp::now());
-        self.status = Some(
-            match crate::export::write_new(&self.export_dir, &name, text.as_bytes()) {
-                Ok(path) => format!(
-                    "exported {} ({} events{}) to {}",
-                    sid.short(),
-                    events.len(),
-                    if self.mask { ", masked" } else { "" },
-                    path.display()
-                ),
-                Err(e) => format!("export failed: {e}"),
-            },
-        );
+        match self.acted_call() {
+            Some(sid) => self.effects.push(Effect::Export {
+                sid,
+                mask: self.mask,
+            }),
+            None => self.status = Some("nothing to export: select an event of a call".into()),
+        }
     }
 
     /// Puts the TwiML shown (TwiML pane, an event selected), else the call SID, on the
     /// clipboard; the event loop writes it to the terminal.
     pub(super) fn copy(&mut self) {
+        self.prepare();
         if self.pane == Pane::Twiml
             && let Some(ev) = self.current()
             && let Some(text) = self.twiml_text(ev.seq)
         {
             let lines = text.lines().count();
             let what = ev.kind.short();
-            self.pending_clipboard = Some(text);
+            self.effects.push(Effect::Copy(text));
             self.status = Some(format!(
                 "copied the TwiML of this {what} ({lines} lines{}) to the clipboard",
                 if self.mask { ", masked" } else { "" }
@@ -90,7 +75,9 @@ impl App {
         match self.acted_call() {
             Some(sid) => {
                 self.status = Some(format!("copied {sid} to the clipboard"));
-                self.pending_clipboard = Some(crate::text::safe::line(sid.as_str()).into_owned());
+                self.effects.push(Effect::Copy(
+                    crate::text::safe::line(sid.as_str()).into_owned(),
+                ));
             }
             None => self.status = Some("nothing to copy: this event has no call SID".into()),
         }

@@ -112,7 +112,7 @@ fn type_text(app: &mut App, text: &str) {
 /// Opens the search, replaces what it holds with `text`, applies it.
 fn search(app: &mut App, text: &str) {
     ch(app, '/');
-    while app.search_input.as_ref().is_some_and(|s| !s.is_empty()) {
+    while app.search_input().is_some_and(|s| !s.is_empty()) {
         key(app, KeyCode::Backspace);
     }
     type_text(app, text);
@@ -271,7 +271,7 @@ fn down_at_the_bottom_while_following_keeps_following() {
 #[test]
 fn key_releases_do_nothing() {
     let mut app = samples(100);
-    let before = (app.selected, app.follow, app.help, app.quit);
+    let before = (app.selected, app.follow, app.help_open(), app.quit);
     for code in [
         KeyCode::Up,
         KeyCode::Char('q'),
@@ -284,10 +284,13 @@ fn key_releases_do_nothing() {
         release.kind = KeyEventKind::Release;
         assert!(!app.on_key(release), "{code:?}");
     }
-    assert_eq!((app.selected, app.follow, app.help, app.quit), before);
+    assert_eq!(
+        (app.selected, app.follow, app.help_open(), app.quit),
+        before
+    );
     assert!(app.store.filter().is_empty());
-    assert!(app.search_input.is_none());
-    assert!(app.call.is_none());
+    assert!(app.search_input().is_none());
+    assert!(app.call().is_none());
 }
 
 #[test]
@@ -425,7 +428,7 @@ fn problems_are_failures_4xx_5xx_invalid_bad_twiml_and_forged_signatures() {
         app.push(ev, key);
     }
     assert_eq!(app.store.len(), 11);
-    assert!(app.store.get(5).unwrap().twiml_failed);
+    assert!(app.store.get(5).unwrap().twiml_failed());
     assert!(app.store.get(6).unwrap().invalid.is_some());
     ch(&mut app, 'e');
     assert_eq!(view(&app), [3, 4, 5, 6, 7, 8]);
@@ -443,19 +446,19 @@ fn problems_are_failures_4xx_5xx_invalid_bad_twiml_and_forged_signatures() {
 fn slash_opens_search_and_typing_edits_without_filtering() {
     let mut app = samples(100);
     assert!(ch(&mut app, '/'));
-    assert_eq!(app.search_input.as_deref(), Some(""));
+    assert_eq!(app.search_input(), Some(""));
     ch(&mut app, 'b');
     ch(&mut app, 'x');
-    assert_eq!(app.search_input.as_deref(), Some("bx"));
+    assert_eq!(app.search_input(), Some("bx"));
     assert!(key(&mut app, KeyCode::Backspace));
-    assert_eq!(app.search_input.as_deref(), Some("b"));
+    assert_eq!(app.search_input(), Some("b"));
     type_text(&mut app, "usy");
-    assert_eq!(app.search_input.as_deref(), Some("busy"));
+    assert_eq!(app.search_input(), Some("busy"));
     assert_eq!(app.store.filter().search, None, "applies only on Enter");
     assert_eq!(app.store.view_len(), TOTAL);
 
     assert!(key(&mut app, KeyCode::Enter));
-    assert_eq!(app.search_input, None);
+    assert_eq!(app.search_input(), None);
     assert_eq!(app.store.filter().search.as_deref(), Some("busy"));
     assert_eq!(view(&app), [EV_DIAL, IVR_DIAL]);
     assert_eq!(app.selected, Some(IVR_DIAL));
@@ -466,16 +469,16 @@ fn search_input_takes_every_printable_key() {
     let mut app = samples(100);
     ch(&mut app, '/');
     type_text(&mut app, "q1e?cG/ ");
-    assert_eq!(app.search_input.as_deref(), Some("q1e?cG/ "));
+    assert_eq!(app.search_input(), Some("q1e?cG/ "));
     assert!(!app.quit);
-    assert!(!app.help);
+    assert!(!app.help_open());
     assert!(app.store.filter().is_empty());
     assert!(app.follow);
     // Backspace on an empty input is harmless.
     for _ in 0..20 {
         key(&mut app, KeyCode::Backspace);
     }
-    assert_eq!(app.search_input.as_deref(), Some(""));
+    assert_eq!(app.search_input(), Some(""));
 }
 
 #[test]
@@ -527,10 +530,10 @@ fn esc_cancels_the_search_being_typed_without_changing_the_filter() {
     let mut app = samples(100);
     search(&mut app, "busy");
     ch(&mut app, '/');
-    assert_eq!(app.search_input.as_deref(), Some("busy"), "prefilled");
+    assert_eq!(app.search_input(), Some("busy"), "prefilled");
     type_text(&mut app, "xyz");
     assert!(key(&mut app, KeyCode::Esc));
-    assert_eq!(app.search_input, None);
+    assert_eq!(app.search_input(), None);
     assert_eq!(app.store.filter().search.as_deref(), Some("busy"));
     assert_eq!(view(&app), [EV_DIAL, IVR_DIAL]);
 
@@ -545,7 +548,7 @@ fn ctrl_c_while_typing_cancels_the_search() {
     ch(&mut app, '/');
     type_text(&mut app, "menu");
     assert!(ctrl(&mut app, 'c'));
-    assert_eq!(app.search_input, None);
+    assert_eq!(app.search_input(), None);
     assert_eq!(app.store.filter().search, None);
 }
 
@@ -576,7 +579,7 @@ fn a_search_that_matches_nothing_empties_the_view() {
     key(&mut app, KeyCode::Up);
     key(&mut app, KeyCode::Enter);
     ch(&mut app, 'c');
-    assert!(app.call.is_none());
+    assert!(app.call().is_none());
     assert_eq!(app.store.filter().call, None);
 }
 
@@ -626,7 +629,7 @@ fn c_on_an_event_without_a_call_says_so() {
     assert_eq!(app.status.as_deref(), Some("this event has no call SID"));
     // Enter too; and the message goes with the next key.
     key(&mut app, KeyCode::Enter);
-    assert!(app.call.is_none());
+    assert!(app.call().is_none());
     assert_eq!(app.status.as_deref(), Some("this event has no call SID"));
     key(&mut app, KeyCode::Up);
     assert_eq!(app.status, None);
@@ -772,7 +775,7 @@ fn enter_opens_the_call_ordered_by_event_time_on_the_current_event() {
     let mut app = out_of_order();
     select(&mut app, 4); // the late call.redirected
     assert!(key(&mut app, KeyCode::Enter));
-    let cv = app.call.as_ref().unwrap();
+    let cv = app.call().unwrap();
     assert_eq!(cv.sid, sid(IVR_SID));
     assert_eq!(cv.steps, [0, 1, 4, 2, 3]);
     assert_eq!(cv.selected, 2);
@@ -791,8 +794,8 @@ fn up_down_move_within_the_call_and_esc_returns_with_the_same_selection() {
     let mut app = samples(100);
     select(&mut app, IVR_REDIRECTED);
     key(&mut app, KeyCode::Enter);
-    assert_eq!(app.call.as_ref().unwrap().steps, [8, 9, 10, 11, 12]);
-    assert_eq!(app.call.as_ref().unwrap().selected, 2);
+    assert_eq!(app.call().unwrap().steps, [8, 9, 10, 11, 12]);
+    assert_eq!(app.call().unwrap().selected, 2);
 
     key(&mut app, KeyCode::Up);
     assert_eq!(app.current().unwrap().seq, IVR_GATHER);
@@ -818,7 +821,7 @@ fn up_down_move_within_the_call_and_esc_returns_with_the_same_selection() {
     );
 
     assert!(key(&mut app, KeyCode::Esc));
-    assert!(app.call.is_none());
+    assert!(app.call().is_none());
     assert_eq!(app.selected, Some(IVR_REDIRECTED));
     assert_eq!(app.current().unwrap().seq, IVR_REDIRECTED);
     assert!(!app.follow);
@@ -830,9 +833,9 @@ fn esc_from_the_call_view_keeps_the_table_filters() {
     let mut app = samples(100);
     ch(&mut app, '5');
     key(&mut app, KeyCode::Enter);
-    assert!(app.call.is_some());
+    assert!(app.call().is_some());
     key(&mut app, KeyCode::Esc);
-    assert!(app.call.is_none());
+    assert!(app.call().is_none());
     assert_eq!(
         app.store.filter().kinds,
         kinds_of(&[EventKind::DialFinished])
@@ -844,7 +847,7 @@ fn table_keys_do_nothing_in_the_call_view() {
     let mut app = samples(100);
     select(&mut app, IVR_DIAL);
     key(&mut app, KeyCode::Enter);
-    let before = app.call.clone();
+    let before = app.call().cloned();
     for code in [
         KeyCode::Char('4'),
         KeyCode::Char('0'),
@@ -859,9 +862,9 @@ fn table_keys_do_nothing_in_the_call_view() {
     ] {
         assert!(!key(&mut app, code), "{code:?}");
     }
-    assert_eq!(app.call, before);
+    assert_eq!(app.call().cloned(), before);
     assert!(app.store.filter().is_empty());
-    assert!(app.search_input.is_none());
+    assert!(app.search_input().is_none());
     assert!(!app.follow);
 }
 
@@ -876,11 +879,11 @@ fn the_call_view_follows_its_call_on_refresh() {
     }
     select(&mut app, 1); // call.redirected
     key(&mut app, KeyCode::Enter);
-    assert_eq!(app.call.as_ref().unwrap().steps, [0, 1, 2, 3]);
+    assert_eq!(app.call().unwrap().steps, [0, 1, 2, 3]);
     let key_ = late.dedup_key();
     app.push(late, key_);
     app.refresh_call();
-    let cv = app.call.as_ref().unwrap();
+    let cv = app.call().unwrap();
     assert_eq!(cv.steps, [0, 4, 1, 2, 3]);
     assert_eq!(app.current().unwrap().seq, 1, "still on the same event");
 }
@@ -903,14 +906,14 @@ fn t_r_p_switch_panes_and_reset_the_scroll() {
     key(&mut app, KeyCode::Enter);
     ch(&mut app, 'r');
     assert_eq!(app.pane, Pane::Raw);
-    assert!(app.call.is_some());
+    assert!(app.call().is_some());
 }
 
 #[test]
 fn pgdn_pgup_scroll_by_the_page_the_last_frame_showed() {
     let mut app = samples(100);
-    app.pane_page.set(9);
-    app.pane_max_scroll.set(100);
+    app.geometry.pane_page = 9;
+    app.geometry.pane_max_scroll = 100;
     key(&mut app, KeyCode::PageDown);
     assert_eq!(app.pane_scroll, 9);
     key(&mut app, KeyCode::PageDown);
@@ -938,8 +941,8 @@ fn pgdn_pgup_scroll_by_the_page_the_last_frame_showed() {
     assert!(!app.on_mouse(wheel(MouseEventKind::Moved)));
 }
 
-fn draw(term: &mut Terminal<TestBackend>, app: &App) -> ratatui::buffer::Buffer {
-    term.draw(|f| crate::ui::draw(f, app)).unwrap();
+fn draw(term: &mut Terminal<TestBackend>, app: &mut App) -> ratatui::buffer::Buffer {
+    crate::tui::draw(term, app).unwrap();
     term.backend().buffer().clone()
 }
 
@@ -949,17 +952,17 @@ fn pgup_after_scrolling_to_the_end_scrolls_up_at_once() {
     select(&mut app, IVR_DIAL);
     ch(&mut app, 'r');
     let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
-    let top = draw(&mut term, &app);
+    let top = draw(&mut term, &mut app);
     key(&mut app, KeyCode::PageDown);
-    let one_page = draw(&mut term, &app);
+    let one_page = draw(&mut term, &mut app);
     assert_ne!(one_page, top, "the raw JSON is longer than the pane");
     for _ in 0..20 {
         key(&mut app, KeyCode::PageDown);
-        draw(&mut term, &app);
+        draw(&mut term, &mut app);
     }
-    let bottom = draw(&mut term, &app);
+    let bottom = draw(&mut term, &mut app);
     key(&mut app, KeyCode::PageUp);
-    let after = draw(&mut term, &app);
+    let after = draw(&mut term, &mut app);
     assert_ne!(after, bottom, "PgUp from the end must scroll up");
 }
 
@@ -987,7 +990,7 @@ fn pgdn_through_the_twiml_pane_shows_every_line() {
     let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
     let mut seen = String::new();
     for _ in 0..20 {
-        seen.push_str(&screen_text(&draw(&mut term, &app)));
+        seen.push_str(&screen_text(&draw(&mut term, &mut app)));
         key(&mut app, KeyCode::PageDown);
     }
     let missing: Vec<String> = (0..40)
@@ -1006,10 +1009,10 @@ fn question_mark_opens_help_and_any_key_closes_it() {
         KeyEvent::new(KeyCode::Char('?'), KeyModifiers::SHIFT),
     ] {
         assert!(app.on_key(open));
-        assert!(app.help);
+        assert!(app.help_open());
         // The closing key does nothing else: no move, no filter change.
         assert!(key(&mut app, KeyCode::Up));
-        assert!(!app.help);
+        assert!(!app.help_open());
         assert!(app.follow);
         assert_eq!(app.selected, Some(FC_GATHER));
     }
@@ -1021,8 +1024,8 @@ fn question_mark_opens_help_and_any_key_closes_it() {
     ] {
         ch(&mut app, '?');
         assert!(key(&mut app, close), "{close:?}");
-        assert!(!app.help, "{close:?}");
-        assert!(app.call.is_none(), "{close:?}");
+        assert!(!app.help_open(), "{close:?}");
+        assert!(app.call().is_none(), "{close:?}");
         assert_eq!(
             app.store.filter().kinds,
             kinds_of(&[EventKind::GatherFinished]),
@@ -1033,13 +1036,13 @@ fn question_mark_opens_help_and_any_key_closes_it() {
     // q closes the help and quits.
     ch(&mut app, '?');
     ch(&mut app, 'q');
-    assert!(!app.help);
+    assert!(!app.help_open());
     assert!(app.quit);
     // So does Ctrl-C, as the help itself says.
     let mut app = samples(100);
     ch(&mut app, '?');
     ctrl(&mut app, 'c');
-    assert!(!app.help);
+    assert!(!app.help_open());
     assert!(app.quit);
 }
 
@@ -1048,10 +1051,10 @@ fn help_opens_in_the_call_view_too() {
     let mut app = samples(100);
     key(&mut app, KeyCode::Enter);
     ch(&mut app, '?');
-    assert!(app.help);
+    assert!(app.help_open());
     key(&mut app, KeyCode::Esc);
-    assert!(!app.help);
-    assert!(app.call.is_some(), "Esc closed the help only");
+    assert!(!app.help_open());
+    assert!(app.call().is_some(), "Esc closed the help only");
 }
 
 #[test]
@@ -1166,6 +1169,11 @@ fn ingest_marks_the_original_of_a_duplicate() {
 fn the_current_events_twiml_is_decoded_for_the_pane() {
     let mut app = samples(100);
     select(&mut app, IVR_DIAL);
+    assert!(
+        app.decoded(IVR_DIAL).is_none(),
+        "decoded for a frame, not for every key"
+    );
+    app.prepare();
     let d = app.decoded(IVR_DIAL).unwrap();
     assert!(d.is_ok());
     assert_eq!(d.verbs_summary(), "Say → Record(action=/voicemail)");
@@ -1179,7 +1187,7 @@ fn the_current_events_twiml_is_decoded_for_the_pane() {
 fn s_opens_the_stats_and_esc_closes_them() {
     let mut app = samples(100);
     assert!(ch(&mut app, 's'));
-    assert!(app.stats);
+    assert!(app.stats_open());
     // Other keys wait while the stats are open: nothing moves underneath.
     let selected = app.selected;
     assert!(!key(&mut app, KeyCode::Up));
@@ -1187,13 +1195,13 @@ fn s_opens_the_stats_and_esc_closes_them() {
     assert!(app.follow);
     // Esc closes the overlay only: the filters stay.
     ch(&mut app, 'e');
-    assert!(app.stats);
-    app.stats = false;
+    assert!(app.stats_open());
+    app.mode = Mode::Normal;
     ch(&mut app, 'e');
     assert!(app.store.filter().problems);
     ch(&mut app, 's');
     assert!(key(&mut app, KeyCode::Esc));
-    assert!(!app.stats);
+    assert!(!app.stats_open());
     assert!(
         app.store.filter().problems,
         "Esc closed the stats, not the filter"
@@ -1202,10 +1210,10 @@ fn s_opens_the_stats_and_esc_closes_them() {
     key(&mut app, KeyCode::Esc);
     key(&mut app, KeyCode::Enter);
     ch(&mut app, 's');
-    assert!(app.stats);
+    assert!(app.stats_open());
     ch(&mut app, 's');
-    assert!(!app.stats);
-    assert!(app.call.is_some());
+    assert!(!app.stats_open());
+    assert!(app.call().is_some());
     ch(&mut app, 's');
     ch(&mut app, 'q');
     assert!(app.quit);
@@ -1224,7 +1232,7 @@ fn stats_count_every_event_since_start() {
     // Every sample arrived in the same second.
     assert_eq!(s.per_second(2).collect::<Vec<_>>(), [TOTAL as u64, 0]);
     app.update(Action::Stats);
-    assert!(app.stats);
+    assert!(app.stats_open());
 }
 
 #[test]
@@ -1232,11 +1240,11 @@ fn m_toggles_masking_and_the_header_says_masked() {
     let mut app = samples(100);
     assert!(!app.mask);
     let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
-    assert!(!screen_text(&draw(&mut term, &app)).contains("MASKED"));
+    assert!(!screen_text(&draw(&mut term, &mut app)).contains("MASKED"));
     assert!(ch(&mut app, 'm'));
     assert!(app.mask);
     assert_eq!(app.status.as_deref(), Some("masking on"));
-    let header = screen_text(&draw(&mut term, &app));
+    let header = screen_text(&draw(&mut term, &mut app));
     let header = header.lines().next().unwrap();
     assert!(
         header.contains("FOLLOW") && header.contains("MASKED"),
@@ -1245,20 +1253,44 @@ fn m_toggles_masking_and_the_header_says_masked() {
     // The selection, filters and pane are as they were; m works in the call view too.
     select(&mut app, IVR_DIAL);
     key(&mut app, KeyCode::Enter);
-    let screen = screen_text(&draw(&mut term, &app));
+    let screen = screen_text(&draw(&mut term, &mut app));
     assert!(screen.contains("+1415•••0100"), "{screen}");
     assert!(!screen.contains("+14155550100"), "{screen}");
     assert!(ch(&mut app, 'm'));
     assert!(!app.mask);
-    assert!(app.call.is_some());
+    assert!(app.call().is_some());
     assert_eq!(app.status.as_deref(), Some("masking off"));
-    let screen = screen_text(&draw(&mut term, &app));
+    let screen = screen_text(&draw(&mut term, &mut app));
     assert!(!screen.contains("MASKED"));
     assert!(screen.contains("+14155550100"), "{screen}");
 }
 
 // ---------------------------------------------------------------------------------------------
 // Legs, export, copy
+
+/// Carries out the effects the app asked for, as the event loop does, exporting to `dir`;
+/// returns what went to the clipboard.
+fn run_effects(app: &mut App, dir: &std::path::Path) -> Option<String> {
+    let mut host = crate::tui::Host {
+        export_dir: dir.to_owned(),
+        clipboard: Vec::new(),
+    };
+    for effect in app.take_effects() {
+        crate::tui::apply(app, effect, &mut host);
+    }
+    let written = String::from_utf8(host.clipboard).unwrap();
+    // OSC 52: ESC ] 52 ; c ; base64 BEL.
+    let b64 = written.strip_prefix("\x1b]52;c;")?.strip_suffix('\x07')?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .unwrap();
+    Some(String::from_utf8(bytes).unwrap())
+}
+
+/// What the last key put on the clipboard.
+fn clipboard(app: &mut App) -> Option<String> {
+    run_effects(app, std::path::Path::new("."))
+}
 
 /// A fresh, empty folder for exports.
 fn export_dir(name: &str) -> std::path::PathBuf {
@@ -1272,9 +1304,9 @@ fn export_dir(name: &str) -> std::path::PathBuf {
 fn x_exports_the_selected_events_call_to_a_file_and_says_where() {
     let mut app = samples(100);
     let dir = export_dir("x-table");
-    app.export_dir.clone_from(&dir);
     select(&mut app, IVR_GATHER);
     assert!(ch(&mut app, 'x'));
+    run_effects(&mut app, &dir);
     let status = app.status.clone().unwrap();
     assert!(
         status.starts_with("exported CA…a9ca31 (5 events) to "),
@@ -1301,6 +1333,7 @@ fn x_exports_the_selected_events_call_to_a_file_and_says_where() {
     key(&mut app, KeyCode::Enter);
     ch(&mut app, 'm');
     ch(&mut app, 'x');
+    run_effects(&mut app, &dir);
     let status = app.status.clone().unwrap();
     assert!(
         status.starts_with("exported CA…f3db99 (3 events, masked) to "),
@@ -1313,8 +1346,8 @@ fn x_exports_the_selected_events_call_to_a_file_and_says_where() {
 #[test]
 fn x_says_why_it_cannot_export() {
     let mut app = samples(100);
-    app.export_dir = std::path::PathBuf::from("/nonexistent/twimon/folder");
     ch(&mut app, 'x');
+    run_effects(&mut app, std::path::Path::new("/nonexistent/twimon/folder"));
     let status = app.status.clone().unwrap();
     assert!(status.starts_with("export failed: "), "{status}");
     let mut app = App::new(10);
@@ -1330,7 +1363,7 @@ fn y_copies_the_twiml_shown_or_the_call_sid() {
     let mut app = samples(100);
     select(&mut app, IVR_DIAL);
     assert!(ch(&mut app, 'y'));
-    let copied = app.pending_clipboard.take().unwrap();
+    let copied = clipboard(&mut app).unwrap();
     assert!(copied.starts_with("<?xml"), "{copied}");
     assert!(
         copied.contains("\n  <Record action=\"/voicemail\" maxLength=\"60\"/>\n"),
@@ -1343,7 +1376,7 @@ fn y_copies_the_twiml_shown_or_the_call_sid() {
     // Another pane: the call SID.
     ch(&mut app, 'p');
     ch(&mut app, 'y');
-    assert_eq!(app.pending_clipboard.take().as_deref(), Some(IVR_SID));
+    assert_eq!(clipboard(&mut app).as_deref(), Some(IVR_SID));
     assert_eq!(
         app.status.as_deref(),
         Some(format!("copied {IVR_SID} to the clipboard").as_str())
@@ -1353,7 +1386,7 @@ fn y_copies_the_twiml_shown_or_the_call_sid() {
     ch(&mut app, 't');
     ch(&mut app, 'm');
     ch(&mut app, 'y');
-    let copied = app.pending_clipboard.take().unwrap();
+    let copied = clipboard(&mut app).unwrap();
     assert!(copied.contains("+1415•••0123"), "{copied}");
     assert!(!copied.contains("+14155550123"), "{copied}");
 }
@@ -1366,7 +1399,7 @@ fn y_without_a_call_sid_copies_nothing() {
         r#"{"specversion":"1.0","type":"com.twilio.voice.twiml.call.requested","id":"nosid","source":"/t"}"#,
     );
     ch(&mut app, 'y');
-    assert_eq!(app.pending_clipboard, None);
+    assert_eq!(clipboard(&mut app), None);
     assert_eq!(
         app.status.as_deref(),
         Some("nothing to copy: this event has no call SID")
@@ -1385,9 +1418,9 @@ fn brackets_move_between_legs_and_esc_returns_to_the_table() {
     // Without the child's events: listed, not seen, not a place to go.
     select(&mut app, IVR_DIAL);
     key(&mut app, KeyCode::Enter);
-    assert_eq!(app.call.as_ref().unwrap().legs.len(), 2);
+    assert_eq!(app.call().unwrap().legs.len(), 2);
     ch(&mut app, ']');
-    assert_eq!(app.call.as_ref().unwrap().sid, sid(IVR_SID));
+    assert_eq!(app.call().unwrap().sid, sid(IVR_SID));
     assert_eq!(
         app.status.as_deref(),
         Some("the other legs of this call have no retained events")
@@ -1395,23 +1428,23 @@ fn brackets_move_between_legs_and_esc_returns_to_the_table() {
     // The child arrives: the open view learns of it, `]` goes there, `[` comes back.
     push_body(&mut app, &child);
     app.refresh_call();
-    assert_eq!(app.call.as_ref().unwrap().legs[1].events, 1);
+    assert_eq!(app.call().unwrap().legs[1].events, 1);
     ch(&mut app, ']');
-    assert_eq!(app.call.as_ref().unwrap().sid, sid(CHILD));
+    assert_eq!(app.call().unwrap().sid, sid(CHILD));
     assert_eq!(
         app.status.as_deref(),
         Some("leg 2 of 2 (dialed): CA…ba1e18")
     );
     ch(&mut app, '[');
-    let cv = app.call.as_ref().unwrap();
+    let cv = app.call().unwrap();
     assert_eq!((cv.sid.as_str(), cv.selected), (IVR_SID, 0));
     key(&mut app, KeyCode::Esc);
-    assert!(app.call.is_none());
+    assert!(app.call().is_none());
     // A call with no legs says so.
     key(&mut app, KeyCode::End);
     select(&mut app, FC_GATHER);
     key(&mut app, KeyCode::Enter);
     ch(&mut app, ']');
-    assert_eq!(app.call.as_ref().unwrap().sid, sid(FAILED_SID));
+    assert_eq!(app.call().unwrap().sid, sid(FAILED_SID));
     assert!(app.status.as_deref().unwrap().contains("no other legs"));
 }

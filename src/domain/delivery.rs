@@ -14,7 +14,8 @@ use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 use super::event::{
-    CallSid, DedupKey, Event, EventKind, PartRange, PartRanges, Signature, Text, TimeSource, key_eq,
+    CallSid, DedupKey, Event, EventKind, PartRange, PartRanges, Signature, Text, TimeSource,
+    TwimlMark, key_eq,
 };
 
 /// More events than this in one delivery is refused as a whole (Twilio batches far fewer).
@@ -344,9 +345,9 @@ impl Event {
             raw: raw.into(),
             part_ranges: PartRanges::default(),
             invalid: Some(reason.into_boxed_str()),
-            twiml_failed: false,
             sequence: None,
             signature: Signature::Unchecked,
+            twiml: TwimlMark::Unchecked,
         }
     }
 }
@@ -420,9 +421,9 @@ pub fn parse_event(raw: &RawValue, arrival: Timestamp) -> Event {
         raw: text.into(),
         part_ranges: fields.part_ranges,
         invalid: None,
-        twiml_failed: fields.twiml_failed,
         sequence: None,
         signature: Signature::Unchecked,
+        twiml: TwimlMark::Unchecked,
     }
 }
 
@@ -435,7 +436,6 @@ struct DataFields {
     url: Text,
     response_code: Option<u16>,
     duration_ms: Option<u32>,
-    twiml_failed: bool,
     part_ranges: PartRanges,
 }
 
@@ -486,9 +486,6 @@ fn extract_data(data: &Data<'_>, base: &str, need_time: bool, in_raw: bool) -> D
             .and_then(|r| r.request_duration.0)
             .and_then(json_u64)
             .map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
-        twiml_failed: response_body
-            .and_then(json_str)
-            .is_some_and(|b| !b.trim().is_empty() && !super::twiml::decodes_cleanly(&b)),
         part_ranges: PartRanges {
             parameters: range(parameters),
             content_type: range(response.and_then(|r| r.content_type.0)),

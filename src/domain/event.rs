@@ -283,6 +283,25 @@ pub struct PartRanges {
     pub response_body: PartRange,
 }
 
+/// What an event's TwiML body is, for the table's mark and the problems filter: decided once
+/// per event, at ingest.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TwimlMark {
+    /// Not stamped yet: the consumer stamps it before storing the event.
+    #[default]
+    Unchecked,
+    /// No body (or an empty one).
+    NoBody,
+    /// TwiML (or another body) that decoded, with no finding.
+    Clean,
+    /// Decoded; its checks found warnings.
+    Warnings,
+    /// Decoded; its checks found errors.
+    Errors,
+    /// Did not decode: bad base64, or not well-formed XML.
+    Failed,
+}
+
 /// The X-Twilio-Signature verdict of the delivery an event came in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Signature {
@@ -363,8 +382,9 @@ pub struct Event {
     pub part_ranges: PartRanges,
     /// `Some(reason)` when the element is not a usable CloudEvent.
     pub invalid: Option<Box<str>>,
-    /// The response carried a TwiML body that did not decode (bad base64 or not XML).
-    pub twiml_failed: bool,
+    /// What the response's TwiML body is, stamped once by the source
+    /// ([`crate::domain::check::stamp`]).
+    pub twiml: TwimlMark,
     /// `SequenceNumber` of a status callback (0-based), which orders a call's callbacks that
     /// share a time; None for everything else.
     pub sequence: Option<u32>,
@@ -373,6 +393,11 @@ pub struct Event {
 }
 
 impl Event {
+    /// The response carried a TwiML body that did not decode (bad base64 or not XML).
+    pub fn twiml_failed(&self) -> bool {
+        self.twiml == TwimlMark::Failed
+    }
+
     /// The CloudEvent `type` as received.
     pub fn type_name(&self) -> &str {
         self.type_name.get(&self.raw)

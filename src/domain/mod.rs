@@ -3,9 +3,10 @@
 
 pub mod call;
 pub mod callback;
+pub mod check;
 pub mod delivery;
 pub mod event;
 pub mod lint;
 pub mod twiml;
 
-pub use event::{CallSid, Event, EventKind, Family, Signature, TimeSource};
+pub use event::{CallSid, Event, EventKind, Family, Signature, TimeSource, TwimlMark};

@@ -1,18 +1,14 @@
 //! The headless line formats: an aligned text line, or one NDJSON object per event.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
-use std::collections::VecDeque;
-use std::hash::BuildHasher;
 use std::io::Write;
-use std::rc::Rc;
 
 use serde::Serialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::domain::{CallSid, Event};
-use crate::domain::{lint, twiml};
+use crate::domain::{check, lint};
 use crate::text::safe;
 
 /// How events are printed.
@@ -142,15 +138,11 @@ fn write_json(out: &mut impl Write, ev: &Event, opts: Options) -> std::io::Resul
         .response_body
         .as_deref()
         .filter(|b| !b.trim().is_empty());
-    // The ingest-time check already parsed clean bodies: only a failed one is parsed again,
-    // for the words of its problem.
-    let (twiml, checked) = match body {
-        None => (None, None),
-        Some(b) => (twiml::decode_text_only(b).ok(), Some(checked(b))),
-    };
-    let (twiml_error, lint) = match &checked {
-        Some(c) => (c.0.clone(), c.1.as_slice()),
-        None => (None, &[][..]),
+    // The source decoded and checked this body on this worker thread: the verdict is cached.
+    let checked = body.map(check::checked);
+    let (twiml, twiml_error, lint) = match &checked {
+        Some(c) => (c.text.as_deref(), c.problem.clone(), c.findings.as_slice()),
+        None => (None, None, &[][..]),
     };
     let line = Line {
         seq: ev.seq,
@@ -172,7 +164,7 @@ fn write_json(out: &mut impl Write, ev: &Event, opts: Options) -> std::io::Resul
             duration_ms: ev.duration_ms,
             content_type: parts.content_type.as_deref(),
         },
-        twiml: twiml.as_deref().map(Cow::Borrowed),
+        twiml: twiml.map(Cow::Borrowed),
         twiml_error,
         lint: Cow::Borrowed(lint),
         signature: ev.signature.as_str(),
@@ -228,38 +220,6 @@ fn masked(mut line: Line<'_>) -> Line<'_> {
         .raw
         .map(|r| json(&r).map_or_else(|| text(r), Cow::Owned));
     line
-}
-
-/// A body's problem and TwiML findings.
-type Checked = Rc<(Option<String>, Vec<lint::Finding>)>;
-
-/// Bodies checked recently on this thread: an IVR answers many calls with the same TwiML,
-/// and parsing and checking it is most of the cost of a line.
-const CHECKED_CACHE: usize = 128;
-
-thread_local! {
-    static CHECKED: RefCell<VecDeque<(u64, Checked)>> = const { RefCell::new(VecDeque::new()) };
-}
-
-/// The problem and findings of a base64 body, from the per-thread cache when it was seen.
-fn checked(b64: &str) -> Checked {
-    static KEYS: std::sync::OnceLock<std::hash::RandomState> = std::sync::OnceLock::new();
-    let key = KEYS.get_or_init(std::hash::RandomState::new).hash_one(b64);
-    CHECKED.with_borrow_mut(|cache| {
-        if let Some((_, c)) = cache.iter().find(|(k, _)| *k == key) {
-            return c.clone();
-        }
-        let d = twiml::decode_unrendered(b64);
-        let findings = if d.is_twiml() {
-            lint::check(&d)
-        } else {
-            Vec::new()
-        };
-        let c = Rc::new((d.problem(), findings));
-        cache.push_front((key, c.clone()));
-        cache.truncate(CHECKED_CACHE);
-        c
-    })
 }
 
 /// The NDJSON object of one event, as a value (for callers that inspect it).

@@ -368,6 +368,9 @@ async fn deliver(
             Err(e) => return delivery_error(&e),
         },
     };
+    // Decode and check each TwiML body here, on this worker thread, not on the consumer's.
+    let mut parsed = parsed;
+    crate::domain::check::stamp_all(&mut parsed);
     // With a recording, the lock keeps file order = channel order (replay must match).
     let mut recorder = match &state.recorder {
         Some(r) => Some(r.lock().await),

@@ -47,6 +47,12 @@ pub fn start(path: &Path, dedup_cap: usize) -> anyhow::Result<Feed> {
 }
 
 fn replayed_delivery(seen: &mut Dedup, rec: Result<Record, (usize, String)>) -> Delivery {
+    let mut d = parsed_delivery(seen, rec);
+    crate::domain::check::stamp_all(&mut d.events);
+    d
+}
+
+fn parsed_delivery(seen: &mut Dedup, rec: Result<Record, (usize, String)>) -> Delivery {
     let now = jiff::Timestamp::now();
     let mut invalid = |raw: &str, reason: String| {
         let ev = Event::invalid(raw, now, reason);

@@ -65,7 +65,7 @@ pub fn is_problem(ev: &Event) -> bool {
         || ev.invalid.is_some()
         || ev.signature == crate::domain::Signature::Invalid
         || ev.response_code.is_some_and(|c| c >= 400)
-        || ev.twiml_failed
+        || ev.twiml_failed()
         || (ev.kind == EventKind::StatusCallback
             && ev.parameter("CallStatus").as_deref() == Some("failed"))
 }
@@ -428,7 +428,10 @@ pub fn search_matches(ev: &Event, needle: &str) -> bool {
             .is_some_and(|c| contains_ci(c.as_str(), needle))
         || contains_ci(&ev.raw, needle)
         || ev.response_body().is_some_and(|b| {
-            crate::domain::twiml::decode_text_only(&b).is_ok_and(|t| contains_ci(&t, needle))
+            crate::domain::check::checked(&b)
+                .text
+                .as_deref()
+                .is_some_and(|t| contains_ci(t, needle))
         })
 }
 
@@ -475,7 +478,7 @@ mod tests {
             raw: "{}".into(),
             part_ranges: crate::domain::event::PartRanges::default(),
             invalid: None,
-            twiml_failed: false,
+            twiml: crate::domain::TwimlMark::Unchecked,
             sequence: None,
             signature: crate::domain::Signature::Unchecked,
         }

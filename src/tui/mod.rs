@@ -1,17 +1,22 @@
 //! Terminal lifecycle and the event loop. One task owns the app (and its store); keys,
-//! deliveries and ticks come in through `select!`, biased to the keyboard.
+//! deliveries and ticks come in through `select!`, biased to the keyboard. The loop is generic
+//! over the backend and the input stream, so tests drive it on `TestBackend` with scripted
+//! keys and deliveries; [`run`] is the real terminal around it.
 
+pub mod clipboard;
+
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture, Event as TermEvent, EventStream};
 use crossterm::execute;
-use futures::StreamExt;
+use futures::{Stream, StreamExt};
+use ratatui::Terminal;
+use ratatui::backend::Backend;
 use tokio::time::{MissedTickBehavior, interval, sleep_until};
 
-pub mod clipboard;
-
-use crate::app::{App, INGEST_BUDGET};
+use crate::app::{App, Effect, INGEST_BUDGET};
 use crate::source::{Feed, Stats};
 
 /// At most ~30 frames a second.
@@ -19,11 +24,29 @@ const FRAME: Duration = Duration::from_millis(33);
 /// Deliveries found waiting at once that mean a flood…
 const FLOOD_BATCH: usize = 8;
 /// …during which the channel is drained at most this often (it holds
-/// `ingest::CHANNEL_CAPACITY` deliveries, far more than arrive meanwhile).
+/// `source::CHANNEL_CAPACITY` deliveries, far more than arrive meanwhile).
 const FLOOD_PAUSE: Duration = Duration::from_millis(5);
 
 /// Set by the panic hook: a task panicked, the terminal is restored, the loop must end.
 static PANICKED: AtomicBool = AtomicBool::new(false);
+
+/// How the monitor starts.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Events retained; the oldest leave beyond it.
+    pub max_events: usize,
+    /// Start with masking on.
+    pub mask: bool,
+    /// Where the log goes, for the exit message after an internal error.
+    pub log: Option<PathBuf>,
+}
+
+/// What the loop's effects need from the world: where exports go, and the terminal's writer
+/// for the clipboard (OSC 52).
+pub struct Host<W> {
+    pub export_dir: PathBuf,
+    pub clipboard: W,
+}
 
 fn restore() {
     let _ = execute!(std::io::stdout(), DisableMouseCapture);
@@ -42,24 +65,12 @@ fn install_panic_hook() {
     }));
 }
 
-/// How the monitor starts.
-#[derive(Debug, Clone, Default)]
-pub struct Options {
-    /// Events retained; the oldest leave beyond it.
-    pub max_events: usize,
-    /// Start with masking on.
-    pub mask: bool,
-    /// Where the log goes, for the exit message after an internal error.
-    pub log: Option<std::path::PathBuf>,
-}
-
 /// Runs the monitor until `q`, Ctrl-C or SIGTERM.
 pub async fn run(
     mut feed: Feed,
     opts: &Options,
     signal: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    let log = opts.log.clone();
     let mut app = App::new(opts.max_events);
     app.mask = opts.mask;
     app.health.url.clone_from(&feed.label);
@@ -68,25 +79,91 @@ pub async fn run(
     let mut terminal = ratatui::init();
     install_panic_hook();
     let _ = execute!(std::io::stdout(), EnableMouseCapture);
-    let result = event_loop(&mut terminal, &mut app, &mut feed, signal).await;
+    let mut host = Host {
+        export_dir: PathBuf::from("."),
+        clipboard: std::io::stdout(),
+    };
+    let keys = EventStream::new();
+    let result = event_loop(&mut terminal, &mut app, &mut feed, keys, signal, &mut host).await;
     restore();
     feed.stop().await;
     if PANICKED.load(Ordering::SeqCst) {
         anyhow::bail!(
             "an internal error stopped the monitor; details in {}",
-            log.map_or_else(|| "the log".into(), |p| p.display().to_string())
+            opts.log
+                .as_ref()
+                .map_or_else(|| "the log".into(), |p| p.display().to_string())
         );
     }
     result
 }
 
-async fn event_loop(
-    terminal: &mut ratatui::DefaultTerminal,
+/// Draws one frame: the app prepares what the frame shows, the frame reads it, and the
+/// geometry it laid out goes back to the app for the next key.
+pub fn draw<B: Backend>(terminal: &mut Terminal<B>, app: &mut App) -> Result<(), B::Error> {
+    app.prepare();
+    let mut geometry = app.geometry;
+    terminal.draw(|f| geometry = crate::ui::draw(f, app))?;
+    app.geometry = geometry;
+    Ok(())
+}
+
+/// Carries out what the app asked for, and tells it how that went.
+pub fn apply<W: std::io::Write>(app: &mut App, effect: Effect, host: &mut Host<W>) {
+    match effect {
+        Effect::Copy(text) => {
+            // OSC 52: the terminal (local, or at the far end of SSH) puts the text on the
+            // clipboard.
+            let written = host
+                .clipboard
+                .write_all(clipboard::osc52(&text).as_bytes())
+                .and_then(|()| host.clipboard.flush());
+            if let Err(e) = written {
+                app.status = Some(format!("copy failed: {e}"));
+            }
+        }
+        Effect::Export { sid, mask } => {
+            let steps = app.call_steps(&sid);
+            let events: Vec<&crate::domain::Event> =
+                steps.iter().filter_map(|s| app.store.get(*s)).collect();
+            let legs = crate::store::legs::legs(&app.store, &sid);
+            let record =
+                crate::export::build(&sid, &events, &legs, crate::export::Options { mask });
+            let text = crate::export::markdown(&record);
+            let name = crate::export::file_name(&sid, jiff::Timestamp::now());
+            let n = events.len();
+            app.status = Some(
+                match crate::export::write_new(&host.export_dir, &name, text.as_bytes()) {
+                    Ok(path) => format!(
+                        "exported {} ({n} events{}) to {}",
+                        sid.short(),
+                        if mask { ", masked" } else { "" },
+                        path.display()
+                    ),
+                    Err(e) => format!("export failed: {e}"),
+                },
+            );
+        }
+    }
+}
+
+/// The loop: keys (biased first), deliveries in bounded batches, a tick a second, a frame
+/// when something changed (at most every [`FRAME`]). Ends on quit, the signal, or the end of
+/// the input stream (after drawing what changed).
+pub async fn event_loop<B, I, W>(
+    terminal: &mut Terminal<B>,
     app: &mut App,
     feed: &mut Feed,
+    mut input: I,
     signal: impl Future<Output = ()>,
-) -> anyhow::Result<()> {
-    let mut keys = EventStream::new();
+    host: &mut Host<W>,
+) -> anyhow::Result<()>
+where
+    B: Backend,
+    B::Error: Send + Sync + 'static,
+    I: Stream<Item = std::io::Result<TermEvent>> + Unpin,
+    W: std::io::Write,
+{
     let mut tick = interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     tokio::pin!(signal);
@@ -97,22 +174,15 @@ async fn event_loop(
     let mut channel_open = true;
     let mut ingest_after = Instant::now();
     loop {
+        for effect in app.take_effects() {
+            apply(app, effect, host);
+            dirty = true;
+        }
         if dirty && last_draw.elapsed() >= FRAME {
             sync_health(app, &feed.stats);
-            terminal.draw(|f| crate::ui::draw(f, app))?;
+            draw(terminal, app)?;
             last_draw = Instant::now();
             dirty = false;
-        }
-        if let Some(text) = app.pending_clipboard.take() {
-            // OSC 52 through the backend's writer: the terminal (local, or at the far end of
-            // SSH) puts the text on the clipboard.
-            let backend = terminal.backend_mut();
-            let written = std::io::Write::write_all(backend, clipboard::osc52(&text).as_bytes())
-                .and_then(|()| std::io::Write::flush(backend));
-            if let Err(e) = written {
-                app.status = Some(format!("copy failed: {e}"));
-                dirty = true;
-            }
         }
         if app.quit || PANICKED.load(Ordering::SeqCst) {
             return Ok(());
@@ -121,13 +191,19 @@ async fn event_loop(
         let searching = app.store.searching();
         tokio::select! {
             biased;
-            ev = keys.next() => match ev {
+            ev = input.next() => match ev {
                 Some(Ok(TermEvent::Key(k))) => dirty |= app.on_key(k),
                 Some(Ok(TermEvent::Mouse(m))) => dirty |= app.on_mouse(m),
                 Some(Ok(TermEvent::Resize(..))) => dirty = true,
                 Some(Ok(_)) => {}
                 Some(Err(e)) => return Err(e.into()),
-                None => return Ok(()),
+                None => {
+                    if dirty {
+                        sync_health(app, &feed.stats);
+                        draw(terminal, app)?;
+                    }
+                    return Ok(());
+                }
             },
             () = &mut signal => return Ok(()),
             d = feed.rx.recv(), if channel_open && Instant::now() >= ingest_after => match d {

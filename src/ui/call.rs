@@ -1,8 +1,6 @@
 //! The call view: one call's events in the order they happened, with offsets, the parameters
 //! that tell the story, and the TwiML verbs each answer gave.
 
-use std::rc::Rc;
-
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -12,49 +10,10 @@ use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
 use super::theme;
 use crate::app::{App, CallView};
 use crate::domain::call::late_steps;
-use crate::domain::call::path::{self, Step};
-use crate::domain::event::KEY_PARAMETERS;
-use crate::domain::twiml::Decoded;
+
 use crate::domain::{Event, EventKind};
 use crate::text::format::{clock, duration_text, mask_path, offset_text, request_text};
 use crate::text::safe;
-
-/// The parameters of a step worth a glance, `Digits=2 CallStatus=in-progress`.
-/// `CallStatus` only when nothing more telling is there: it is the same on most steps.
-fn key_params(app: &App, ev: &Event) -> String {
-    let params = ev.parameters();
-    let found: Vec<String> = KEY_PARAMETERS[..7]
-        .iter()
-        .filter_map(|name| {
-            params
-                .iter()
-                .find(|(k, _)| crate::domain::event::key_eq(k, name))
-                .filter(|(_, v)| !v.is_empty())
-                .map(|(k, v)| format!("{}={}", safe::line(k), super::shown_param(app, k, v)))
-        })
-        .collect();
-    let telling: Vec<&String> = found
-        .iter()
-        .filter(|p| !p.starts_with("CallStatus="))
-        .collect();
-    if telling.is_empty() {
-        found.join(" ")
-    } else {
-        telling
-            .iter()
-            .map(|s| s.as_str())
-            .collect::<Vec<_>>()
-            .join(" ")
-    }
-}
-
-fn ending(app: &App, last: &Event) -> String {
-    let verbs = app
-        .decoded(last.seq)
-        .map(|d| d.verbs_summary())
-        .unwrap_or_default();
-    safe::line(&crate::domain::call::ending(last, &verbs)).into_owned()
-}
 
 fn summary(app: &App, cv: &CallView, steps: &[&Event]) -> Vec<Line<'static>> {
     let (Some(first), Some(last)) = (steps.first(), steps.last()) else {
@@ -63,8 +22,7 @@ fn summary(app: &App, cv: &CallView, steps: &[&Event]) -> Vec<Line<'static>> {
             safe::line(cv.sid.as_str())
         ))];
     };
-    let from = steps.iter().find_map(|e| e.parameter("From"));
-    let to = steps.iter().find_map(|e| e.parameter("To"));
+    let (from, to) = (&cv.from, &cv.to);
     let mut l1 = vec![Span::styled(
         format!(" {} ", safe::line(cv.sid.as_str())),
         Style::new()
@@ -88,7 +46,7 @@ fn summary(app: &App, cv: &CallView, steps: &[&Event]) -> Vec<Line<'static>> {
             steps.len()
         )),
         Span::styled(
-            ending(app, last),
+            safe::line(&cv.ending).into_owned(),
             if last.kind == EventKind::RequestFailed {
                 theme::problem()
             } else {
@@ -99,24 +57,13 @@ fn summary(app: &App, cv: &CallView, steps: &[&Event]) -> Vec<Line<'static>> {
     vec![Line::from(l1), l2]
 }
 
-/// Steps the path line reads: a longer call's line fits no screen, and each step's `TwiML` is
-/// decoded for it.
-const PATH_STEPS: usize = 48;
-/// Steps after the visible rows read to tell whether a row's follow-up is missing.
-const LOOKAHEAD: usize = 8;
-
-/// The IVR path of `steps` (a call's events in time order, or a run of them).
-fn flow_of(app: &App, steps: &[&Event]) -> path::Path {
-    let decoded: Vec<Option<Rc<Decoded>>> = steps.iter().map(|e| app.decoded(e.seq)).collect();
-    let steps: Vec<Step<'_>> = steps
+/// The parameters worth a glance, as shown: `Digits=2 CallStatus=in-progress`.
+fn key_params(app: &App, params: &[(String, String)]) -> String {
+    params
         .iter()
-        .zip(&decoded)
-        .map(|(event, d)| Step {
-            event,
-            decoded: d.as_deref(),
-        })
-        .collect();
-    path::path(&steps)
+        .map(|(k, v)| format!("{}={}", safe::line(k), super::shown_param(app, k, v)))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 pub fn draw(frame: &mut Frame<'_>, app: &App, cv: &CallView, area: Rect) {
@@ -127,17 +74,11 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, cv: &CallView, area: Rect) {
     let head_height = if cv.legs.is_empty() { 3 } else { 4 };
     let [head, list] =
         Layout::vertical([Constraint::Length(head_height), Constraint::Min(1)]).areas(inner);
-    let head_steps = steps.get(..steps.len().min(PATH_STEPS)).unwrap_or_default();
-    let head_path = flow_of(app, head_steps);
     let mut head_lines = summary(app, cv, &steps);
     if !steps.is_empty() {
-        let mut line = head_path.line.clone();
-        if steps.len() > PATH_STEPS {
-            line.push_str(" → …");
-        }
         head_lines.push(Line::from(vec![
             Span::styled(" path ", theme::dim()),
-            Span::raw(shown_path(app, safe::line(&line).into_owned())),
+            Span::raw(shown_path(app, safe::line(&cv.path).into_owned())),
         ]));
     }
     if !cv.legs.is_empty() {
@@ -148,18 +89,6 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, cv: &CallView, area: Rect) {
     let late = late_steps(&steps);
     let rows = usize::from(list.height.saturating_sub(1)).max(1);
     let offset = super::table::scroll_offset(0, Some(cv.selected), rows, steps.len());
-    // Steps whose expected follow-up never came, from the head's path when it covers the rows.
-    let window_end = offset.saturating_add(rows + LOOKAHEAD).min(steps.len());
-    let missing: Vec<usize> = if window_end <= head_steps.len() {
-        head_path.missing
-    } else {
-        let window = steps.get(offset..window_end).unwrap_or_default();
-        flow_of(app, window)
-            .missing
-            .into_iter()
-            .map(|i| i + offset)
-            .collect()
-    };
     let table_rows: Vec<Row<'static>> = steps
         .iter()
         .zip(&late)
@@ -170,10 +99,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, cv: &CallView, area: Rect) {
             let off = t0.map_or(0, |t| {
                 i64::try_from(ev.time.duration_since(t).as_millis()).unwrap_or(i64::MAX)
             });
-            let verbs = app
-                .decoded(ev.seq)
-                .map(|d| d.verbs_summary())
-                .unwrap_or_default();
+            let verbs = cv.verbs.get(i).map_or("", String::as_str);
             let late = if *late {
                 Cell::from(Span::styled("late", theme::problem()))
             } else {
@@ -187,7 +113,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, cv: &CallView, area: Rect) {
                 )),
                 Cell::from(super::shown(app, request_text(ev))),
                 Cell::from(Span::styled(
-                    key_params(app, ev),
+                    key_params(app, cv.params.get(i).map_or(&[][..], Vec::as_slice)),
                     Style::new().fg(Color::Yellow),
                 )),
                 ev.response_code.map_or_else(
@@ -205,8 +131,8 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, cv: &CallView, area: Rect) {
                 ),
                 late,
                 Cell::from(Line::from(twiml_spans(
-                    &super::shown(app, safe::line(&verbs).into_owned()),
-                    missing.contains(&i),
+                    &super::shown(app, safe::line(verbs).into_owned()),
+                    cv.missing.get(i).copied().unwrap_or(false),
                 ))),
             ])
         })

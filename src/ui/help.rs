@@ -7,10 +7,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
 use super::{centered, theme};
-use crate::app::App;
+use crate::app::Geometry;
 use crate::app::keymap::{BINDINGS, Scope};
 
-pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
+pub fn draw(frame: &mut Frame<'_>, scroll: usize, area: Rect, geo: &mut Geometry) {
     let mut lines = Vec::new();
     for b in BINDINGS {
         let scope = match b.scope {
@@ -32,9 +32,9 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let rect = centered(area, 72, height);
     let room = usize::from(rect.height.saturating_sub(2)).max(1);
     let max_scroll = lines.len().saturating_sub(room);
-    app.help_page.set(room.saturating_sub(1).max(1));
-    app.help_max_scroll.set(max_scroll);
-    let scroll = app.help_scroll.min(max_scroll);
+    geo.help_page = room.saturating_sub(1).max(1);
+    geo.help_max_scroll = max_scroll;
+    let scroll = scroll.min(max_scroll);
     let below = lines.len().saturating_sub(scroll + room);
     let mut block = Block::bordered().title(" Keys ");
     block = super::with_scroll_hint(block, scroll, below);

@@ -14,15 +14,16 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use crate::app::App;
-use crate::app::keymap::{BINDINGS, Scope};
+use crate::app::keymap::{self, Scope};
+use crate::app::{App, Geometry, Mode, View};
 use crate::text::safe;
 
 /// Widths at or above which the table and the pane sit side by side.
 const SIDE_BY_SIDE: u16 = 120;
 
-/// Draws the whole screen.
-pub fn draw(frame: &mut Frame<'_>, app: &App) {
+/// Draws the whole screen, and says where it put things (the next key moves by them).
+pub fn draw(frame: &mut Frame<'_>, app: &App) -> Geometry {
+    let mut geo = app.geometry;
     let [header, filters, body, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
@@ -33,19 +34,19 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
     frame.render_widget(header_line(app, header.width), header);
     frame.render_widget(table::filter_bar(app, filters.width), filters);
     // The timeline has more columns than the table: it gets the full width.
-    let (list, detail) = split(body, app.call.is_none());
-    match &app.call {
-        Some(cv) => call::draw(frame, app, cv, list),
-        None => table::draw(frame, app, list),
+    let (list, detail) = split(body, app.call().is_none());
+    match &app.view {
+        View::Call(cv) => call::draw(frame, app, cv, list),
+        View::Table => table::draw(frame, app, list, &mut geo),
     }
-    pane::draw(frame, app, detail);
+    pane::draw(frame, app, detail, &mut geo);
     frame.render_widget(footer_line(app, footer.width), footer);
-    if app.stats {
-        stats::draw(frame, app, frame.area());
+    match app.mode {
+        Mode::Stats => stats::draw(frame, app, frame.area()),
+        Mode::Help { scroll } => help::draw(frame, scroll, frame.area(), &mut geo),
+        Mode::Normal | Mode::Search(_) => {}
     }
-    if app.help {
-        help::draw(frame, app, frame.area());
-    }
+    geo
 }
 
 fn split(body: Rect, side_by_side: bool) -> (Rect, Rect) {
@@ -205,7 +206,11 @@ fn footer_line(app: &App, width: u16) -> Paragraph<'static> {
             Style::new().fg(Color::Yellow),
         )));
     }
-    let in_call = app.call.is_some();
+    let view = if app.call().is_some() {
+        Scope::Call
+    } else {
+        Scope::Table
+    };
     let hint = |priority: u8, key: &str, what: &str| {
         Piece::new(
             priority,
@@ -216,28 +221,17 @@ fn footer_line(app: &App, width: u16) -> Paragraph<'static> {
             ],
         )
     };
-    let mut pieces = Vec::new();
-    if in_call {
-        pieces.push(hint(20, "Esc", "back"));
-        pieces.push(hint(19, "↑↓", "step"));
-    }
     // Earlier bindings in the table matter more.
-    let footer_bindings = BINDINGS
-        .iter()
-        .filter(|b| b.footer)
-        .filter(|b| match b.scope {
-            Scope::Global => true,
-            Scope::Table => !in_call,
-            Scope::Call => in_call,
-        });
-    for (i, b) in footer_bindings.enumerate() {
-        pieces.push(hint(
-            18 - u8::try_from(i).unwrap_or(17).min(17),
-            b.label,
-            b.hint,
-        ));
-    }
-    pieces.push(hint(1, "t r p", "pane"));
+    let pieces = keymap::footer(view)
+        .enumerate()
+        .map(|(i, b)| {
+            hint(
+                u8::MAX - u8::try_from(i).unwrap_or(u8::MAX),
+                b.label,
+                b.hint,
+            )
+        })
+        .collect();
     Paragraph::new(Line::from(fit(pieces, width)))
 }
 

@@ -10,7 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use super::theme;
-use crate::app::{App, Pane};
+use crate::app::{App, Geometry, Pane};
 use crate::domain::Event;
 use crate::domain::lint::{self, Severity};
 use crate::domain::twiml::Decoded;
@@ -37,7 +37,7 @@ fn title(app: &App) -> Line<'static> {
     ])
 }
 
-pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
+pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, geo: &mut Geometry) {
     let mut block = Block::bordered().title(title(app));
     let inner = block.inner(area);
     let Some(ev) = app.current() else {
@@ -52,7 +52,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     };
     let (head, body) = match app.pane {
         Pane::Twiml => twiml_lines(app, ev),
-        Pane::Raw => (Vec::new(), Body::Lines(raw_lines(ev, app.mask))),
+        Pane::Raw => (Vec::new(), raw_body(app, ev)),
         Pane::Params => (Vec::new(), Body::Lines(param_lines(app, ev))),
     };
     // Masking applies to what is drawn: the few head lines, and the TwiML lines in view.
@@ -67,8 +67,8 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let max_scroll = body.last_page_start(room, width);
     let scroll = app.pane_scroll.min(max_scroll);
     let (rows, shown) = body.rows(scroll, room, width);
-    app.pane_page.set(shown.max(1));
-    app.pane_max_scroll.set(max_scroll);
+    geo.pane_page = shown.max(1);
+    geo.pane_max_scroll = max_scroll;
     let below = body.len().saturating_sub(scroll + shown);
     block = super::with_scroll_hint(block, scroll, below);
     frame.render_widget(block, area);
@@ -80,6 +80,8 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
 /// The scrollable part of the pane. Lines are styled and wrapped only when in view.
 enum Body {
     Lines(Vec<Line<'static>>),
+    /// Prepared text lines (the raw JSON), made into screen lines only when in view.
+    Text(Rc<[String]>),
     Twiml(Rc<Decoded>),
     /// TwiML whose lines are masked as they come into view.
     MaskedTwiml(Rc<Decoded>),
@@ -89,6 +91,7 @@ impl Body {
     fn len(&self) -> usize {
         match self {
             Body::Lines(l) => l.len(),
+            Body::Text(l) => l.len(),
             Body::Twiml(d) | Body::MaskedTwiml(d) => d.lines.len(),
         }
     }
@@ -96,6 +99,7 @@ impl Body {
     fn line(&self, i: usize) -> Option<Line<'static>> {
         match self {
             Body::Lines(l) => l.get(i).cloned(),
+            Body::Text(l) => l.get(i).map(|t| Line::from(t.clone())),
             Body::Twiml(d) => d.lines.get(i).map(styled_line),
             Body::MaskedTwiml(d) => d.lines.get(i).map(|l| mask_line(styled_line(l))),
         }
@@ -184,7 +188,7 @@ fn twiml_lines(app: &App, ev: &Event) -> (Vec<Line<'static>>, Body) {
             format!(" invalid: {}", safe::line(reason)),
             theme::problem(),
         )));
-        return (head, Body::Lines(raw_lines(ev, app.mask)));
+        return (head, raw_body(app, ev));
     }
     let mut meta = vec![Span::raw(" ")];
     if let Some(code) = ev.response_code {
@@ -200,10 +204,11 @@ fn twiml_lines(app: &App, ev: &Event) -> (Vec<Line<'static>>, Body) {
         meta.push(Span::styled(duration_text(d), theme::duration(d)));
     }
     head.push(Line::from(meta));
-    let Some(decoded) = app.decoded(ev.seq) else {
+    let Some(viewed) = app.viewed(ev.seq) else {
         head.push(Line::from(Span::styled(" decoding…", theme::dim())));
         return (head, Body::Lines(Vec::new()));
     };
+    let decoded = viewed.decoded.clone();
     if decoded.is_empty_body() && decoded.base64_error.is_none() {
         head.push(Line::from(Span::styled(
             " (no response body)",
@@ -245,8 +250,16 @@ fn twiml_lines(app: &App, ev: &Event) -> (Vec<Line<'static>>, Body) {
             Style::new().fg(ratatui::style::Color::Yellow),
         )));
     }
-    push_findings(&mut head, &app.findings(ev.seq).unwrap_or_default());
+    push_findings(&mut head, &viewed.findings);
     (head, Body::Twiml(decoded))
+}
+
+/// The raw JSON as [`App::prepare`] laid it out (masked already when masking is on).
+fn raw_body(app: &App, ev: &Event) -> Body {
+    match app.raw_lines(ev.seq) {
+        Some(lines) => Body::Text(lines),
+        None => Body::Lines(vec![Line::from(Span::styled(" decoding…", theme::dim()))]),
+    }
 }
 
 /// The TwiML check findings, a line each, the worst first (a few; the rest counted).
@@ -300,25 +313,6 @@ fn mask_line(line: Line<'static>) -> Line<'static> {
 
 fn mask_lines(lines: Vec<Line<'static>>) -> Vec<Line<'static>> {
     lines.into_iter().map(mask_line).collect()
-}
-
-/// The event's JSON, pretty-printed; masked member by member (`SpeechResult`, `From`…) when
-/// `mask` is set.
-fn raw_lines(ev: &Event, mask: bool) -> Vec<Line<'static>> {
-    let pretty = serde_json::from_str::<serde_json::Value>(&ev.raw)
-        .map(|mut v| {
-            if mask {
-                crate::text::mask::json(&mut v);
-            }
-            v
-        })
-        .and_then(|v| serde_json::to_string_pretty(&v))
-        .unwrap_or_else(|_| ev.raw.to_string());
-    let lines = safe::text(&pretty)
-        .lines()
-        .map(|l| Line::from(format!(" {}", safe::line(l))))
-        .collect();
-    if mask { mask_lines(lines) } else { lines }
 }
 
 fn param_lines(app: &App, ev: &Event) -> Vec<Line<'static>> {

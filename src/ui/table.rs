@@ -9,9 +9,8 @@ use ratatui::widgets::{
 };
 
 use super::theme;
-use crate::app::App;
-use crate::domain::lint::Severity;
-use crate::domain::{Event, EventKind, Signature};
+use crate::app::{App, Geometry};
+use crate::domain::{Event, EventKind, Signature, TwimlMark};
 use crate::text::format::{clock, duration_text, request_text};
 use crate::text::safe;
 use ratatui::style::Color;
@@ -123,7 +122,7 @@ fn type_chips(app: &App, mode: Chips) -> Vec<Span<'static>> {
 }
 
 pub fn filter_bar(app: &App, width: u16) -> Paragraph<'static> {
-    if let Some(input) = &app.search_input {
+    if let Some(input) = app.search_input() {
         return Paragraph::new(Line::from(vec![
             Span::styled(" / ", theme::active_chip()),
             Span::raw(format!(" {}", safe::line(input))),
@@ -217,15 +216,15 @@ fn marks(app: &App, ev: &Event) -> Line<'static> {
         Signature::Unsigned => spans.push(Span::styled("?", Style::new().fg(Color::Yellow))),
         Signature::Unchecked => {}
     }
-    if ev.invalid.is_some() || ev.twiml_failed {
+    if ev.invalid.is_some() || ev.twiml_failed() {
         spans.push(Span::styled("!", theme::problem()));
     } else {
-        match app.lint_worst(ev) {
-            Some(Severity::Error) => spans.push(Span::styled("▲", theme::problem())),
-            Some(Severity::Warning) => {
+        match ev.twiml {
+            TwimlMark::Errors => spans.push(Span::styled("▲", theme::problem())),
+            TwimlMark::Warnings => {
                 spans.push(Span::styled("▲", Style::new().fg(Color::Yellow)));
             }
-            None => {}
+            TwimlMark::Unchecked | TwimlMark::NoBody | TwimlMark::Clean | TwimlMark::Failed => {}
         }
     }
     let dups = app.store.duplicates_of(ev.seq);
@@ -238,7 +237,7 @@ fn marks(app: &App, ev: &Event) -> Line<'static> {
     Line::from(spans)
 }
 
-pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
+pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, geo: &mut Geometry) {
     let block = Block::bordered().title(Line::from(" Events ").style(theme::title()));
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -260,11 +259,11 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
         return;
     }
     let rows_fit = usize::from(inner.height.saturating_sub(1));
-    app.table_rows.set(rows_fit.max(1));
+    geo.table_rows = rows_fit.max(1);
     let total = app.store.view_len();
     let selected = app.selected.and_then(|s| app.store.view_position(s).ok());
-    let offset = scroll_offset(app.table_offset.get(), selected, rows_fit, total);
-    app.table_offset.set(offset);
+    let offset = scroll_offset(geo.table_offset, selected, rows_fit, total);
+    geo.table_offset = offset;
     let rows: Vec<Row<'static>> = app
         .store
         .view_slice(offset, offset + rows_fit)
