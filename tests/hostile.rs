@@ -688,7 +688,7 @@ async fn run_case(
         status,
         json: answer,
         ..
-        } = post_with(
+    } = post_with(
         client,
         &listener.url(),
         case.content_type,
@@ -788,7 +788,7 @@ async fn hostile_corpus_over_http_then_on_screen() {
             status,
             json: answer,
             ..
-            } = post_with(
+        } = post_with(
             &client,
             &listener.url(),
             Some("application/json"),
@@ -860,7 +860,7 @@ async fn slow_and_vanishing_clients_cost_nothing_lasting() {
             status,
             json: answer,
             ..
-            } = post_with(
+        } = post_with(
             &client,
             &listener.url(),
             Some("application/json"),

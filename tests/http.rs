@@ -9,8 +9,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::http::{
-    GUARD, assert_channel_empty, batch, client, counts, event, get, listen, post, post_to,
-    recv,
+    GUARD, assert_channel_empty, batch, client, counts, event, get, listen, post, post_to, recv,
 };
 use common::samples::{elements, sample_files, samples_dir, type_and_id};
 use reqwest::StatusCode;
@@ -182,19 +181,13 @@ async fn bodies_over_a_small_limit_get_413_with_or_without_content_length() {
     // Exactly the limit is fine, with a Content-Length and chunked.
     let reply = post(&listener, padded_batch("at-limit", LIMIT)).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
-    assert_eq!(
-        recv(&mut listener).await.events[0].id(),
-        "at-limit"
-    );
+    assert_eq!(recv(&mut listener).await.events[0].id(), "at-limit");
     let body = padded_batch("at-limit-chunked", LIMIT);
     let (a, b) = body.as_bytes().split_at(LIMIT / 3);
     let (status, json) = post_chunked(listener.addr, &[a, b]).await;
     assert_eq!(status, 200, "{json}");
     assert_eq!(json, counts(1, 0, 0));
-    assert_eq!(
-        recv(&mut listener).await.events[0].id(),
-        "at-limit-chunked"
-    );
+    assert_eq!(recv(&mut listener).await.events[0].id(), "at-limit-chunked");
 
     // One byte more is refused, with a Content-Length…
     let reply = post(&listener, padded_batch("over", LIMIT + 1)).await;
@@ -220,10 +213,7 @@ async fn bodies_over_a_small_limit_get_413_with_or_without_content_length() {
     // Still serving.
     let reply = post(&listener, batch(&["after-413"])).await;
     assert_eq!(reply.status, StatusCode::OK);
-    assert_eq!(
-        recv(&mut listener).await.events[0].id(),
-        "after-413"
-    );
+    assert_eq!(recv(&mut listener).await.events[0].id(), "after-413");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -257,10 +247,7 @@ async fn bodies_over_the_default_limit_get_413() {
     // The limit itself is accepted.
     let reply = post(&listener, padded_batch("at-default", DEFAULT_BODY_LIMIT)).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
-    assert_eq!(
-        recv(&mut listener).await.events[0].id(),
-        "at-default"
-    );
+    assert_eq!(recv(&mut listener).await.events[0].id(), "at-default");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

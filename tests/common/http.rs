@@ -72,7 +72,11 @@ pub async fn post_with(
 }
 
 /// [`post_with`] a fresh [`client`].
-pub async fn post_to(url: &str, content_type: Option<&str>, body: impl Into<reqwest::Body>) -> Reply {
+pub async fn post_to(
+    url: &str,
+    content_type: Option<&str>,
+    body: impl Into<reqwest::Body>,
+) -> Reply {
     post_with(&client(), url, content_type, body).await
 }
 
@@ -113,7 +117,10 @@ pub fn assert_channel_empty(listener: &mut Listener, after: &str) {
         // Only the ids: a hostile delivery's Debug can be megabytes.
         Ok(d) => panic!(
             "{after}: unexpected delivery of {:?}",
-            d.events.iter().map(|e| e.id().chars().take(40).collect::<String>()).collect::<Vec<_>>()
+            d.events
+                .iter()
+                .map(|e| e.id().chars().take(40).collect::<String>())
+                .collect::<Vec<_>>()
         ),
         Err(TryRecvError::Disconnected) => panic!("{after}: channel closed"),
     }
