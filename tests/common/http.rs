@@ -26,9 +26,14 @@ pub fn client() -> reqwest::Client {
     client_with_timeout(GUARD)
 }
 
-/// A client that gives up after `timeout` (a test of how fast answers come).
+/// A client that gives up after `timeout` (a test of how fast answers come). No proxy: one
+/// from the environment must not see (or swallow) loopback traffic.
 pub fn client_with_timeout(timeout: Duration) -> reqwest::Client {
-    reqwest::Client::builder().timeout(timeout).build().unwrap()
+    reqwest::Client::builder()
+        .no_proxy()
+        .timeout(timeout)
+        .build()
+        .unwrap()
 }
 
 /// An answer of the listener: every answer, refusals included, has a JSON body.
