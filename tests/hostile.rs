@@ -3,7 +3,7 @@
 //! listener answers within Twilio's 5 s, keeps valid siblings, keeps unusable elements as
 //! invalid events (reason + raw JSON), keeps serving, and nothing a payload carries reaches a
 //! terminal as a control sequence or a bidi override. The same pipeline without HTTP, fed
-//! generated input: tests/hostile_props.rs.
+//! generated input: `tests/hostile_props.rs`.
 
 mod common;
 
@@ -816,8 +816,6 @@ async fn hostile_corpus_over_http_then_on_screen() {
     }
 }
 
-/// A lone surrogate in `id` makes the element invalid; the reason should say why rather than
-/// contradict itself.
 // ---------------------------------------------------------------------------------------------
 // Slow and vanishing clients
 

@@ -14,6 +14,8 @@ use twimon::headless::json_value;
 
 const ARRIVAL: &str = "2026-11-28T12:00:00Z";
 
+/// A lone surrogate in `id` makes the element invalid; the reason should say why rather than
+/// contradict itself.
 #[test]
 fn lone_surrogate_reason_does_not_contradict_itself() {
     let arrival = ARRIVAL.parse().unwrap();
