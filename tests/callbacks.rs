@@ -6,14 +6,14 @@ mod common;
 
 use common::fixtures::IVR;
 use common::http::{
-    Reply, TOKEN, assert_channel_empty, form_encode, listen, post, post_via_tunnel, recv,
-    replay_all, with_token,
+    Reply, TOKEN, assert_channel_empty, form_encode, listen, listen_recording, post,
+    post_via_tunnel, recv, replay_all, with_token,
 };
 use common::temp::TempDir;
 use twimon::app::App;
 use twimon::domain::{CallSid, EventKind, Signature, TimeSource};
 use twimon::source::Delivery;
-use twimon::source::listen::{Config, Listener};
+use twimon::source::listen::Listener;
 
 const CALL: &str = "CAf00d0000000000000000000000000001";
 const STAMP: &str = "Tue, 10 Feb 2026 14:03:07 +0000";
@@ -139,12 +139,7 @@ async fn forged_and_unusable_form_bodies() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn recorded_form_callbacks_replay_as_the_same_events() {
     let dir = TempDir::new("callbacks");
-    let path = dir.join("recording.ndjson");
-    let mut l = listen(Config {
-        record: Some(path.clone()),
-        ..with_token(false)
-    })
-    .await;
+    let (mut l, path) = listen_recording(with_token(false), &dir).await;
     let mut live = Vec::new();
     for (status, seq) in OUT_OF_ORDER.into_iter().chain([("ringing", 0)]) {
         let (params, body) = callback(status, seq);

@@ -677,6 +677,17 @@ fn raw_elements(body: &[u8]) -> Vec<String> {
     }
 }
 
+/// Posts one well-formed event with the given id.
+async fn post_one(client: &reqwest::Client, listener: &Listener, id: &str) -> Reply {
+    post_with(
+        client,
+        &listener.url(),
+        Some("application/json"),
+        arr(&[event(id)]),
+    )
+    .await
+}
+
 /// Posts one case and checks the answer and what reached the channel; returns the events.
 async fn run_case(
     client: &reqwest::Client,
@@ -788,13 +799,7 @@ async fn hostile_corpus_over_http_then_on_screen() {
             status,
             json: answer,
             ..
-        } = post_with(
-            &client,
-            &listener.url(),
-            Some("application/json"),
-            arr(&[event(&probe)]).into_bytes(),
-        )
-        .await;
+        } = post_one(&client, &listener, &probe).await;
         assert_eq!(status, StatusCode::OK, "after {name}: {answer}");
         assert_eq!(answer["accepted"], 1, "after {name}");
         let d = recv(&mut listener).await;
@@ -858,13 +863,7 @@ async fn slow_and_vanishing_clients_cost_nothing_lasting() {
             status,
             json: answer,
             ..
-        } = post_with(
-            &client,
-            &listener.url(),
-            Some("application/json"),
-            arr(&[event(&id)]).into_bytes(),
-        )
-        .await;
+        } = post_one(&client, &listener, &id).await;
         assert_eq!(status, StatusCode::OK, "{answer}");
         assert_eq!(recv(&mut listener).await.events[0].id(), id);
     }
@@ -879,14 +878,7 @@ async fn slow_and_vanishing_clients_cost_nothing_lasting() {
 
     drop(slow);
     // The server still answers, and nothing from the slow or vanished clients was handed on.
-    let status = post_with(
-        &client,
-        &listener.url(),
-        Some("application/json"),
-        arr(&[event("after-slow")]).into_bytes(),
-    )
-    .await
-    .status;
+    let status = post_one(&client, &listener, "after-slow").await.status;
     assert_eq!(status, StatusCode::OK);
     let d = recv(&mut listener).await;
     assert_eq!(d.events[0].id(), "after-slow");

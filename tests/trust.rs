@@ -6,8 +6,8 @@ mod common;
 
 use common::fixtures::IVR as BODY;
 use common::http::{
-    TOKEN, assert_channel_empty, batch, client, counts, health, listen, post, post_to,
-    post_via_tunnel, post_with, recv, replay_all, with_token,
+    TOKEN, assert_channel_empty, batch, client, counts, health, listen, listen_recording, post,
+    post_to, post_via_tunnel, post_with, recv, replay_all, with_token,
 };
 use common::samples::{sample_files, samples_dir};
 use common::temp::TempDir;
@@ -36,6 +36,16 @@ async fn post_json_via_tunnel(
     post_via_tunnel(l, path_and_query, JSON, body, token.map(|t| (t, &[][..]))).await
 }
 
+/// Every event of the next delivery got `verdict`.
+async fn assert_next_signed(l: &mut Listener, verdict: Signature) {
+    let d = recv(l).await;
+    assert!(
+        d.events.iter().all(|e| e.signature == verdict),
+        "{:?}, not all {verdict:?}",
+        d.events.iter().map(|e| e.signature).collect::<Vec<_>>()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signed_delivery_through_a_tunnel_is_valid() {
     let mut l = listen(with_token(false)).await;
@@ -60,13 +70,7 @@ async fn forged_body_and_wrong_token_are_invalid_but_kept() {
     let other = BODY.replace("2026", "2025");
     let resp = post_json_via_tunnel(&l, &signed_path(&other), &other, Some("wrong")).await;
     assert_eq!(resp.status, 200);
-    assert!(
-        recv(&mut l)
-            .await
-            .events
-            .iter()
-            .all(|e| e.signature == Signature::Invalid)
-    );
+    assert_next_signed(&mut l, Signature::Invalid).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -87,13 +91,7 @@ async fn require_signature_refuses_and_counts() {
     // Nothing reached the consumer; the good one does.
     let resp = post_json_via_tunnel(&l, &signed_path(BODY), BODY, Some(TOKEN)).await;
     assert_eq!(resp.status, 200);
-    assert!(
-        recv(&mut l)
-            .await
-            .events
-            .iter()
-            .all(|e| e.signature == Signature::Valid)
-    );
+    assert_next_signed(&mut l, Signature::Valid).await;
     assert_channel_empty(&mut l, "after the refused deliveries");
     let health = health(&l).await;
     assert_eq!(health["forbidden"], 2);
@@ -105,13 +103,7 @@ async fn without_a_token_everything_is_unchecked() {
     let mut l = listen(Config::default()).await;
     let resp = post_json_via_tunnel(&l, "/", BODY, None).await;
     assert_eq!(resp.status, 200);
-    assert!(
-        recv(&mut l)
-            .await
-            .events
-            .iter()
-            .all(|e| e.signature == Signature::Unchecked)
-    );
+    assert_next_signed(&mut l, Signature::Unchecked).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -197,12 +189,7 @@ async fn a_recording_that_cannot_be_written_gets_503_and_keeps_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replay_gives_the_live_events_in_the_live_order() {
     let dir = TempDir::new("trust");
-    let path = dir.join("recording.ndjson");
-    let mut l = listen(Config {
-        record: Some(path.clone()),
-        ..with_token(false)
-    })
-    .await;
+    let (mut l, path) = listen_recording(with_token(false), &dir).await;
     let mut live = Vec::new();
     let samples = sample_files(&samples_dir());
     let client = client();

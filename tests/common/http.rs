@@ -1,7 +1,7 @@
 //! The listener in process on 127.0.0.1: start it, post to it the way Twilio does, and read
 //! what it hands on to the consumer.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -10,6 +10,8 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use serde_json::{Value, json};
 use tokio::sync::mpsc::error::TryRecvError;
 use twimon::source::Delivery;
+
+use super::temp::TempDir;
 use twimon::source::listen::{Config, Listener, start};
 use twimon::source::signature::{Verifier, compute};
 
@@ -129,6 +131,17 @@ pub fn assert_channel_empty(listener: &mut Listener, after: &str) {
         ),
         Err(TryRecvError::Disconnected) => panic!("{after}: channel closed"),
     }
+}
+
+/// A listener that records every delivery into `dir` (before it answers); the recording's path.
+pub async fn listen_recording(config: Config, dir: &TempDir) -> (Listener, PathBuf) {
+    let path = dir.join("recording.ndjson");
+    let listener = listen(Config {
+        record: Some(path.clone()),
+        ..config
+    })
+    .await;
+    (listener, path)
 }
 
 /// Every delivery of a recording, replayed to its end.
