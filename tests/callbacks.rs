@@ -2,50 +2,21 @@
 //! signed the form way through a tunnel-style Host header, ordered on the call's timeline by
 //! `SequenceNumber`, refused without a `CallSid`, recorded and replayed.
 
-use std::time::Duration;
+mod common;
 
+use common::fixtures::IVR;
+use common::http::{
+    Reply, TOKEN, assert_channel_empty, form_encode, listen, listen_recording, post,
+    post_via_tunnel, recv, replay_all, with_token,
+};
+use common::temp::TempDir;
 use twimon::app::App;
 use twimon::domain::{CallSid, EventKind, Signature, TimeSource};
-use twimon::source::listen::Config;
-use twimon::source::listen::{Listener, start as start_listener};
-use twimon::source::replay::start as start_replay;
-use twimon::source::signature::compute;
-use twimon::source::{Delivery, signature::Verifier};
+use twimon::source::Delivery;
+use twimon::source::listen::Listener;
 
-const TOKEN: &str = "12345";
 const CALL: &str = "CAf00d0000000000000000000000000001";
 const STAMP: &str = "Tue, 10 Feb 2026 14:03:07 +0000";
-
-async fn listen(config: Config) -> Listener {
-    start_listener("127.0.0.1:0", config).await.unwrap()
-}
-
-async fn recv(l: &mut Listener) -> Delivery {
-    tokio::time::timeout(Duration::from_secs(10), l.rx.recv())
-        .await
-        .unwrap()
-        .unwrap()
-}
-
-fn with_token() -> Config {
-    Config {
-        verifier: Verifier::new(Some(TOKEN.into()), None),
-        ..Config::default()
-    }
-}
-
-/// `application/x-www-form-urlencoded` as Twilio writes it: space as `+`, the rest escaped.
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                char::from(b).to_string()
-            }
-            b' ' => "+".to_owned(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
 
 /// A status callback of `CALL` with `status` and `sequence`, as (decoded pairs, body).
 fn callback(status: &str, sequence: u32) -> (Vec<(String, String)>, String) {
@@ -69,48 +40,34 @@ fn callback(status: &str, sequence: u32) -> (Vec<(String, String)>, String) {
     if status == "completed" {
         params.push(("CallDuration".into(), "33".into()));
     }
-    let body = params
-        .iter()
-        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-        .collect::<Vec<_>>()
-        .join("&");
+    let body = form_encode(&params);
     (params, body)
 }
 
-/// Posts a form body to `/status` through a tunnel at `https://abc.tunnel.test`, signed over
-/// `signed` (the form params) with `token`.
-async fn post_form(
-    l: &Listener,
-    body: &str,
-    signed: &[(String, String)],
-    token: &str,
-) -> reqwest::Response {
-    reqwest::Client::new()
-        .post(format!("http://{}/status", l.addr))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("host", "abc.tunnel.test")
-        .header("x-forwarded-proto", "https")
-        .header(
-            "x-twilio-signature",
-            compute(token, "https://abc.tunnel.test/status", signed),
-        )
-        .body(body.to_owned())
-        .send()
-        .await
-        .unwrap()
+/// Posts a form body to `/status` through the tunnel, signed over `signed` (the form pairs)
+/// with `token`.
+async fn post_form(l: &Listener, body: &str, signed: &[(String, String)], token: &str) -> Reply {
+    post_via_tunnel(
+        l,
+        "/status",
+        "application/x-www-form-urlencoded",
+        body,
+        Some((token, signed)),
+    )
+    .await
 }
 
 const OUT_OF_ORDER: [(&str, u32); 3] = [("completed", 2), ("ringing", 0), ("in-progress", 1)];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signed_status_callbacks_land_on_the_call_in_sequence_order() {
-    let mut l = listen(with_token()).await;
+    let mut l = listen(with_token(false)).await;
     let mut app = App::new(100);
     for (status, seq) in OUT_OF_ORDER {
         let (params, body) = callback(status, seq);
         let resp = post_form(&l, &body, &params, TOKEN).await;
-        assert_eq!(resp.status(), 200);
-        let answer: serde_json::Value = resp.json().await.unwrap();
+        assert_eq!(resp.status, 200);
+        let answer = resp.json;
         assert_eq!(answer["accepted"], 1);
         let d = recv(&mut l).await;
         assert_eq!(d.events.len(), 1);
@@ -136,7 +93,7 @@ async fn signed_status_callbacks_land_on_the_call_in_sequence_order() {
     // A redelivery is a duplicate of the original.
     let (params, body) = callback("ringing", 0);
     let resp = post_form(&l, &body, &params, TOKEN).await;
-    let answer: serde_json::Value = resp.json().await.unwrap();
+    let answer = resp.json;
     assert_eq!(
         (answer["accepted"].as_u64(), answer["duplicates"].as_u64()),
         (Some(0), Some(1))
@@ -146,33 +103,33 @@ async fn signed_status_callbacks_land_on_the_call_in_sequence_order() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forged_and_unusable_form_bodies() {
-    let mut l = listen(with_token()).await;
+    let mut l = listen(with_token(false)).await;
     // Signed with another token.
     let (params, body) = callback("ringing", 0);
     let resp = post_form(&l, &body, &params, "wrong").await;
-    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.status, 200);
     let d = recv(&mut l).await;
     assert_eq!(d.events[0].signature, Signature::Invalid);
     assert!(twimon::store::is_problem(&d.events[0]));
     // Signed right, but the body says something else.
     let (_, forged) = callback("failed", 1);
     let resp = post_form(&l, &forged, &params, TOKEN).await;
-    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.status, 200);
     assert_eq!(recv(&mut l).await.events[0].signature, Signature::Invalid);
 
     // No CallSid: not a Twilio callback.
     let nothing = vec![("Foo".to_owned(), "bar".to_owned())];
     let resp = post_form(&l, "Foo=bar", &nothing, TOKEN).await;
-    assert_eq!(resp.status(), 400);
-    let answer: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(resp.status, 400);
+    let answer = resp.json;
     assert_eq!(answer["error"], "not_a_callback");
     assert!(answer["message"].as_str().unwrap().contains("CallSid"));
-    assert!(l.rx.try_recv().is_err());
+    assert_channel_empty(&mut l, "after the refused form");
 
     // `failed` counts as a problem; `busy` is how a call ends.
     for (status, problem) in [("failed", true), ("busy", false)] {
         let (params, body) = callback(status, 2);
-        assert_eq!(post_form(&l, &body, &params, TOKEN).await.status(), 200);
+        assert_eq!(post_form(&l, &body, &params, TOKEN).await.status, 200);
         let d = recv(&mut l).await;
         assert_eq!(d.events[0].signature, Signature::Valid);
         assert_eq!(twimon::store::is_problem(&d.events[0]), problem, "{status}");
@@ -181,39 +138,20 @@ async fn forged_and_unusable_form_bodies() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn recorded_form_callbacks_replay_as_the_same_events() {
-    let path = std::env::temp_dir().join(format!("twimon-callbacks-{}.ndjson", std::process::id()));
-    let _ = std::fs::remove_file(&path);
-    let mut l = listen(Config {
-        record: Some(path.clone()),
-        ..with_token()
-    })
-    .await;
+    let dir = TempDir::new("callbacks");
+    let (mut l, path) = listen_recording(with_token(false), &dir).await;
     let mut live = Vec::new();
     for (status, seq) in OUT_OF_ORDER.into_iter().chain([("ringing", 0)]) {
         let (params, body) = callback(status, seq);
-        assert_eq!(post_form(&l, &body, &params, TOKEN).await.status(), 200);
+        assert_eq!(post_form(&l, &body, &params, TOKEN).await.status, 200);
         live.push(recv(&mut l).await);
     }
     // JSON deliveries share the recording unchanged.
-    let json = include_str!("../assets/samples/flows/ivr-sales-call.json");
-    let resp = reqwest::Client::new()
-        .post(l.url())
-        .header("content-type", "application/json")
-        .body(json)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
+    let resp = post(&l, IVR).await;
+    assert_eq!(resp.status, 200);
     live.push(recv(&mut l).await);
 
-    let mut replay = start_replay(&path, 1000).unwrap();
-    let mut replayed = Vec::new();
-    while let Some(d) = tokio::time::timeout(Duration::from_secs(10), replay.rx.recv())
-        .await
-        .unwrap()
-    {
-        replayed.push(d);
-    }
+    let replayed = replay_all(&path, 1000).await;
     let summary = |ds: &[Delivery]| {
         ds.iter()
             .map(|d| {
@@ -246,5 +184,4 @@ async fn recorded_form_callbacks_replay_as_the_same_events() {
             .flat_map(|d| &d.events)
             .all(|e| e.kind == EventKind::StatusCallback && e.signature == Signature::Valid)
     );
-    let _ = std::fs::remove_file(&path);
 }

@@ -3,15 +3,19 @@
 //!
 //! Run with `cargo test --test e2e -- --nocapture` to see the measured latency.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::io::{ErrorKind, Read, Write};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use portable_pty::{Child, CommandBuilder, ExitStatus, MasterPty, PtySize, native_pty_system};
+use common::bin::Home;
+use common::http::{client_with_timeout, post_with};
+use common::samples::files_in;
+use portable_pty::{Child, ExitStatus, MasterPty, PtySize, native_pty_system};
 use serde_json::Value;
 
 const ROWS: u16 = 40;
@@ -69,7 +73,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// A running `twimon` in a pty. Dropping it kills the process if it is still running, prints
-/// the last screen and the monitor's log when the test is failing, and removes its folder.
+/// the last screen and the monitor's log when the test is failing, and removes its home.
 struct Monitor {
     shared: Arc<Shared>,
     writer: Writer,
@@ -78,23 +82,9 @@ struct Monitor {
     /// Kept open: closing the master would hang the monitor up.
     _master: Box<dyn MasterPty + Send>,
     reader: Option<JoinHandle<()>>,
-    dir: PathBuf,
-    log: PathBuf,
     exited: Option<ExitStatus>,
-}
-
-fn unique_dir(tag: &str) -> PathBuf {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let dir = std::env::temp_dir().join(format!(
-        "twimon-e2e-{tag}-{}-{nanos}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).expect("create the temporary folder");
-    dir
+    /// Dropped last: the folder outlives the process that logs into it.
+    home: Home,
 }
 
 fn count(haystack: &[u8], needle: &[u8]) -> usize {
@@ -147,8 +137,7 @@ fn pump(mut reader: Box<dyn Read + Send>, shared: &Shared, writer: &Writer) {
 impl Monitor {
     /// Starts `twimon --addr 127.0.0.1:0` in a 140×40 pty.
     fn spawn(tag: &str) -> Monitor {
-        let dir = unique_dir(tag);
-        let log = dir.join("twimon.log");
+        let home = Home::new(&format!("e2e-{tag}"));
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows: ROWS,
@@ -157,12 +146,9 @@ impl Monitor {
                 pixel_height: 0,
             })
             .expect("open a pty");
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_twimon"));
+        let mut cmd = home.pty_command();
         cmd.args(["--addr", "127.0.0.1:0"]);
-        cmd.cwd(&dir);
         cmd.env("TERM", "xterm-256color");
-        cmd.env("TWIMON_LOG_FILE", &log);
-        cmd.env_remove("TWIMON_ADDR");
         let child = pair.slave.spawn_command(cmd).expect("spawn twimon");
         // Only the monitor holds the pty's other side now, so its exit ends our reads.
         drop(pair.slave);
@@ -195,9 +181,8 @@ impl Monitor {
             pid,
             _master: pair.master,
             reader: Some(reader),
-            dir,
-            log,
             exited: None,
+            home,
         }
     }
 
@@ -401,12 +386,12 @@ impl Drop for Monitor {
                 t.parser.screen().contents()
             );
             drop(t);
-            match std::fs::read_to_string(&self.log) {
-                Ok(log) => eprintln!("--- {} ---\n{log}--- end of log ---", self.log.display()),
-                Err(e) => eprintln!("(no log at {}: {e})", self.log.display()),
+            let path = self.home.log_file();
+            match std::fs::read_to_string(&path) {
+                Ok(log) => eprintln!("--- {} ---\n{log}--- end of log ---", path.display()),
+                Err(e) => eprintln!("(no log at {}: {e})", path.display()),
             }
         }
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -480,23 +465,14 @@ fn event_sid(ev: &Value) -> &str {
 
 /// `assets/samples/events/*.json` then `assets/samples/flows/*.json`, each in name order.
 fn samples() -> Vec<Sample> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples");
     let mut out = Vec::new();
-    for folder in ["events", "flows"] {
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(root.join(folder))
-            .expect("read the samples folder")
-            .map(|e| e.expect("a sample entry").path())
-            .filter(|p| p.extension().is_some_and(|x| x == "json"))
-            .collect();
-        paths.sort();
-        for path in paths {
-            let body = std::fs::read(&path).expect("read a sample");
-            let events = match serde_json::from_slice::<Value>(&body) {
-                Ok(Value::Array(events)) => events,
-                other => panic!("{} is not a JSON array: {other:?}", path.display()),
-            };
-            out.push(Sample { path, body, events });
-        }
+    for path in files_in("events").into_iter().chain(files_in("flows")) {
+        let body = std::fs::read(&path).expect("read a sample");
+        let events = match serde_json::from_slice::<Value>(&body) {
+            Ok(Value::Array(events)) => events,
+            other => panic!("{} is not a JSON array: {other:?}", path.display()),
+        };
+        out.push(Sample { path, body, events });
     }
     assert!(
         out.len() >= 10,
@@ -517,34 +493,22 @@ impl Http {
             .enable_all()
             .build()
             .expect("a tokio runtime");
-        // No proxy: a proxy from the environment must not see (or swallow) loopback traffic.
-        let client = reqwest::Client::builder()
-            .no_proxy()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .expect("an HTTP client");
+        let client = client_with_timeout(Duration::from_secs(10));
         Http { rt, client }
     }
 
     fn post(&self, url: &str, body: Vec<u8>) -> reqwest::StatusCode {
-        self.rt.block_on(async {
-            let response = self
-                .client
-                .post(url)
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(body)
-                .send()
-                .await
-                .unwrap_or_else(|e| panic!("POST {url}: {e}"));
-            let status = response.status();
-            let text = response.text().await.unwrap_or_default();
-            assert_eq!(
-                status,
-                reqwest::StatusCode::OK,
-                "POST {url} answered {status}: {text}"
-            );
-            status
-        })
+        let reply = self
+            .rt
+            .block_on(post_with(&self.client, url, Some("application/json"), body));
+        assert_eq!(
+            reply.status,
+            reqwest::StatusCode::OK,
+            "POST {url} answered {}: {}",
+            reply.status,
+            reply.json
+        );
+        reply.status
     }
 }
 
@@ -722,11 +686,12 @@ fn monitor_shows_posted_events_filters_opens_a_call_and_quits_cleanly() {
     if queries > 0 {
         eprintln!("answered {queries} cursor position queries");
     }
-    let log = std::fs::read_to_string(&tui.log).unwrap_or_default();
+    let log_file = tui.home.log_file();
+    let log = std::fs::read_to_string(&log_file).unwrap_or_default();
     assert!(
         log.contains("monitor starting"),
         "TWIMON_LOG_FILE was not used: {}: {log:?}",
-        tui.log.display()
+        log_file.display()
     );
 }
 

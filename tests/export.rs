@@ -1,20 +1,17 @@
 //! `twimon export` as a user runs it: the real binary on a recording made with `--record`.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::Command;
 
+use common::bin::Home;
+use common::fixtures::{FAILED, IVR, IVR_SID};
 use twimon::source::record::{Record, Recorder};
 
-const IVR: &str = include_str!("../assets/samples/flows/ivr-sales-call.json");
-const FAILED: &str = include_str!("../assets/samples/flows/failed-call.json");
-const IVR_SID: &str = "CA866a9ca9f30dd8f84f9984ce99a9ca31";
-
-fn recording(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("twimon-export-bin-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("calls.ndjson");
+/// A recording of the IVR call and the failed call, in `home`.
+fn recording(home: &Home) -> PathBuf {
+    let path = home.dir().join("calls.ndjson");
     let mut rec = Recorder::open(&path).unwrap();
     for body in [IVR, FAILED] {
         rec.write(&Record {
@@ -31,19 +28,16 @@ fn recording(name: &str) -> PathBuf {
     path
 }
 
-fn twimon(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_twimon"))
-        .args(args)
-        .env_remove("TWILIO_AUTH_TOKEN")
-        .output()
-        .unwrap()
+fn twimon(home: &Home, args: &[&str]) -> std::process::Output {
+    home.command().args(args).output().unwrap()
 }
 
 #[test]
 fn export_writes_markdown_and_json_to_stdout() {
-    let rec = recording("ok");
+    let home = Home::new("export");
+    let rec = recording(&home);
     let file = rec.to_str().unwrap();
-    let out = twimon(&["export", file, "--call", IVR_SID]);
+    let out = twimon(&home, &["export", file, "--call", IVR_SID]);
     assert!(out.status.success(), "{out:?}");
     let md = String::from_utf8(out.stdout).unwrap();
     assert!(md.starts_with(&format!("# Call `{IVR_SID}`\n")), "{md}");
@@ -55,9 +49,12 @@ fn export_writes_markdown_and_json_to_stdout() {
     assert!(md.contains("### 5. +42.6s · record.finished"), "{md}");
     assert!(md.contains("```xml\n<?xml"), "{md}");
 
-    let out = twimon(&[
-        "export", file, "--call", IVR_SID, "--format", "json", "--mask",
-    ]);
+    let out = twimon(
+        &home,
+        &[
+            "export", file, "--call", IVR_SID, "--format", "json", "--mask",
+        ],
+    );
     assert!(out.status.success(), "{out:?}");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["call_sid"], IVR_SID);
@@ -66,20 +63,25 @@ fn export_writes_markdown_and_json_to_stdout() {
     assert_eq!(v["from"], "+1415•••0100");
     assert_eq!(v["steps"][1]["key_parameters"]["Digits"], "1");
     assert!(!String::from_utf8_lossy(&out.stdout).contains("+14155550100"));
-    let _ = std::fs::remove_dir_all(rec.parent().unwrap());
 }
 
 #[test]
 fn export_of_an_unknown_call_fails_and_says_what_there_is() {
-    let rec = recording("unknown");
-    let out = twimon(&["export", rec.to_str().unwrap(), "--call", "CAnope"]);
+    let home = Home::new("export-unknown");
+    let rec = recording(&home);
+    let out = twimon(
+        &home,
+        &["export", rec.to_str().unwrap(), "--call", "CAnope"],
+    );
     assert!(!out.status.success());
     assert!(out.stdout.is_empty());
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("no call CAnope in"), "{err}");
     assert!(err.contains("it has 2 calls"), "{err}");
-    let missing = twimon(&["export", "/nonexistent/rec.ndjson", "--call", IVR_SID]);
+    let missing = twimon(
+        &home,
+        &["export", "/nonexistent/rec.ndjson", "--call", IVR_SID],
+    );
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot read the recording"));
-    let _ = std::fs::remove_dir_all(rec.parent().unwrap());
 }

@@ -1,139 +1,24 @@
-//! The listener over real HTTP on 127.0.0.1: what each kind of delivery gets back, and what
-//! reaches the consumer's channel.
+//! The listener's protocol over real HTTP on 127.0.0.1: what each kind of delivery gets back
+//! (status codes, content types, body limits, time-outs, back-pressure, `/healthz`), and what
+//! reaches the consumer's channel. Signatures, duplicates and recordings: tests/trust.rs.
+
+mod common;
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use common::http::{
+    GUARD, assert_channel_empty, batch, client, counts, event, get, listen, post, post_to, recv,
+};
+use common::samples::{elements, sample_files, samples_dir, type_and_id};
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, RETRY_AFTER};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::mpsc::error::TryRecvError;
 use twimon::domain::EventKind;
+use twimon::source::CHANNEL_CAPACITY;
 use twimon::source::listen::{Config, DEFAULT_BODY_LIMIT};
-use twimon::source::listen::{Listener, start as start_listener};
-use twimon::source::{CHANNEL_CAPACITY, Delivery};
-
-/// Guards against hangs only; nothing here measures time.
-const GUARD: Duration = Duration::from_secs(20);
-
-async fn listen(config: Config) -> Listener {
-    start_listener("127.0.0.1:0", config).await.unwrap()
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder().timeout(GUARD).build().unwrap()
-}
-
-struct Reply {
-    status: StatusCode,
-    headers: reqwest::header::HeaderMap,
-    json: Value,
-}
-
-/// POSTs `body` to `url` with the given content type (none when `None`).
-async fn post_to(url: &str, content_type: Option<&str>, body: impl Into<reqwest::Body>) -> Reply {
-    let mut req = client().post(url).body(body);
-    if let Some(ct) = content_type {
-        req = req.header(CONTENT_TYPE, ct);
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let text = resp.text().await.unwrap();
-    let json = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("{status}: body is not JSON ({e}): {text:?}"));
-    Reply {
-        status,
-        headers,
-        json,
-    }
-}
-
-async fn post(listener: &Listener, body: impl Into<reqwest::Body>) -> Reply {
-    post_to(&listener.url(), Some("application/json"), body).await
-}
-
-fn counts(accepted: u64, duplicates: u64, invalid: u64) -> Value {
-    json!({ "accepted": accepted, "duplicates": duplicates, "invalid": invalid })
-}
-
-/// The next delivery on the channel; fails rather than hangs when none comes.
-async fn next_delivery(listener: &mut Listener) -> Delivery {
-    tokio::time::timeout(GUARD, listener.rx.recv())
-        .await
-        .expect("a delivery within the guard time")
-        .expect("the channel is open")
-}
-
-/// Nothing more is waiting on the channel. A handler sends before it answers, so once every
-/// POST has its answer anything it handed over is already queued.
-fn assert_channel_empty(listener: &mut Listener) {
-    match listener.rx.try_recv() {
-        Err(TryRecvError::Empty) => {}
-        Ok(d) => panic!("unexpected delivery on the channel: {d:?}"),
-        Err(TryRecvError::Disconnected) => panic!("channel closed"),
-    }
-}
-
-/// A valid TwiML CloudEvent with the given id, as compact JSON.
-fn event(id: &str) -> Value {
-    json!({
-        "specversion": "1.0",
-        "type": "com.twilio.voice.twiml.gather.finished",
-        "source": "/2010-04-01/Accounts/AC1/Calls/CA1.json",
-        "id": id,
-        "time": "2026-11-28T11:59:58.250Z",
-        "data": {
-            "sid": "CA00000000000000000000000000000042",
-            "request": {"method": "POST", "url": "https://x.test/menu", "parameters": {"Digits": "2"}},
-            "response": {"responseCode": 200, "requestDuration": 41, "contentType": "application/xml", "responseBody": ""}
-        }
-    })
-}
-
-fn batch(ids: &[&str]) -> String {
-    Value::Array(ids.iter().map(|id| event(id)).collect()).to_string()
-}
-
-fn samples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples")
-}
-
-/// Every sample file (events/, flows/, seed/), in name order.
-fn sample_files() -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for dir in ["events", "flows", "seed"] {
-        let mut in_dir: Vec<PathBuf> = std::fs::read_dir(samples().join(dir))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|x| x == "json"))
-            .collect();
-        in_dir.sort();
-        files.extend(in_dir);
-    }
-    files
-}
-
-/// (type, id) of each CloudEvent in a file, read as plain JSON.
-fn file_events(body: &[u8]) -> Vec<(String, String)> {
-    let v: Value = serde_json::from_slice(body).unwrap();
-    let items = match v {
-        Value::Array(items) => items,
-        obj => vec![obj],
-    };
-    items
-        .iter()
-        .map(|e| {
-            (
-                e["type"].as_str().unwrap().to_owned(),
-                e["id"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
 
 /// A hand-written HTTP/1.1 POST with a chunked body (reqwest here has no streaming bodies).
 /// Returns the status and the JSON body of the answer.
@@ -193,35 +78,23 @@ fn parse_raw_answer(answer: &[u8]) -> (u16, Value) {
     (status, json)
 }
 
-async fn get(url: &str) -> Reply {
-    let resp = client().get(url).send().await.unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let json = serde_json::from_str(&resp.text().await.unwrap()).unwrap();
-    Reply {
-        status,
-        headers,
-        json,
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_sample_file_is_accepted_and_every_event_arrives() {
     let mut listener = listen(Config::default()).await;
-    let files = sample_files();
+    let files = sample_files(&samples_dir());
     assert_eq!(files.len(), 18, "8 events + 2 flows + 8 seed files");
     let mut sent = BTreeSet::new();
     let mut received = BTreeSet::new();
     let mut total = 0;
     for path in &files {
         let body = std::fs::read(path).unwrap();
-        let expected = file_events(&body);
-        let n = expected.len() as u64;
+        let expected: Vec<(String, String)> = elements(&body).iter().map(type_and_id).collect();
+        let n = expected.len();
         let reply = post(&listener, body).await;
         assert_eq!(reply.status, StatusCode::OK, "{}", path.display());
         assert_eq!(reply.json, counts(n, 0, 0), "{}", path.display());
 
-        let d = next_delivery(&mut listener).await;
+        let d = recv(&mut listener).await;
         let got: Vec<(String, String)> = d
             .events
             .iter()
@@ -241,7 +114,7 @@ async fn every_sample_file_is_accepted_and_every_event_arrives() {
         sent.extend(expected);
         received.extend(got);
     }
-    assert_channel_empty(&mut listener);
+    assert_channel_empty(&mut listener, "after the samples");
     assert_eq!(total, 24);
     assert_eq!(sent.len(), 24, "the 8 seed examples are distinct events");
     assert_eq!(received, sent);
@@ -274,12 +147,12 @@ async fn non_json_and_scalar_bodies_get_400_and_the_server_keeps_serving() {
     let reply = post(&listener, "\"a string\"").await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert_eq!(reply.json["error"], "not_object_or_array");
-    assert_channel_empty(&mut listener);
+    assert_channel_empty(&mut listener, "after the 400s");
 
     let reply = post(&listener, batch(&["after-400"])).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.json, counts(1, 0, 0));
-    let d = next_delivery(&mut listener).await;
+    let d = recv(&mut listener).await;
     assert_eq!(d.events[0].id(), "after-400");
     assert_eq!(
         twimon::source::Stats::get(&listener.stats.rejected),
@@ -308,19 +181,13 @@ async fn bodies_over_a_small_limit_get_413_with_or_without_content_length() {
     // Exactly the limit is fine, with a Content-Length and chunked.
     let reply = post(&listener, padded_batch("at-limit", LIMIT)).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
-    assert_eq!(
-        next_delivery(&mut listener).await.events[0].id(),
-        "at-limit"
-    );
+    assert_eq!(recv(&mut listener).await.events[0].id(), "at-limit");
     let body = padded_batch("at-limit-chunked", LIMIT);
     let (a, b) = body.as_bytes().split_at(LIMIT / 3);
     let (status, json) = post_chunked(listener.addr, &[a, b]).await;
     assert_eq!(status, 200, "{json}");
     assert_eq!(json, counts(1, 0, 0));
-    assert_eq!(
-        next_delivery(&mut listener).await.events[0].id(),
-        "at-limit-chunked"
-    );
+    assert_eq!(recv(&mut listener).await.events[0].id(), "at-limit-chunked");
 
     // One byte more is refused, with a Content-Length…
     let reply = post(&listener, padded_batch("over", LIMIT + 1)).await;
@@ -341,15 +208,12 @@ async fn bodies_over_a_small_limit_get_413_with_or_without_content_length() {
     assert_eq!(status, 413, "{json}");
     assert_eq!(json["error"], "body_too_large");
 
-    assert_channel_empty(&mut listener);
+    assert_channel_empty(&mut listener, "after the 413s");
 
     // Still serving.
     let reply = post(&listener, batch(&["after-413"])).await;
     assert_eq!(reply.status, StatusCode::OK);
-    assert_eq!(
-        next_delivery(&mut listener).await.events[0].id(),
-        "after-413"
-    );
+    assert_eq!(recv(&mut listener).await.events[0].id(), "after-413");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -378,15 +242,12 @@ async fn bodies_over_the_default_limit_get_413() {
     let (status, json) = post_chunked(listener.addr, &chunks).await;
     assert_eq!(status, 413, "{json}");
     assert_eq!(json["error"], "body_too_large");
-    assert_channel_empty(&mut listener);
+    assert_channel_empty(&mut listener, "after the 413s");
 
     // The limit itself is accepted.
     let reply = post(&listener, padded_batch("at-default", DEFAULT_BODY_LIMIT)).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
-    assert_eq!(
-        next_delivery(&mut listener).await.events[0].id(),
-        "at-default"
-    );
+    assert_eq!(recv(&mut listener).await.events[0].id(), "at-default");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -407,7 +268,7 @@ async fn a_malformed_element_is_kept_as_invalid_beside_its_siblings() {
         assert_eq!(reply.status, StatusCode::OK, "{bad}");
         assert_eq!(reply.json, counts(2, 0, 1), "{bad}");
 
-        let d = next_delivery(&mut listener).await;
+        let d = recv(&mut listener).await;
         assert_eq!(d.events.len(), 3, "{bad}: all three, in body order");
         assert_eq!(d.events[0].id(), first);
         assert_eq!(d.events[2].id(), last);
@@ -421,7 +282,7 @@ async fn a_malformed_element_is_kept_as_invalid_beside_its_siblings() {
         assert_eq!(d.keys[1], None, "an invalid event has no dedup key");
         assert!(d.duplicates.is_empty());
     }
-    assert_channel_empty(&mut listener);
+    assert_channel_empty(&mut listener, "after the malformed elements");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -440,7 +301,7 @@ async fn content_types() {
     let reply = post_to(&url, Some(ct), batch(&[ct])).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert_eq!(reply.json["error"], "not_a_callback");
-    assert_channel_empty(&mut listener);
+    assert_channel_empty(&mut listener, "after the content types");
 
     let single = event("single-object").to_string();
     let cases: [(Option<&str>, String, &str); 5] = [
@@ -470,51 +331,10 @@ async fn content_types() {
         let reply = post_to(&url, ct, body).await;
         assert_eq!(reply.status, StatusCode::OK, "{ct:?}: {}", reply.json);
         assert_eq!(reply.json, counts(1, 0, 0), "{ct:?}");
-        let d = next_delivery(&mut listener).await;
+        let d = recv(&mut listener).await;
         assert_eq!(d.events[0].id(), id, "{ct:?}");
     }
-    assert_channel_empty(&mut listener);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_repeated_delivery_is_a_duplicate() {
-    let mut listener = listen(Config::default()).await;
-    let body = batch(&["dup-1"]);
-
-    let reply = post(&listener, body.clone()).await;
-    assert_eq!(reply.json, counts(1, 0, 0));
-    let first = next_delivery(&mut listener).await;
-    let key = first.keys[0].expect("a valid event has a key");
-    assert_eq!(first.events[0].dedup_key(), Some(key));
-
-    let reply = post(&listener, body.clone()).await;
-    assert_eq!(reply.status, StatusCode::OK);
-    assert_eq!(reply.json, counts(0, 1, 0));
-    let second = next_delivery(&mut listener).await;
-    assert!(second.events.is_empty(), "no new event: {second:?}");
-    assert!(second.keys.is_empty());
-    assert_eq!(
-        second.duplicates,
-        vec![key],
-        "the consumer learns which one"
-    );
-    assert_channel_empty(&mut listener);
-
-    // A batch mixing the old event with a new one keeps only the new one.
-    let reply = post(&listener, batch(&["dup-2", "dup-1"])).await;
-    assert_eq!(reply.json, counts(1, 1, 0));
-    let third = next_delivery(&mut listener).await;
-    assert_eq!(third.events.len(), 1);
-    assert_eq!(third.events[0].id(), "dup-2");
-    assert_eq!(third.duplicates, vec![key]);
-
-    // The same event twice in one body is a duplicate too.
-    let reply = post(&listener, batch(&["dup-3", "dup-3"])).await;
-    assert_eq!(reply.json, counts(1, 1, 0));
-    let fourth = next_delivery(&mut listener).await;
-    assert_eq!(fourth.events.len(), 1);
-    assert_eq!(fourth.duplicates, vec![fourth.keys[0].unwrap()]);
-    assert_channel_empty(&mut listener);
+    assert_channel_empty(&mut listener, "after the content types");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -578,10 +398,10 @@ async fn a_full_consumer_gets_503_and_the_retry_is_not_a_duplicate() {
     let reply = post(&listener, body).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.json, counts(1, 0, 0));
-    let d = next_delivery(&mut listener).await;
+    let d = recv(&mut listener).await;
     assert_eq!(d.events[0].id(), format!("busy-{CHANNEL_CAPACITY}"));
     assert!(d.duplicates.is_empty());
-    assert_channel_empty(&mut listener);
+    assert_channel_empty(&mut listener, "after the retry");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -624,9 +444,9 @@ async fn healthz_counts_what_was_posted() {
 
     let mut events_on_channel = 0;
     for _ in 0..3 {
-        events_on_channel += next_delivery(&mut listener).await.events.len();
+        events_on_channel += recv(&mut listener).await.events.len();
     }
-    assert_channel_empty(&mut listener);
+    assert_channel_empty(&mut listener, "after healthz");
     assert_eq!(events_on_channel, 6);
 
     let health = get(&health_url).await;
@@ -647,7 +467,7 @@ async fn healthz_counts_what_was_posted() {
     }
     let resp = client().put(&health_url).body("{}").send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
-    assert_channel_empty(&mut listener);
+    assert_channel_empty(&mut listener, "after healthz");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -664,4 +484,22 @@ async fn stop_ends_the_server() {
     assert!(result.is_ok(), "{result:?}");
     // The stopped listener refuses new connections.
     assert!(client().post(listener_url).body("[]").send().await.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stalls_mid_body_gets_408_and_is_let_go() {
+    let mut listener = listen(Config {
+        body_timeout: Duration::from_millis(300),
+        ..Config::default()
+    })
+    .await;
+    // Promises 1000 bytes, sends two, then waits for the answer.
+    let (status, json) = raw_exchange(
+        listener.addr,
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n[{",
+    )
+    .await;
+    assert_eq!(status, 408, "{json}");
+    assert_eq!(json["error"], "body_timeout", "{json}");
+    assert_channel_empty(&mut listener, "after the stalled client");
 }

@@ -3,17 +3,17 @@
 //! in-process against a deliberately slow consumer (503s happen; every retry is one 503 and
 //! every event arrives exactly once). Figures go to stderr; nothing asserts on time.
 
+mod common;
+
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc as std_mpsc;
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
+use common::bin::{Home, Running, spawn};
+use common::http::{b64, listen};
+
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use twimon::source::listen::Config;
-use twimon::source::listen::start as start_listener;
 
 const DELIVERIES: usize = 2_000;
 const EVENTS_PER_DELIVERY: usize = 10;
@@ -37,7 +37,7 @@ fn call_sid(n: usize) -> String {
 
 /// Delivery `d`: ten TwiML events with unique ids, spread over the calls.
 fn body(d: usize) -> String {
-    let twiml = base64::engine::general_purpose::STANDARD.encode(
+    let twiml = b64(
         "<Response><Gather numDigits=\"1\" action=\"/menu\"><Say>Press 1</Say></Gather></Response>",
     );
     let events: Vec<Value> = (0..EVENTS_PER_DELIVERY)
@@ -205,25 +205,9 @@ fn check_ids<'a>(ids: impl IntoIterator<Item = &'a str>) {
 // ---------------------------------------------------------------------------------------------
 // The real binary
 
-/// The binary, killed if the test fails before it exits.
-struct Twimon {
-    child: Child,
-    stderr: std_mpsc::Receiver<String>,
-    stdout: Option<std::thread::JoinHandle<String>>,
-}
-
-impl Drop for Twimon {
-    fn drop(&mut self) {
-        if matches!(self.child.try_wait(), Ok(None)) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-impl Twimon {
-    fn listen_headless_json() -> Twimon {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_twimon"))
+fn listen_headless_json(home: &Home) -> Running {
+    spawn(
+        home.command()
             .args([
                 "listen",
                 "--headless",
@@ -234,83 +218,15 @@ impl Twimon {
                 "--max-events",
                 "100000",
             ])
-            .env_remove("TWIMON_ADDR")
-            .env_remove("TWIMON_LOG_FILE")
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        // Drain both pipes from the start so the binary never blocks on a full one.
-        let mut out = child.stdout.take().unwrap();
-        let stdout = std::thread::spawn(move || {
-            let mut all = String::new();
-            out.read_to_string(&mut all).unwrap();
-            all
-        });
-        let err = child.stderr.take().unwrap();
-        let (tx, stderr) = std_mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(err).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Twimon {
-            child,
-            stderr,
-            stdout: Some(stdout),
-        }
-    }
-
-    /// The URL from `twimon: listening on http://127.0.0.1:PORT/ (…)`.
-    fn url(&self) -> String {
-        loop {
-            let line = self
-                .stderr
-                .recv_timeout(GUARD)
-                .expect("a `listening on` line on stderr");
-            if let Some(rest) = line.strip_prefix("twimon: listening on ") {
-                let url = rest.split_whitespace().next().unwrap().to_owned();
-                assert!(url.starts_with("http://127.0.0.1:"), "{line}");
-                return url;
-            }
-        }
-    }
-
-    /// SIGTERM, then the exit status and everything printed on stdout.
-    fn terminate(&mut self) -> (ExitStatus, String) {
-        let pid = self.child.id().to_string();
-        assert!(
-            Command::new("kill")
-                .args(["-TERM", &pid])
-                .status()
-                .unwrap()
-                .success()
-        );
-        let deadline = Instant::now() + GUARD;
-        let status = loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                break status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "twimon did not exit after SIGTERM"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        let stdout = self.stdout.take().unwrap().join().unwrap();
-        (status, stdout)
-    }
+            .env("RUST_LOG", "warn"),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_thousand_events_through_the_headless_binary() {
-    let mut twimon = Twimon::listen_headless_json();
-    let url = twimon.url();
+    let home = Home::new("load");
+    let mut twimon = listen_headless_json(&home);
+    let url = twimon.listening_url();
 
     let started = Instant::now();
     let tally = tokio::time::timeout(GUARD, send_all(&url))
@@ -320,7 +236,9 @@ async fn twenty_thousand_events_through_the_headless_binary() {
     check_accounting(tally);
 
     let (status, stdout, stderr) = tokio::task::spawn_blocking(move || {
-        let (status, stdout) = twimon.terminate();
+        let status = twimon.terminate(GUARD);
+        // The pipes close at exit; the reader threads then end their channels.
+        let stdout: Vec<String> = twimon.stdout.iter().collect();
         let stderr: Vec<String> = twimon.stderr.iter().collect();
         (status, stdout, stderr)
     })
@@ -334,7 +252,7 @@ async fn twenty_thousand_events_through_the_headless_binary() {
     assert_eq!(status.code(), Some(0));
 
     let lines: Vec<Value> = stdout
-        .lines()
+        .iter()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
         .collect();
     assert_eq!(lines.len(), EVENTS, "one line per event");
@@ -365,15 +283,11 @@ async fn twenty_thousand_events_through_the_headless_binary() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_consumer_gets_503s_and_every_event_once() {
-    let listener = start_listener(
-        "127.0.0.1:0",
-        Config {
-            send_timeout: Duration::from_millis(2),
-            ..Config::default()
-        },
-    )
-    .await
-    .unwrap();
+    let listener = listen(Config {
+        send_timeout: Duration::from_millis(2),
+        ..Config::default()
+    })
+    .await;
     let url = listener.url();
     let stats = listener.stats.clone();
     let mut rx = listener.rx;

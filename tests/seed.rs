@@ -2,11 +2,13 @@
 //! examples (`assets/samples/seed/`, quirks and all) and the realistic deliveries in `events/`
 //! and `flows/`.
 
-use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+mod common;
 
+use std::collections::HashSet;
+use std::path::Path;
+
+use common::samples::{files_in, read_elements, samples_dir};
 use jiff::Timestamp;
-use serde_json::Value;
 use twimon::domain::delivery::parse_delivery;
 use twimon::domain::twiml;
 use twimon::domain::{Event, EventKind, TimeSource};
@@ -61,34 +63,9 @@ const SEED: [(&str, &str, EventKind); 8] = [
     ),
 ];
 
-fn samples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples")
-}
-
-/// The `.json` files of one samples folder, in name order.
-fn json_files(dir: &str) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(samples().join(dir))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
-    files
-}
-
 /// A fixed arrival time, far from every sample's own time.
 fn arrival() -> Timestamp {
     "2030-06-01T12:00:00Z".parse().unwrap()
-}
-
-/// The file's CloudEvents as plain JSON (an array, or one bare object).
-fn file_elements(path: &Path) -> Vec<Value> {
-    let v: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
-    match v {
-        Value::Array(items) => items,
-        obj @ Value::Object(_) => vec![obj],
-        other => panic!("{}: unexpected JSON {other}", path.display()),
-    }
 }
 
 /// A delivery file's events, stamped as a source stamps them (TwiML decoded and checked).
@@ -102,7 +79,7 @@ fn parse_file(path: &Path) -> Vec<Event> {
 
 #[test]
 fn seed_folder_holds_exactly_the_eight_examples() {
-    let names: Vec<String> = json_files("seed")
+    let names: Vec<String> = files_in("seed")
         .iter()
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
@@ -112,11 +89,11 @@ fn seed_folder_holds_exactly_the_eight_examples() {
 
 #[test]
 fn each_seed_example_parses_to_one_event_of_its_kind() {
-    let dir = samples().join("seed");
+    let dir = samples_dir().join("seed");
     let data_timestamp: Timestamp = "2025-01-01T00:00:00Z".parse().unwrap();
     for (name, type_name, kind) in SEED {
         let path = dir.join(name);
-        let json = &file_elements(&path)[0];
+        let json = &read_elements(&path)[0];
         assert_eq!(json["type"], type_name, "{name}: fixture type");
         assert!(json.get("time").is_none(), "{name}: seed has no `time`");
 
@@ -162,7 +139,7 @@ fn each_seed_example_parses_to_one_event_of_its_kind() {
 
 #[test]
 fn seed_examples_share_an_id_but_not_a_dedup_key() {
-    let dir = samples().join("seed");
+    let dir = samples_dir().join("seed");
     let keys: HashSet<_> = SEED
         .iter()
         .map(|(name, _, _)| {
@@ -181,11 +158,11 @@ fn events_and_flows_parse_without_invalid_events() {
     let mut html = 0;
     let mut xml = 0;
     for dir in ["events", "flows"] {
-        let files = json_files(dir);
+        let files = files_in(dir);
         assert!(!files.is_empty(), "{dir} has samples");
         for path in files {
             let name = path.display().to_string();
-            let json = file_elements(&path);
+            let json = read_elements(&path);
             let events = parse_file(&path);
             assert_eq!(events.len(), json.len(), "{name}: one event per element");
             for (ev, j) in events.iter().zip(&json) {
@@ -264,7 +241,7 @@ fn events_and_flows_parse_without_invalid_events() {
 fn sample_ids_are_unique_across_events_and_flows() {
     let mut seen = HashSet::new();
     for dir in ["events", "flows"] {
-        for path in json_files(dir) {
+        for path in files_in(dir) {
             for ev in parse_file(&path) {
                 assert!(
                     seen.insert(ev.id().to_owned()),

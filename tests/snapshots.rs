@@ -4,31 +4,20 @@
 //! fixed order, and no `tick` (events/s stays 0.0). Where colour carries meaning, a second
 //! snapshot (160×48 only) lists, per row, the runs of cells with a non-default style.
 
+mod common;
+
 use std::fmt::Write as _;
 
+use common::fixtures::{
+    ARRIVAL, EVENTS, FAILED, FC_GATHER, IVR, IVR_DIAL, IVR_RECORD, IVR_REDIRECTED, IVR_REQUESTED,
+};
+use common::screen::{render, row_text};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier};
 use twimon::app::App;
-use twimon::domain::Signature;
 use twimon::domain::delivery::parse_delivery;
-
-const ARRIVAL: &str = "2026-11-28T14:00:00Z";
-
-const EVENTS: [&str; 8] = [
-    include_str!("../assets/samples/events/01-call-requested.json"),
-    include_str!("../assets/samples/events/02-call-redirected.json"),
-    include_str!("../assets/samples/events/03-call-transferred.json"),
-    include_str!("../assets/samples/events/04-gather-finished.json"),
-    include_str!("../assets/samples/events/05-dial-finished.json"),
-    include_str!("../assets/samples/events/06-enqueue-finished.json"),
-    include_str!("../assets/samples/events/07-record-finished.json"),
-    include_str!("../assets/samples/events/08-request-failed.json"),
-];
-const IVR: &str = include_str!("../assets/samples/flows/ivr-sales-call.json");
-const FAILED: &str = include_str!("../assets/samples/flows/failed-call.json");
+use twimon::domain::{Event, Signature};
 
 /// Not a usable CloudEvent: no `type`.
 const INVALID: &str = r#"[{"specversion":"1.0","id":"0b5e2c1a-7f0e-4d7c-9d0a-3c1f5e9b2a10",
@@ -44,18 +33,10 @@ const BAD_TWIML: &str = r#"[{"specversion":"1.0","type":"com.twilio.voice.twiml.
     "response":{"responseCode":200,"requestDuration":95,"contentType":"application/xml",
     "responseBody":"PD94bWwgdmVyc2lvbj0iMS4wIiBlbmNvZGluZz0iVVRGLTgiPz48UmVzcG9uc2U+PFN5YT5XZWxjb21lPC9TeWE+PEdhdGhlciBhY3Rpb249Ii9tZW51Ij48RGlhbD4rMTQxNTU1NTAxMDA8L0RpYWw+PC9HYXRoZXI+PFJlZGlyZWN0Lz48SGFuZ3VwLz48U2F5PkJ5ZTwvU2F5PjwvUmVzcG9uc2U+"}}}]"#;
 
-// Sequence numbers in `samples()`.
-const IVR_REQUESTED: u64 = 8;
-const IVR_REDIRECTED: u64 = 10;
-const IVR_DIAL: u64 = 11;
-
 const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
 
 fn new_app() -> App {
-    let mut app = App::new(100);
-    app.health.url = "http://127.0.0.1:7077/".into();
-    app.health.listening = true;
-    app
+    common::screen::new_app(100)
 }
 
 fn push_body(app: &mut App, body: &str) {
@@ -74,6 +55,18 @@ fn samples() -> App {
     }
     push_body(&mut app, IVR);
     push_body(&mut app, FAILED);
+    app
+}
+
+/// Only the IVR call, its events changed (reordered, some left out) before they are pushed.
+fn ivr_call_with(change: impl FnOnce(&mut Vec<Event>)) -> App {
+    let mut app = new_app();
+    let mut evs = parse_delivery(IVR.as_bytes(), ARRIVAL.parse().unwrap()).unwrap();
+    change(&mut evs);
+    for ev in evs {
+        let key = ev.dedup_key();
+        app.push(ev, key);
+    }
     app
 }
 
@@ -96,12 +89,6 @@ fn select(app: &mut App, seq: u64) {
         key(app, KeyCode::Up);
     }
     panic!("could not reach {seq}");
-}
-
-fn render(app: &mut App, w: u16, h: u16) -> Terminal<TestBackend> {
-    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-    twimon::tui::draw(&mut terminal, app).unwrap();
-    terminal
 }
 
 /// The screen's text at both sizes.
@@ -246,15 +233,10 @@ fn call_view() {
 /// The IVR call with its `call.redirected` delivered last: marked late in the timeline.
 #[test]
 fn call_view_late_step() {
-    let mut app = new_app();
-    let arrival = ARRIVAL.parse().unwrap();
-    let mut evs = parse_delivery(IVR.as_bytes(), arrival).unwrap();
-    let redirected = evs.remove(2);
-    evs.push(redirected);
-    for ev in evs {
-        let key = ev.dedup_key();
-        app.push(ev, key);
-    }
+    let mut app = ivr_call_with(|evs| {
+        let redirected = evs.remove(2);
+        evs.push(redirected);
+    });
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.call().unwrap().steps, [0, 1, 4, 2, 3]);
     check("call_view_late", &mut app);
@@ -378,10 +360,6 @@ fn signature_badges() {
 // ---------------------------------------------------------------------------------------------
 // Layout regressions: each pins a bug that was found and fixed.
 
-fn row_text(buf: &Buffer, y: u16) -> String {
-    (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect()
-}
-
 /// The first row holding `needle`.
 fn find_row(buf: &Buffer, needle: &str) -> u16 {
     (0..buf.area.height)
@@ -452,15 +430,10 @@ fn marks_line_up_when_an_event_has_no_response() {
 
 #[test]
 fn call_view_shows_the_late_marker() {
-    let mut app = new_app();
-    let arrival = ARRIVAL.parse().unwrap();
-    let mut evs = parse_delivery(IVR.as_bytes(), arrival).unwrap();
-    let redirected = evs.remove(2);
-    evs.push(redirected);
-    for ev in evs {
-        let key = ev.dedup_key();
-        app.push(ev, key);
-    }
+    let mut app = ivr_call_with(|evs| {
+        let redirected = evs.remove(2);
+        evs.push(redirected);
+    });
     key(&mut app, KeyCode::Enter);
     let terminal = render(&mut app, 160, 48);
     let buf = terminal.backend().buffer();
@@ -505,14 +478,9 @@ fn stats() {
 /// The IVR call without its `gather.finished`: the Gather's step is marked, and the path says so.
 #[test]
 fn call_view_marks_a_missing_follow_up() {
-    let mut app = new_app();
-    let arrival = ARRIVAL.parse().unwrap();
-    let mut evs = parse_delivery(IVR.as_bytes(), arrival).unwrap();
-    evs.remove(1);
-    for ev in evs {
-        let key = ev.dedup_key();
-        app.push(ev, key);
-    }
+    let mut app = ivr_call_with(|evs| {
+        evs.remove(1);
+    });
     key(&mut app, KeyCode::Enter);
     let terminal = render(&mut app, 160, 48);
     let buf = terminal.backend().buffer();
@@ -532,8 +500,6 @@ fn call_view_marks_a_missing_follow_up() {
 /// `SpeechResult`, and the raw JSON — no full phone number anywhere.
 #[test]
 fn masked() {
-    const IVR_RECORD: u64 = 12;
-    const FC_GATHER: u64 = 14;
     let mut app = samples();
     keys(&mut app, "m");
     assert!(app.mask);

@@ -1,70 +1,56 @@
 //! Trust and delivery semantics over real HTTP on loopback: signatures through a tunnel-style
-//! Host header, --require-signature, recording before acknowledging, and replay.
+//! Host header, `--require-signature`, duplicates (at-least-once delivery), recording before
+//! acknowledging, and replay. Form callbacks have their own file: tests/callbacks.rs.
 
-use std::time::Duration;
+mod common;
 
+use common::fixtures::IVR as BODY;
+use common::http::{
+    TOKEN, assert_channel_empty, batch, client, counts, health, listen, listen_recording, post,
+    post_to, post_via_tunnel, post_with, recv, replay_all, with_token,
+};
+use common::samples::{sample_files, samples_dir};
+use common::temp::TempDir;
+use reqwest::StatusCode;
 use twimon::domain::Signature;
-use twimon::source::listen::Config;
-use twimon::source::listen::{Listener, start as start_listener};
-use twimon::source::replay::start as start_replay;
-use twimon::source::signature::{body_sha256_hex, compute};
-use twimon::source::{Delivery, signature::Verifier};
-
-const TOKEN: &str = "12345";
+use twimon::source::Delivery;
+use twimon::source::listen::{Config, Listener};
+use twimon::source::signature::body_sha256_hex;
 
 /// Per delivery: (type, id, time, arrival) of each event, and the number of duplicates.
 type Summary = Vec<(Vec<(String, String, String, String)>, usize)>;
-const BODY: &str = include_str!("../assets/samples/flows/ivr-sales-call.json");
 
-async fn listen(config: Config) -> Listener {
-    start_listener("127.0.0.1:0", config).await.unwrap()
-}
-
-async fn recv(l: &mut Listener) -> Delivery {
-    tokio::time::timeout(Duration::from_secs(10), l.rx.recv())
-        .await
-        .unwrap()
-        .unwrap()
-}
-
-/// Posts `body` to `path` as Twilio would through a tunnel at `https://abc.tunnel.test`,
-/// signed with `token` (None = unsigned).
-async fn post_via_tunnel(
-    l: &Listener,
-    path_and_query: &str,
-    body: &str,
-    token: Option<&str>,
-) -> reqwest::Response {
-    let mut req = reqwest::Client::new()
-        .post(format!("http://{}{path_and_query}", l.addr))
-        .header("content-type", "application/json")
-        .header("host", "abc.tunnel.test")
-        .header("x-forwarded-proto", "https")
-        .body(body.to_owned());
-    if let Some(t) = token {
-        let url = format!("https://abc.tunnel.test{path_and_query}");
-        req = req.header("x-twilio-signature", compute(t, &url, &[]));
-    }
-    req.send().await.unwrap()
-}
+const JSON: &str = "application/json";
 
 fn signed_path(body: &str) -> String {
     format!("/hook?bodySHA256={}", body_sha256_hex(body.as_bytes()))
 }
 
-fn with_token(require: bool) -> Config {
-    Config {
-        verifier: Verifier::new(Some(TOKEN.into()), None),
-        require_signature: require,
-        ..Config::default()
-    }
+/// Posts a JSON body through the tunnel to `path_and_query`, signed with `token`.
+async fn post_json_via_tunnel(
+    l: &Listener,
+    path_and_query: &str,
+    body: &str,
+    token: Option<&str>,
+) -> common::http::Reply {
+    post_via_tunnel(l, path_and_query, JSON, body, token.map(|t| (t, &[][..]))).await
+}
+
+/// Every event of the next delivery got `verdict`.
+async fn assert_next_signed(l: &mut Listener, verdict: Signature) {
+    let d = recv(l).await;
+    assert!(
+        d.events.iter().all(|e| e.signature == verdict),
+        "{:?}, not all {verdict:?}",
+        d.events.iter().map(|e| e.signature).collect::<Vec<_>>()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signed_delivery_through_a_tunnel_is_valid() {
     let mut l = listen(with_token(false)).await;
-    let resp = post_via_tunnel(&l, &signed_path(BODY), BODY, Some(TOKEN)).await;
-    assert_eq!(resp.status(), 200);
+    let resp = post_json_via_tunnel(&l, &signed_path(BODY), BODY, Some(TOKEN)).await;
+    assert_eq!(resp.status, 200);
     let d = recv(&mut l).await;
     assert_eq!(d.events.len(), 5);
     assert!(d.events.iter().all(|e| e.signature == Signature::Valid));
@@ -75,57 +61,39 @@ async fn forged_body_and_wrong_token_are_invalid_but_kept() {
     let mut l = listen(with_token(false)).await;
     // The signature covers the URL with the original body's hash; the body was swapped.
     let forged = BODY.replace("Digits", "Digitz");
-    let resp = post_via_tunnel(&l, &signed_path(BODY), &forged, Some(TOKEN)).await;
-    assert_eq!(resp.status(), 200);
+    let resp = post_json_via_tunnel(&l, &signed_path(BODY), &forged, Some(TOKEN)).await;
+    assert_eq!(resp.status, 200);
     let d = recv(&mut l).await;
     assert!(d.events.iter().all(|e| e.signature == Signature::Invalid));
     assert!(d.events.iter().all(twimon::store::is_problem));
 
     let other = BODY.replace("2026", "2025");
-    let resp = post_via_tunnel(&l, &signed_path(&other), &other, Some("wrong")).await;
-    assert_eq!(resp.status(), 200);
-    assert!(
-        recv(&mut l)
-            .await
-            .events
-            .iter()
-            .all(|e| e.signature == Signature::Invalid)
-    );
+    let resp = post_json_via_tunnel(&l, &signed_path(&other), &other, Some("wrong")).await;
+    assert_eq!(resp.status, 200);
+    assert_next_signed(&mut l, Signature::Invalid).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn require_signature_refuses_and_counts() {
     let mut l = listen(with_token(true)).await;
-    let resp = post_via_tunnel(&l, &signed_path(BODY), BODY, None).await;
-    assert_eq!(resp.status(), 403);
+    let resp = post_json_via_tunnel(&l, &signed_path(BODY), BODY, None).await;
+    assert_eq!(resp.status, 403);
     let forged = BODY.replace("Digits", "Digitz");
-    let resp = post_via_tunnel(&l, &signed_path(BODY), &forged, Some(TOKEN)).await;
-    assert_eq!(resp.status(), 403);
-    let body: serde_json::Value = resp.json().await.unwrap();
-    assert_eq!(body["error"], "bad_signature");
+    let resp = post_json_via_tunnel(&l, &signed_path(BODY), &forged, Some(TOKEN)).await;
+    assert_eq!(resp.status, 403);
+    assert_eq!(resp.json["error"], "bad_signature");
     assert!(
-        body["message"]
+        resp.json["message"]
             .as_str()
             .unwrap()
             .contains("bodySHA256 mismatch")
     );
     // Nothing reached the consumer; the good one does.
-    let resp = post_via_tunnel(&l, &signed_path(BODY), BODY, Some(TOKEN)).await;
-    assert_eq!(resp.status(), 200);
-    assert!(
-        recv(&mut l)
-            .await
-            .events
-            .iter()
-            .all(|e| e.signature == Signature::Valid)
-    );
-    assert!(l.rx.try_recv().is_err());
-    let health: serde_json::Value = reqwest::get(format!("{}healthz", l.url()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let resp = post_json_via_tunnel(&l, &signed_path(BODY), BODY, Some(TOKEN)).await;
+    assert_eq!(resp.status, 200);
+    assert_next_signed(&mut l, Signature::Valid).await;
+    assert_channel_empty(&mut l, "after the refused deliveries");
+    let health = health(&l).await;
     assert_eq!(health["forbidden"], 2);
     assert_eq!(health["events"], 5);
 }
@@ -133,15 +101,74 @@ async fn require_signature_refuses_and_counts() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_token_everything_is_unchecked() {
     let mut l = listen(Config::default()).await;
-    let resp = post_via_tunnel(&l, "/", BODY, None).await;
-    assert_eq!(resp.status(), 200);
-    assert!(
-        recv(&mut l)
-            .await
-            .events
-            .iter()
-            .all(|e| e.signature == Signature::Unchecked)
+    let resp = post_json_via_tunnel(&l, "/", BODY, None).await;
+    assert_eq!(resp.status, 200);
+    assert_next_signed(&mut l, Signature::Unchecked).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeated_delivery_is_a_duplicate() {
+    let mut listener = listen(Config::default()).await;
+    let body = batch(&["dup-1"]);
+
+    let reply = post(&listener, body.clone()).await;
+    assert_eq!(reply.json, counts(1, 0, 0));
+    let first = recv(&mut listener).await;
+    let key = first.keys[0].expect("a valid event has a key");
+    assert_eq!(first.events[0].dedup_key(), Some(key));
+
+    let reply = post(&listener, body.clone()).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.json, counts(0, 1, 0));
+    let second = recv(&mut listener).await;
+    assert!(second.events.is_empty(), "no new event: {second:?}");
+    assert!(second.keys.is_empty());
+    assert_eq!(
+        second.duplicates,
+        vec![key],
+        "the consumer learns which one"
     );
+    assert_channel_empty(&mut listener, "after the duplicates");
+
+    // A batch mixing the old event with a new one keeps only the new one.
+    let reply = post(&listener, batch(&["dup-2", "dup-1"])).await;
+    assert_eq!(reply.json, counts(1, 1, 0));
+    let third = recv(&mut listener).await;
+    assert_eq!(third.events.len(), 1);
+    assert_eq!(third.events[0].id(), "dup-2");
+    assert_eq!(third.duplicates, vec![key]);
+
+    // The same event twice in one body is a duplicate too.
+    let reply = post(&listener, batch(&["dup-3", "dup-3"])).await;
+    assert_eq!(reply.json, counts(1, 1, 0));
+    let fourth = recv(&mut listener).await;
+    assert_eq!(fourth.events.len(), 1);
+    assert_eq!(fourth.duplicates, vec![fourth.keys[0].unwrap()]);
+    assert_channel_empty(&mut listener, "after the duplicates");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_events_deduplicate_on_test_id_not_on_id() {
+    let mut l = listen(Config::default()).await;
+    let test_event = |test_id: &str| {
+        format!(
+            r#"[{{"specversion":"1.0","type":"com.twilio.eventstreams.test-event","source":"Sink","id":"AC11111111111111111111111111111111","time":"2026-06-10T06:02:54.377Z","data":"{{\"test_id\":\"{test_id}\"}}"}}]"#
+        )
+    };
+    for (body, accepted, dups) in [
+        (test_event("a"), 1, 0),
+        (test_event("b"), 1, 0),
+        (test_event("a"), 0, 1),
+    ] {
+        let r = post_to(&l.url(), None, body).await.json;
+        assert_eq!(
+            (r["accepted"].as_u64(), r["duplicates"].as_u64()),
+            (Some(accepted), Some(dups))
+        );
+    }
+    assert_eq!(recv(&mut l).await.events.len(), 1);
+    assert_eq!(recv(&mut l).await.events.len(), 1);
+    assert_eq!(recv(&mut l).await.duplicates.len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -151,44 +178,28 @@ async fn a_recording_that_cannot_be_written_gets_503_and_keeps_nothing() {
         ..Config::default()
     })
     .await;
-    let resp = post_via_tunnel(&l, "/", BODY, None).await;
-    assert_eq!(resp.status(), 503);
-    assert!(resp.headers().contains_key("retry-after"));
-    assert!(l.rx.try_recv().is_err());
+    let resp = post_json_via_tunnel(&l, "/", BODY, None).await;
+    assert_eq!(resp.status, 503);
+    assert!(resp.headers.contains_key("retry-after"));
+    assert_channel_empty(&mut l, "after the unrecorded delivery");
     let err = l.stats.last_record_error.lock().unwrap().clone().unwrap();
     assert!(err.contains("/dev/full"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replay_gives_the_live_events_in_the_live_order() {
-    let path = std::env::temp_dir().join(format!("twimon-trust-{}.ndjson", std::process::id()));
-    let _ = std::fs::remove_file(&path);
-    let mut l = listen(Config {
-        record: Some(path.clone()),
-        ..with_token(false)
-    })
-    .await;
+    let dir = TempDir::new("trust");
+    let (mut l, path) = listen_recording(with_token(false), &dir).await;
     let mut live = Vec::new();
-    let samples =
-        twimon::cmd::send::collect(
-            &[concat!(env!("CARGO_MANIFEST_DIR"), "/assets/samples").into()],
-        )
-        .unwrap();
-    let client = reqwest::Client::new();
-    // Sixteen concurrent senders, each file twice (so duplicates are recorded too).
+    let samples = sample_files(&samples_dir());
+    let client = client();
+    // Concurrent senders, each file twice (so duplicates are recorded too).
     let mut tasks = Vec::new();
     for (i, f) in samples.iter().chain(samples.iter()).enumerate() {
         let body = std::fs::read_to_string(f).unwrap();
         let (client, url) = (client.clone(), format!("{}hook?n={i}", l.url()));
         tasks.push(tokio::spawn(async move {
-            client
-                .post(url)
-                .header("content-type", "application/json")
-                .body(body)
-                .send()
-                .await
-                .unwrap()
-                .status()
+            post_with(&client, &url, Some(JSON), body).await.status
         }));
     }
     for t in tasks {
@@ -197,14 +208,7 @@ async fn replay_gives_the_live_events_in_the_live_order() {
     while let Ok(d) = l.rx.try_recv() {
         live.push(d);
     }
-    let mut replay = start_replay(&path, 100_000).unwrap();
-    let mut replayed = Vec::new();
-    while let Some(d) = tokio::time::timeout(Duration::from_secs(10), replay.rx.recv())
-        .await
-        .unwrap()
-    {
-        replayed.push(d);
-    }
+    let replayed = replay_all(&path, 100_000).await;
     let summary = |ds: &[Delivery]| -> Summary {
         ds.iter()
             .map(|d| {
@@ -232,18 +236,15 @@ async fn replay_gives_the_live_events_in_the_live_order() {
             .flat_map(|d| &d.events)
             .all(|e| e.signature == Signature::Unsigned)
     );
-    let _ = std::fs::remove_file(&path);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreadable_recording_line_becomes_an_invalid_event() {
-    let path = std::env::temp_dir().join(format!("twimon-badrec-{}.ndjson", std::process::id()));
+    let dir = TempDir::new("badrec");
+    let path = dir.join("recording.ndjson");
     std::fs::write(&path, "{\"not\": \"a record\"}\n").unwrap();
-    let mut replay = start_replay(&path, 10).unwrap();
-    let d = tokio::time::timeout(Duration::from_secs(10), replay.rx.recv())
-        .await
-        .unwrap()
-        .unwrap();
+    let replayed = replay_all(&path, 10).await;
+    let d = replayed.first().expect("a delivery");
     assert_eq!(d.events.len(), 1);
     assert!(
         d.events[0]
@@ -252,61 +253,4 @@ async fn an_unreadable_recording_line_becomes_an_invalid_event() {
             .unwrap()
             .contains("recording line 1")
     );
-    let _ = std::fs::remove_file(&path);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn test_events_deduplicate_on_test_id_not_on_id() {
-    let mut l = listen(Config::default()).await;
-    let test_event = |test_id: &str| {
-        format!(
-            r#"[{{"specversion":"1.0","type":"com.twilio.eventstreams.test-event","source":"Sink","id":"AC11111111111111111111111111111111","time":"2026-06-10T06:02:54.377Z","data":"{{\"test_id\":\"{test_id}\"}}"}}]"#
-        )
-    };
-    let client = reqwest::Client::new();
-    for (body, accepted, dups) in [
-        (test_event("a"), 1, 0),
-        (test_event("b"), 1, 0),
-        (test_event("a"), 0, 1),
-    ] {
-        let r: serde_json::Value = client
-            .post(l.url())
-            .body(body)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(
-            (r["accepted"].as_u64(), r["duplicates"].as_u64()),
-            (Some(accepted), Some(dups))
-        );
-    }
-    assert_eq!(recv(&mut l).await.events.len(), 1);
-    assert_eq!(recv(&mut l).await.events.len(), 1);
-    assert_eq!(recv(&mut l).await.duplicates.len(), 1);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_client_that_stalls_mid_body_gets_408_and_is_let_go() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut l = listen(Config {
-        body_timeout: Duration::from_millis(300),
-        ..Config::default()
-    })
-    .await;
-    let mut slow = tokio::net::TcpStream::connect(l.addr).await.unwrap();
-    slow.write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n[{")
-        .await
-        .unwrap();
-    let mut answer = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), slow.read_to_end(&mut answer))
-        .await
-        .expect("the server lets a stalled client go")
-        .unwrap();
-    let answer = String::from_utf8_lossy(&answer);
-    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
-    assert!(answer.contains("body_timeout"), "{answer}");
-    assert!(l.rx.try_recv().is_err());
 }

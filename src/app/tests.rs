@@ -13,44 +13,10 @@ use super::*;
 use crate::domain::Signature;
 use crate::domain::delivery::parse_delivery;
 
-/// Every delivery is stamped with this arrival time, so nothing depends on the clock.
-const ARRIVAL: &str = "2026-11-28T14:00:00Z";
-
-/// `events/`: one event per type, each from its own call (seqs 0–7).
-const EVENTS: [&str; 8] = [
-    include_str!("../../assets/samples/events/01-call-requested.json"),
-    include_str!("../../assets/samples/events/02-call-redirected.json"),
-    include_str!("../../assets/samples/events/03-call-transferred.json"),
-    include_str!("../../assets/samples/events/04-gather-finished.json"),
-    include_str!("../../assets/samples/events/05-dial-finished.json"),
-    include_str!("../../assets/samples/events/06-enqueue-finished.json"),
-    include_str!("../../assets/samples/events/07-record-finished.json"),
-    include_str!("../../assets/samples/events/08-request-failed.json"),
-];
-/// `flows/ivr-sales-call.json` (seqs 8–12 in [`samples`]).
-const IVR: &str = include_str!("../../assets/samples/flows/ivr-sales-call.json");
-/// `flows/failed-call.json` (seqs 13–15 in [`samples`]).
-const FAILED: &str = include_str!("../../assets/samples/flows/failed-call.json");
-
-const IVR_SID: &str = "CA866a9ca9f30dd8f84f9984ce99a9ca31";
-const FAILED_SID: &str = "CA8c8593018149d855bcf81c2b69f3db99";
-
-// Sequence numbers in `samples()`.
-const EV_REQUESTED: u64 = 0;
-const EV_REDIRECTED: u64 = 1;
-const EV_GATHER: u64 = 3;
-const EV_DIAL: u64 = 4;
-const EV_ENQUEUE: u64 = 5;
-const EV_FAILED: u64 = 7;
-const IVR_REQUESTED: u64 = 8;
-const IVR_GATHER: u64 = 9;
-const IVR_REDIRECTED: u64 = 10;
-const IVR_DIAL: u64 = 11;
-const IVR_RECORD: u64 = 12;
-const FC_REQUESTED: u64 = 13;
-const FC_GATHER: u64 = 14;
-const FC_FAILED: u64 = 15;
-const TOTAL: usize = 16;
+// The sample deliveries and the seqs they get, shared with tests/snapshots.rs.
+#[path = "../../tests/common/fixtures.rs"]
+mod fixtures;
+use fixtures::*;
 
 fn arrival() -> Timestamp {
     ARRIVAL.parse().unwrap()
