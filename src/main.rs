@@ -27,6 +27,8 @@ fn main() -> ExitCode {
             Some(Command::Listen(args)) => cmd::listen::run(args).await,
             Some(Command::Replay(args)) => cmd::replay::run(args).await,
             Some(Command::Export(args)) => cmd::export::run(&args).await,
+            Some(Command::Kinesis(args)) => cmd::kinesis::run(args).await,
+            Some(Command::Read(args)) => cmd::read::run(args).await,
             None => cmd::listen::run(cli.monitor).await,
         }
     });
