@@ -75,7 +75,7 @@ fn sdk_drain(emu: &Emulator, total: usize) -> Duration {
                     if seen >= total || (n == 0 && out.millis_behind_latest() == Some(0)) {
                         return;
                     }
-                    it = out.next_shard_iterator().unwrap().to_owned();
+                    out.next_shard_iterator().unwrap().clone_into(&mut it);
                 }
             }));
         }

@@ -126,11 +126,11 @@ pub struct KinesisArgs {
     /// The stream: its name or its ARN.
     #[arg(value_name = "STREAM")]
     pub stream: String,
-    /// The AWS profile (default: AWS_PROFILE, then `default`); SSO profiles work after
+    /// The AWS profile (default: `AWS_PROFILE`, then `default`); SSO profiles work after
     /// `aws sso login`.
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
-    /// The AWS region (default: AWS_REGION, then the profile's).
+    /// The AWS region (default: `AWS_REGION`, then the profile's).
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
     /// Another endpoint: an emulator or a VPC endpoint.

@@ -21,7 +21,7 @@ use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_kinesis::Client;
-use aws_sdk_kinesis::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_kinesis::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_kinesis::primitives::DateTime;
 use aws_sdk_kinesis::types::ShardIteratorType;
 use jiff::Timestamp;
@@ -240,7 +240,7 @@ impl Plan {
     }
 
     /// Shards to start reading now, each with where to start; they count as being read.
-    pub fn next(&mut self) -> Vec<(String, StartAt)> {
+    pub fn ready(&mut self) -> Vec<(String, StartAt)> {
         let mut out = Vec::new();
         for (id, meta) in &self.shards {
             if self.reading.contains(id) || self.positions.get(id) == Some(&Position::Done) {
@@ -296,7 +296,7 @@ impl Plan {
         self.positions.insert(shard.to_owned(), Position::Done);
     }
 
-    /// A reader stopped without finishing (it is started again by the next [`Plan::next`]).
+    /// A reader stopped without finishing (it is started again by the next [`Plan::ready`]).
     pub fn abandon(&mut self, shard: &str) {
         self.reading.remove(shard);
     }
@@ -443,9 +443,9 @@ pub fn trouble_of(code: Option<&str>, message: &str, action: &str, stream: &str)
 fn trouble<E, R>(err: &SdkError<E, R>, action: &str, stream: &str) -> Trouble
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
-    let detail = DisplayErrorContext(err).to_string();
+    let detail = error_chain(err);
     match err {
         SdkError::ServiceError(_) => {
             trouble_of(err.code(), err.message().unwrap_or(""), action, stream)
@@ -465,6 +465,21 @@ where
             crate::text::safe::line(&detail)
         )),
     }
+}
+
+/// An error and its sources on one line, each said once (the SDK's own context printer
+/// appends a `Debug` dump).
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
 }
 
 /// A failure at start-up is never retried: the command line is probably wrong.
@@ -630,7 +645,7 @@ struct Ctx {
 }
 
 fn to_timestamp(t: &DateTime) -> Option<Timestamp> {
-    Timestamp::new(t.secs(), t.subsec_nanos() as i32).ok()
+    Timestamp::new(t.secs(), i32::try_from(t.subsec_nanos()).ok()?).ok()
 }
 
 async fn shard_iterator(ctx: &Ctx, shard: &str, at: &StartAt) -> Result<String, Trouble> {
@@ -896,7 +911,7 @@ impl Coordinator {
     }
 
     fn spawn_ready(&mut self, readers: &mut JoinSet<()>, btx: &mpsc::Sender<Msg>) {
-        for (shard, at) in self.plan.next() {
+        for (shard, at) in self.plan.ready() {
             tracing::info!(shard = %shard, start = ?at, "reading shard");
             readers.spawn(read_shard(self.ctx.clone(), shard, at, btx.clone()));
         }
@@ -1051,15 +1066,15 @@ mod tests {
             shard("c", &["a"], false),
             shard("d", &[], false),
         ]);
-        let first = p.next();
+        let first = p.ready();
         assert_eq!(ids(&first), ["a", "d"]);
         assert!(first.iter().all(|(_, at)| *at == StartAt::TrimHorizon));
-        assert!(p.next().is_empty(), "nothing new until a parent ends");
+        assert!(p.ready().is_empty(), "nothing new until a parent ends");
         p.advance("a", "5");
-        assert!(p.next().is_empty());
+        assert!(p.ready().is_empty());
         p.finish("a");
-        assert_eq!(ids(&p.next()), ["b", "c"]);
-        assert!(p.next().is_empty());
+        assert_eq!(ids(&p.ready()), ["b", "c"]);
+        assert!(p.ready().is_empty());
     }
 
     #[test]
@@ -1070,18 +1085,18 @@ mod tests {
             shard("b", &[], true),
             shard("m", &["a", "b"], false),
         ]);
-        assert_eq!(ids(&p.next()), ["a", "b"]);
+        assert_eq!(ids(&p.ready()), ["a", "b"]);
         p.finish("a");
-        assert!(p.next().is_empty());
+        assert!(p.ready().is_empty());
         p.finish("b");
-        assert_eq!(ids(&p.next()), ["m"]);
+        assert_eq!(ids(&p.ready()), ["m"]);
     }
 
     #[test]
     fn latest_skips_closed_shards_and_reads_new_ones_whole() {
         let mut p = Plan::new(Start::Latest, None, now());
         p.learn(vec![shard("a", &[], true), shard("b", &["a"], false)]);
-        assert_eq!(p.next(), [("b".to_owned(), StartAt::Latest)]);
+        assert_eq!(p.ready(), [("b".to_owned(), StartAt::Latest)]);
         // b splits while we read it: the children are new, read from their start.
         p.learn(vec![
             shard("a", &[], true),
@@ -1089,9 +1104,9 @@ mod tests {
             shard("c", &["b"], false),
             shard("d", &["b"], false),
         ]);
-        assert!(p.next().is_empty());
+        assert!(p.ready().is_empty());
         p.finish("b");
-        let next = p.next();
+        let next = p.ready();
         assert_eq!(ids(&next), ["c", "d"]);
         assert!(next.iter().all(|(_, at)| *at == StartAt::TrimHorizon));
         assert_eq!(p.open_shards(), 2);
@@ -1101,7 +1116,7 @@ mod tests {
     fn a_parent_gone_from_the_stream_counts_as_read() {
         let mut p = Plan::new(Start::AtTimestamp(now()), None, now());
         p.learn(vec![shard("b", &["expired"], false)]);
-        assert_eq!(p.next(), [("b".to_owned(), StartAt::AtTimestamp(now()))]);
+        assert_eq!(p.ready(), [("b".to_owned(), StartAt::AtTimestamp(now()))]);
     }
 
     #[test]
@@ -1112,10 +1127,10 @@ mod tests {
             shard("b", &["a"], false),
             shard("x", &[], false),
         ]);
-        p.next();
+        p.ready();
         p.advance("a", "9");
         p.finish("a");
-        p.next();
+        p.ready();
         p.advance("b", "12");
         let cp = p.checkpoint("s");
         assert_eq!(cp.shards.get("a"), Some(&Position::Done));
@@ -1133,7 +1148,7 @@ mod tests {
             shard("x", &[], false),
         ]);
         assert_eq!(
-            p.next(),
+            p.ready(),
             [
                 ("b".to_owned(), StartAt::After("12".into())),
                 ("x".to_owned(), StartAt::TrimHorizon),
@@ -1145,21 +1160,21 @@ mod tests {
     fn a_shard_started_at_latest_with_nothing_read_resumes_from_the_start_time() {
         let mut p = Plan::new(Start::Latest, None, now());
         p.learn(vec![shard("a", &[], false)]);
-        p.next();
+        p.ready();
         let cp = p.checkpoint("s");
         let mut p = Plan::new(Start::Latest, Some(cp), now());
         p.learn(vec![shard("a", &[], false)]);
-        assert_eq!(p.next(), [("a".to_owned(), StartAt::AtTimestamp(now()))]);
+        assert_eq!(p.ready(), [("a".to_owned(), StartAt::AtTimestamp(now()))]);
     }
 
     #[test]
     fn an_abandoned_reader_is_started_again_from_its_position() {
         let mut p = Plan::new(Start::TrimHorizon, None, now());
         p.learn(vec![shard("a", &[], false)]);
-        p.next();
+        p.ready();
         p.advance("a", "3");
         p.abandon("a");
-        assert_eq!(p.next(), [("a".to_owned(), StartAt::After("3".into()))]);
+        assert_eq!(p.ready(), [("a".to_owned(), StartAt::After("3".into()))]);
     }
 
     #[test]

@@ -60,6 +60,7 @@ impl Stats {
 
     /// The `/healthz`-like figures a headless run prints on stderr when it ends.
     pub fn summary(&self) -> String {
+        use std::fmt::Write;
         use std::sync::atomic::Ordering::Relaxed;
         let info = self.info();
         let mut s = format!(
@@ -71,9 +72,9 @@ impl Stats {
             info.throttles,
         );
         if let Some(lag) = info.lag_ms {
-            s.push_str(&format!(", lag {lag} ms"));
+            let _ = write!(s, ", lag {lag} ms");
         }
-        s.push_str(&format!(", {:.1} s", self.uptime().as_secs_f64()));
+        let _ = write!(s, ", {:.1} s", self.uptime().as_secs_f64());
         s
     }
 }

@@ -1,7 +1,7 @@
 //! A Kinesis API emulator (the `ferrokinesis` crate) served in-process on 127.0.0.1, with a
 //! thin stand-in for IAM in front of it: the emulator accepts any signature, so two access
 //! keys are refused the way AWS refuses them (`AKIDBAD`: unknown key; `AKIDNOREAD`: may not
-//! call GetRecords). Streams are made and fed through the SDK, as a producer would.
+//! call `GetRecords`). Streams are made and fed through the SDK, as a producer would.
 //!
 //! Not in `common/mod.rs`: only `tests/kinesis.rs` and `benches/kinesis.rs` include it (by
 //! `#[path]`), so the other test binaries do not build the SDK's generics.
