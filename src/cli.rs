@@ -155,6 +155,9 @@ pub struct KinesisArgs {
     /// per shard per second for all its consumers together.
     #[arg(long, value_name = "DURATION", default_value = "1s")]
     pub poll_interval: String,
+    /// Append every record to FILE before it is shown; `twimon replay FILE` shows it again.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -164,6 +167,9 @@ pub struct ReadArgs {
     /// An NDJSON file, or `-` for standard input (`kcat -C -t twilio-events -u | twimon read -`).
     #[arg(value_name = "FILE|-")]
     pub file: PathBuf,
+    /// Append every line to FILE before it is shown; `twimon replay FILE` shows it again.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -148,7 +148,13 @@ fn a_malformed_record_is_kept_as_an_invalid_event_naming_shard_and_sequence() {
     emu.put("bad", "k", &pair);
 
     let home = Home::new("kinesis-bad");
-    let run = kinesis(&home, &emu, KEY, "bad", &["--from-start"]);
+    let run = kinesis(
+        &home,
+        &emu,
+        KEY,
+        "bad",
+        &["--from-start", "--record", "rec.ndjson"],
+    );
     let lines = run.stdout_lines(4);
     finish(run);
     let v: Vec<Value> = lines
@@ -164,6 +170,13 @@ fn a_malformed_record_is_kept_as_an_invalid_event_naming_shard_and_sequence() {
     assert_eq!(v[1]["raw"], "{\"not\": \"a cloudevent\"");
     assert_eq!(v[2]["id"], "in-array-1");
     assert_eq!(v[3]["id"], "in-array-2");
+
+    // The recording replays the same events, the malformed one included.
+    let (status, replayed, stderr) = home.run(&["replay", "rec.ndjson", "--format", "json"]);
+    assert!(status.success(), "{stderr:#?}");
+    assert_eq!(ids(&replayed), ids(&lines));
+    let r: Value = serde_json::from_str(&replayed[1]).unwrap();
+    assert_eq!(r["raw"], "{\"not\": \"a cloudevent\"");
 }
 
 #[test]

@@ -31,6 +31,7 @@ pub async fn run(args: KinesisArgs) -> anyhow::Result<()> {
         checkpoint,
         poll_interval,
         dedup_cap: args.output.max_events,
+        record: args.record.clone(),
     };
     let signal = super::shutdown::signal();
     let feed = kinesis::start(opts).await?;

@@ -8,6 +8,7 @@ pub async fn run(args: ReadArgs) -> anyhow::Result<()> {
         super::logging::init_stderr();
     }
     let signal = super::shutdown::signal();
-    let feed = crate::source::read::start(&args.file, args.output.max_events)?;
+    let feed =
+        crate::source::read::start(&args.file, args.output.max_events, args.record.as_deref())?;
     super::consume_pulled(feed, &args.output, headless, signal).await
 }

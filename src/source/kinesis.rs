@@ -31,6 +31,7 @@ use tokio::task::JoinSet;
 
 use super::dedup::{Dedup, split_duplicates};
 use super::listen::Stats;
+use super::record::{Record, Recorder};
 use super::signature::Verdict;
 use super::{CHANNEL_CAPACITY, Delivery, Feed};
 use crate::domain::Event;
@@ -74,6 +75,8 @@ pub struct Options {
     pub checkpoint: Option<PathBuf>,
     pub poll_interval: Duration,
     pub dedup_cap: usize,
+    /// Append every record to this file before it is shown (`--record`; `twimon replay`).
+    pub record: Option<PathBuf>,
 }
 
 /// Parses `--since`: a duration back from `now` (`90s`, `30m`, `1h`, `2d`, `1h30m`) or a time
@@ -811,6 +814,13 @@ pub async fn start(opts: Options) -> anyhow::Result<Feed> {
         }
         None => None,
     };
+    let recorder =
+        match &opts.record {
+            Some(path) => Some(Recorder::open(path).map_err(|e| {
+                anyhow::anyhow!("cannot open the recording {}: {e}", path.display())
+            })?),
+            None => None,
+        };
     let mut plan = Plan::new(opts.start, checkpoint, Timestamp::now());
     plan.learn(listing);
 
@@ -834,6 +844,7 @@ pub async fn start(opts: Options) -> anyhow::Result<Feed> {
         name: shown,
         checkpoint: opts.checkpoint,
         seen: Some(Dedup::new(opts.dedup_cap)),
+        recorder,
         lag: HashMap::new(),
         dirty: false,
     };
@@ -858,6 +869,8 @@ struct Coordinator {
     checkpoint: Option<PathBuf>,
     /// Taken while a batch is parsed on a blocking thread.
     seen: Option<Dedup>,
+    /// Taken with `seen`: records are written on that thread, before they are handed on.
+    recorder: Option<Recorder>,
     lag: HashMap<String, i64>,
     dirty: bool,
 }
@@ -972,23 +985,36 @@ impl Coordinator {
             return false;
         };
         let owned = shard.to_owned();
+        let mut recorder = self.recorder.take();
         let parsed = tokio::task::spawn_blocking(move || {
-            let out: Vec<(String, Delivery)> = records
-                .into_iter()
-                .map(|r| {
-                    let d = record_delivery(&mut seen, &owned, &r);
-                    (r.seq, d)
-                })
-                .collect();
-            (seen, out)
+            let mut out: Vec<(String, Delivery)> = Vec::with_capacity(records.len());
+            let mut failed = None;
+            for r in records {
+                if let Some(rec) = &mut recorder {
+                    let arrival = r.arrival.unwrap_or_else(Timestamp::now);
+                    let place = format!("/kinesis/{owned}/{}", r.seq);
+                    if let Err(e) = rec.write(&Record::pulled(arrival, place, &r.data)) {
+                        // Nothing is shown that the recording lacks.
+                        failed = Some(format!(
+                            "cannot write the recording {}: {e}",
+                            rec.path().display()
+                        ));
+                        break;
+                    }
+                }
+                let d = record_delivery(&mut seen, &owned, &r);
+                out.push((r.seq, d));
+            }
+            (seen, recorder, out, failed)
         })
         .await;
-        let Ok((seen, deliveries)) = parsed else {
+        let Ok((seen, recorder, deliveries, failed)) = parsed else {
             self.ctx
                 .stats
                 .update_info(|i| i.failure = Some("parsing a batch of records failed".into()));
             return false;
         };
+        self.recorder = recorder;
         self.seen = Some(seen);
         let stats = &self.ctx.stats;
         for (seq, d) in deliveries {
@@ -1008,7 +1034,13 @@ impl Coordinator {
             self.plan.advance(shard, &seq);
             self.dirty = true;
         }
-        true
+        match failed {
+            Some(m) => {
+                self.ctx.stats.update_info(|i| i.failure = Some(m));
+                false
+            }
+            None => true,
+        }
     }
 }
 

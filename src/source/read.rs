@@ -13,6 +13,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::dedup::{Dedup, split_duplicates};
 use super::listen::Stats;
+use super::record::{Record, Recorder};
 use super::signature::Verdict;
 use super::{CHANNEL_CAPACITY, Delivery, Feed};
 use crate::domain::Event;
@@ -23,8 +24,16 @@ pub const MAX_LINE: usize = 4 * 1024 * 1024;
 /// How much of an over-long line is kept in its invalid event.
 const KEPT_OF_LONG_LINE: usize = 4096;
 
-/// Starts reading `path` (`-` is standard input) into a feed.
-pub fn start(path: &Path, dedup_cap: usize) -> anyhow::Result<Feed> {
+/// Starts reading `path` (`-` is standard input) into a feed, recording each line to
+/// `record` first when given.
+pub fn start(path: &Path, dedup_cap: usize, record: Option<&Path>) -> anyhow::Result<Feed> {
+    let recorder = match record {
+        Some(p) => Some(
+            Recorder::open(p)
+                .map_err(|e| anyhow::anyhow!("cannot open the recording {}: {e}", p.display()))?,
+        ),
+        None => None,
+    };
     let stdin = path.as_os_str() == "-";
     let input: Box<dyn Read + Send> = if stdin {
         Box::new(std::io::stdin())
@@ -39,7 +48,7 @@ pub fn start(path: &Path, dedup_cap: usize) -> anyhow::Result<Feed> {
     } else {
         format!("read {}", path.display())
     };
-    Ok(start_reader(input, label, stdin, dedup_cap))
+    Ok(start_reader(input, label, stdin, dedup_cap, recorder))
 }
 
 /// Reads any byte stream as NDJSON deliveries; `live` says whether more may come (a pipe).
@@ -48,6 +57,7 @@ pub fn start_reader(
     label: String,
     live: bool,
     dedup_cap: usize,
+    recorder: Option<Recorder>,
 ) -> Feed {
     let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
     let (stop, stopped) = watch::channel(false);
@@ -55,7 +65,15 @@ pub fn start_reader(
     let shared = stats.clone();
     // Blocking reads on their own thread: a quiet pipe must not hold a runtime worker.
     let task = tokio::task::spawn_blocking(move || {
-        let result = read_lines(BufReader::new(input), dedup_cap, &shared, &tx, &stopped);
+        let mut recorder = recorder;
+        let result = read_lines(
+            BufReader::new(input),
+            dedup_cap,
+            &shared,
+            &tx,
+            &stopped,
+            recorder.as_mut(),
+        );
         if let Err(e) = &result {
             shared.update_info(|i| i.failure = Some(e.clone()));
         }
@@ -78,6 +96,7 @@ fn read_lines(
     stats: &Stats,
     tx: &mpsc::Sender<Delivery>,
     stopped: &watch::Receiver<bool>,
+    mut recorder: Option<&mut Recorder>,
 ) -> Result<(), String> {
     let mut seen = Dedup::new(dedup_cap);
     let mut buf = Vec::new();
@@ -94,6 +113,14 @@ fn read_lines(
         let Some(delivery) = line_delivery(&mut seen, number, &buf, line) else {
             continue;
         };
+        if let Some(rec) = recorder.as_deref_mut() {
+            let arrival = delivery
+                .events
+                .first()
+                .map_or_else(jiff::Timestamp::now, |e| e.arrival);
+            rec.write(&Record::pulled(arrival, format!("/read/{number}"), &buf))
+                .map_err(|e| format!("cannot write the recording {}: {e}", rec.path().display()))?;
+        }
         stats.update_info(|i| i.records += 1);
         stats.deliveries.fetch_add(1, Ordering::Relaxed);
         stats
@@ -257,7 +284,7 @@ mod tests {
         let (tx, _rx) = mpsc::channel(4);
         let (_stop, stopped) = watch::channel(false);
         let stats = Stats::default();
-        let r = read_lines(BufReader::new(Broken), 10, &stats, &tx, &stopped);
+        let r = read_lines(BufReader::new(Broken), 10, &stats, &tx, &stopped, None);
         assert_eq!(r, Err("reading line 1 failed: device gone".to_owned()));
     }
 }
