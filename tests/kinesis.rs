@@ -15,7 +15,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::bin::{Home, Running, spawn};
-use emulator::{BAD_KEY, Emulator, KEY, NO_READ_KEY, event};
+use emulator::{BAD_KEY, Emulator, KEY, NO_READ_KEY, THROTTLED_KEY, event};
 use serde_json::Value;
 
 const EXIT_GUARD: Duration = Duration::from_secs(15);
@@ -288,4 +288,63 @@ fn missing_streams_and_bad_credentials_give_clear_errors() {
 
     let err = fails(&home, base(KEY, "there").args(["--since", "yesterday"]));
     assert!(err.contains("--since \"yesterday\""), "{err}");
+}
+
+#[test]
+fn throttled_reads_back_off_and_lose_nothing() {
+    let emu = Emulator::start();
+    emu.create_stream("busy", 1);
+    let home = Home::new("kinesis-busy");
+    let run = kinesis(&home, &emu, THROTTLED_KEY, "busy", &["--from-start"]);
+    let mut want = BTreeSet::new();
+    let mut got = BTreeSet::new();
+    for round in 0..3 {
+        let ids_put = put_events(&emu, "busy", &format!("r{round}-"), 4);
+        want.extend(ids_put);
+        got.extend(ids(&run.stdout_lines(4)));
+    }
+    let (rest, stderr) = finish(run);
+    assert!(rest.is_empty(), "{rest:#?}");
+    assert_eq!(got, want);
+    let summary = stderr.join("\n");
+    let throttles: u64 = summary
+        .split(" throttles")
+        .next()
+        .and_then(|s| s.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no throttle count in {summary}"));
+    assert!(throttles >= 1, "{summary}");
+}
+
+#[test]
+fn expired_iterators_are_replaced_after_the_last_record() {
+    // Iterators live one second; twimon polls every 1.2 s, so every one it holds expires.
+    let emu = Emulator::start_with(ferrokinesis::store::StoreOptions {
+        iterator_ttl_seconds: 1,
+        ..Default::default()
+    });
+    emu.create_stream("slow", 1);
+    let home = Home::new("kinesis-slow");
+    let mut cmd = home.command();
+    emu.env(&mut cmd, KEY);
+    cmd.args([
+        "kinesis",
+        "slow",
+        "--headless",
+        "--format",
+        "json",
+        "--from-start",
+    ])
+    .args(["--poll-interval", "1200ms"]);
+    let run = spawn(&mut cmd);
+    let first = put_events(&emu, "slow", "a-", 3);
+    assert_eq!(ids(&run.stdout_lines(3)), first);
+    let second = put_events(&emu, "slow", "b-", 3);
+    assert_eq!(
+        ids(&run.stdout_lines(3)),
+        second,
+        "after an expired iterator, once each"
+    );
+    let (rest, _) = finish(run);
+    assert!(rest.is_empty(), "{rest:#?}");
 }

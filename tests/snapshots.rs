@@ -621,8 +621,14 @@ fn header_shows_a_pulling_sources_label_lag_throttles_and_trouble() {
     };
     let terminal = render(&mut app, 200, 24);
     let header = row_text(terminal.backend().buffer(), 0);
-    assert!(header.contains("● kinesis twilio-events · 5 shards"), "{header}");
+    assert!(
+        header.contains("● kinesis twilio-events · 5 shards"),
+        "{header}"
+    );
     assert!(header.contains("lag 12m34s"), "{header}");
     assert!(header.contains("3 throttled"), "{header}");
-    assert!(header.contains("kinesis:GetRecords: dispatch failure"), "{header}");
+    assert!(
+        header.contains("kinesis:GetRecords: dispatch failure"),
+        "{header}"
+    );
 }

@@ -27,6 +27,11 @@ pub const KEY: &str = "AKIDTEST";
 pub const BAD_KEY: &str = "AKIDBAD";
 /// A key whose policy lacks kinesis:GetRecords.
 pub const NO_READ_KEY: &str = "AKIDNOREAD";
+/// A key whose every other GetRecords is throttled, as a busy stream's would be.
+pub const THROTTLED_KEY: &str = "AKIDTHROTTLED";
+
+/// GetRecords calls signed with [`THROTTLED_KEY`] so far.
+static THROTTLED_CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 pub struct Emulator {
     pub url: String,
@@ -36,6 +41,12 @@ pub struct Emulator {
 
 impl Emulator {
     pub fn start() -> Emulator {
+        Emulator::start_with(ferrokinesis::store::StoreOptions::default())
+    }
+
+    /// With the emulator's own settings (e.g. a short iterator lifetime); the stream delays
+    /// are always short.
+    pub fn start_with(options: ferrokinesis::store::StoreOptions) -> Emulator {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -46,7 +57,7 @@ impl Emulator {
                 create_stream_ms: 10,
                 update_stream_ms: 10,
                 delete_stream_ms: 10,
-                ..Default::default()
+                ..options
             };
             let (app, _store) = ferrokinesis::create_app(options);
             let app = app.layer(middleware::from_fn(iam));
@@ -258,6 +269,16 @@ async fn iam(req: Request<Body>, next: Next) -> Response {
             "AccessDeniedException",
             "User: arn:aws:iam::000000000000:user/oncall is not authorized to perform: \
              kinesis:GetRecords",
+        );
+    }
+    if key == THROTTLED_KEY
+        && target.ends_with(".GetRecords")
+        && THROTTLED_CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 2 == 0
+    {
+        return refuse(
+            "ProvisionedThroughputExceededException",
+            "Rate exceeded for shard shardId-000000000000 in stream s under account \
+             000000000000.",
         );
     }
     next.run(req).await
