@@ -770,7 +770,8 @@ async fn wait_out(ctx: &Ctx, t: Trouble, backoff: &mut Backoff, tx: &mpsc::Sende
             ctx.stats.update_info(|i| i.problem = Some(m));
         }
     }
-    tokio::time::sleep(backoff.pause()).await;
+    // Never sooner than the polite interval, whatever the back-off says.
+    tokio::time::sleep(backoff.pause().max(ctx.poll_interval)).await;
     true
 }
 
