@@ -27,10 +27,10 @@ pub const KEY: &str = "AKIDTEST";
 pub const BAD_KEY: &str = "AKIDBAD";
 /// A key whose policy lacks kinesis:GetRecords.
 pub const NO_READ_KEY: &str = "AKIDNOREAD";
-/// A key whose every other GetRecords is throttled, as a busy stream's would be.
+/// A key whose every other `GetRecords` is throttled, as a busy stream's would be.
 pub const THROTTLED_KEY: &str = "AKIDTHROTTLED";
 
-/// GetRecords calls signed with [`THROTTLED_KEY`] so far.
+/// `GetRecords` calls signed with [`THROTTLED_KEY`] so far.
 static THROTTLED_CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 pub struct Emulator {
