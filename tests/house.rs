@@ -17,7 +17,10 @@ const ROOMS: &[(&str, &[&str])] = &[
     ("export", &["domain", "store", "text"]),
     ("headless", &["domain", "source", "store", "text"]),
     ("ui", &["app", "domain", "store", "text"]),
-    ("tui", &["app", "domain", "export", "source", "store", "text", "ui"]),
+    (
+        "tui",
+        &["app", "domain", "export", "source", "store", "text", "ui"],
+    ),
     ("cli", &["source", "store"]),
     (
         "cmd",
@@ -63,7 +66,12 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 /// The room a file belongs to: its top folder under `src/`, or its own name.
 fn room_of(path: &Path) -> String {
     let rel = path.strip_prefix(src()).unwrap();
-    let first = rel.components().next().unwrap().as_os_str().to_string_lossy();
+    let first = rel
+        .components()
+        .next()
+        .unwrap()
+        .as_os_str()
+        .to_string_lossy();
     first.trim_end_matches(".rs").to_owned()
 }
 
@@ -114,7 +122,10 @@ fn arrows_point_down_only() {
             continue;
         }
         let Some(may) = allowed.get(room.as_str()) else {
-            wrong.push(format!("{}: a room the house does not know", file.display()));
+            wrong.push(format!(
+                "{}: a room the house does not know",
+                file.display()
+            ));
             continue;
         };
         for (n, line) in program_lines(&file) {
@@ -125,7 +136,11 @@ fn arrows_point_down_only() {
             }
         }
     }
-    assert!(wrong.is_empty(), "arrows that climb or cross:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "arrows that climb or cross:\n{}",
+        wrong.join("\n")
+    );
 }
 
 #[test]
@@ -134,7 +149,10 @@ fn the_rooms_table_has_no_circle() {
     for (i, (room, may)) in ROOMS.iter().enumerate() {
         let below: BTreeSet<&str> = ROOMS[..i].iter().map(|(r, _)| *r).collect();
         for m in *may {
-            assert!(below.contains(m), "{room} may use {m}, which is not below it");
+            assert!(
+                below.contains(m),
+                "{room} may use {m}, which is not below it"
+            );
         }
     }
 }
@@ -162,7 +180,11 @@ fn pure_rooms_do_not_reach_the_world() {
             }
         }
     }
-    assert!(wrong.is_empty(), "pure rooms reaching the world:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "pure rooms reaching the world:\n{}",
+        wrong.join("\n")
+    );
 }
 
 #[test]
@@ -173,7 +195,10 @@ fn the_checker_sees_what_it_must() {
         .iter()
         .flat_map(|(_, l)| rooms_named(l))
         .collect();
-    assert!(named.contains("store") && named.contains("domain"), "{named:?}");
+    assert!(
+        named.contains("store") && named.contains("domain"),
+        "{named:?}"
+    );
     assert_eq!(rooms_named("use crate::a::b; crate::c"), ["a", "c"]);
     assert_eq!(room_of(&src().join("ui").join("pane.rs")), "ui");
     assert_eq!(room_of(&src().join("cli.rs")), "cli");

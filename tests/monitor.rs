@@ -88,11 +88,10 @@ async fn session(
         std::future::pending(),
         &mut host,
     );
-    let (result, _tx) = tokio::time::timeout(Duration::from_secs(20), async {
-        tokio::join!(run, driver)
-    })
-    .await
-    .expect("the loop ended within the guard");
+    let (result, _tx) =
+        tokio::time::timeout(Duration::from_secs(20), async { tokio::join!(run, driver) })
+            .await
+            .expect("the loop ended within the guard");
     result.unwrap();
     host.clipboard
 }
@@ -125,7 +124,13 @@ async fn deliveries_and_keys_through_the_loop_open_a_calls_timeline() {
     insta::assert_snapshot!("loop_call_view_80x24", term.backend());
 
     // Esc goes back; `?` opens the help, which the loop draws over the table.
-    session(&mut term, &mut app, &[], vec![KeyCode::Esc, KeyCode::Char('?')]).await;
+    session(
+        &mut term,
+        &mut app,
+        &[],
+        vec![KeyCode::Esc, KeyCode::Char('?')],
+    )
+    .await;
     assert!(app.call().is_none());
     assert!(matches!(app.mode, Mode::Help { .. }));
     let screen = screen_text(term.backend().buffer());

@@ -113,13 +113,6 @@ impl EventKind {
         (i < 8).then(|| char::from(b'1' + i))
     }
 
-    /// The kind behind filter key `1`–`8`.
-    pub fn from_key(c: char) -> Option<EventKind> {
-        let d = c.to_digit(10)?;
-        let i = usize::try_from(d).ok()?.checked_sub(1)?;
-        EventKind::TWIML.get(i).copied()
-    }
-
     /// Short name shown in the table and the filter bar.
     pub fn short(self) -> &'static str {
         match self {
@@ -421,10 +414,6 @@ impl Event {
     /// `data.request.url`.
     pub fn url(&self) -> &str {
         self.url.get(&self.raw)
-    }
-
-    pub fn is_invalid(&self) -> bool {
-        self.invalid.is_some()
     }
 
     /// `data.response.responseBody` (base64).

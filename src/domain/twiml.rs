@@ -345,46 +345,12 @@ pub fn decode(b64: &str) -> Decoded {
 }
 
 /// Like [`decode`] but without the pretty-printed lines: the text, the tree and any problem.
-/// For the ingest-time check and headless output, which never display lines.
+/// For the ingest-time check ([`crate::domain::check`]), which displays no lines.
 pub fn decode_unrendered(b64: &str) -> Decoded {
     match decode_base64_limited(b64, MAX_DECODED_BYTES) {
         Ok(bytes) => decode_vec(bytes, Render::No),
         Err(message) => Decoded::base64_failure(message),
     }
-}
-
-/// Whether `decode(b64).is_ok()` would hold — base64, a body, well-formed XML with a root —
-/// checked without building the tree, the lines or any error text. Run on every event at
-/// ingest (the problems index needs it), so it must stay cheap.
-pub fn decodes_cleanly(b64: &str) -> bool {
-    let Ok(mut bytes) = decode_base64_limited(b64, MAX_DECODED_BYTES) else {
-        return false;
-    };
-    if bytes.len() > MAX_DECODED_BYTES {
-        bytes.truncate(MAX_DECODED_BYTES);
-        drop_split_char(&mut bytes);
-    }
-    let text = String::from_utf8_lossy(&bytes);
-    if text.trim_start_matches(BOM).trim().is_empty() {
-        return false;
-    }
-    let body = text.strip_prefix(BOM).unwrap_or(&text);
-    parse_body::<false>(body).is_ok()
-}
-
-/// The decoded text alone, as [`decode`] would give it in [`Decoded::text`] (lossy UTF-8, cut
-/// at [`MAX_DECODED_BYTES`]); `Err` with the base64 problem. For bodies already known to be
-/// clean, where parsing again would only repeat the ingest-time check.
-pub fn decode_text_only(b64: &str) -> Result<String, String> {
-    let mut bytes = decode_base64_limited(b64, MAX_DECODED_BYTES)?;
-    if bytes.len() > MAX_DECODED_BYTES {
-        bytes.truncate(MAX_DECODED_BYTES);
-        drop_split_char(&mut bytes);
-    }
-    Ok(match String::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-    })
 }
 
 /// Whether to build [`Decoded::lines`].
@@ -521,17 +487,15 @@ fn parse(text: &str) -> Result<Vec<Content>, XmlError> {
     // quick-xml skips a BOM without counting it, so its offsets are relative to `body`.
     let body = text.strip_prefix(BOM).unwrap_or(text);
     let base = text.len() - body.len();
-    parse_body::<true>(body)
-        .map_err(|Failure(offset, message)| XmlError::at(text, base + offset, message))
+    parse_body(body).map_err(|Failure(offset, message)| XmlError::at(text, base + offset, message))
 }
 
 const fn is_xml_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
 
-/// Parses and checks a body. With `BUILD` false it only checks: nothing is kept, and the
-/// failure messages of the check are not shown to anyone.
-fn parse_body<const BUILD: bool>(body: &str) -> Result<Vec<Content>, Failure> {
+/// Parses and checks a body into its items.
+fn parse_body(body: &str) -> Result<Vec<Content>, Failure> {
     // Rule out JSON and plain text up front: quick-xml would take them as text and the error
     // would point at the end instead of the start.
     let first = body.bytes().position(|b| !is_xml_space(b));
@@ -569,30 +533,19 @@ fn parse_body<const BUILD: bool>(body: &str) -> Result<Vec<Content>, Failure> {
             Event::Start(tag) => {
                 check_open(stack.len(), has_root, start)?;
                 has_root = true;
-                let elem = if BUILD {
-                    element(&tag, false, start)?
-                } else {
-                    check_element(&tag)?
-                };
-                stack.push((elem, start));
+                stack.push((element(&tag, false, start)?, start));
             }
             Event::Empty(tag) => {
                 check_open(stack.len(), has_root, start)?;
                 has_root = true;
-                if BUILD {
-                    let elem = element(&tag, true, start)?;
-                    attach(&mut stack, &mut top, Content::Elem(elem));
-                } else {
-                    check_element(&tag)?;
-                }
+                let elem = element(&tag, true, start)?;
+                attach(&mut stack, &mut top, Content::Elem(elem));
             }
             Event::End(_) => {
                 let Some((elem, _)) = stack.pop() else {
                     return Err(Failure(start, "end tag without a start tag".to_owned()));
                 };
-                if BUILD {
-                    attach(&mut stack, &mut top, Content::Elem(elem));
-                }
+                attach(&mut stack, &mut top, Content::Elem(elem));
             }
             Event::Text(t) => {
                 if stack.is_empty() {
@@ -615,24 +568,19 @@ fn parse_body<const BUILD: bool>(body: &str) -> Result<Vec<Content>, Failure> {
                     };
                     Failure(start + within, describe_xml_error(&e))
                 })?;
-                if BUILD {
-                    push_text(&mut stack, s);
-                }
+                push_text(&mut stack, s);
             }
             Event::CData(c) => {
                 if stack.is_empty() {
                     return Err(Failure(start, "CDATA outside the root element".to_owned()));
                 }
                 let s = c.decode().map_err(|e| Failure(start, e.to_string()))?;
-                if BUILD {
-                    push_text(&mut stack, s);
-                }
+                push_text(&mut stack, s);
             }
-            Event::Comment(_) if BUILD => attach(&mut stack, &mut top, Content::Comment(raw())),
-            Event::Decl(_) | Event::PI(_) | Event::DocType(_) if BUILD => {
+            Event::Comment(_) => attach(&mut stack, &mut top, Content::Comment(raw())),
+            Event::Decl(_) | Event::PI(_) | Event::DocType(_) => {
                 attach(&mut stack, &mut top, Content::Markup(raw()));
             }
-            Event::Comment(_) | Event::Decl(_) | Event::PI(_) | Event::DocType(_) => {}
             Event::Eof => break,
         }
     }
@@ -685,20 +633,6 @@ fn element(tag: &BytesStart<'_>, self_closing: bool, start: usize) -> Result<Ele
         content: Vec::new(),
         self_closing,
     })
-}
-
-/// The checks of [`element`] without keeping anything: the name is there and every attribute
-/// parses and unescapes. The stack entry is an empty (allocation-free) element.
-fn check_element(tag: &BytesStart<'_>) -> Result<Elem, Failure> {
-    if tag.name().as_ref().is_empty() {
-        return Err(Failure(0, String::new()));
-    }
-    for attr in tag.attributes() {
-        let attr = attr.map_err(|_| Failure(0, String::new()))?;
-        attr.unescape_value()
-            .map_err(|_| Failure(0, String::new()))?;
-    }
-    Ok(Elem::default())
 }
 
 /// quick-xml's own wording for these leads with a position relative to the tag, which would
@@ -1401,9 +1335,9 @@ mod tests {
         assert_eq!(line.plain(), "    hi there");
     }
 
-    /// The cheap ingest-time check must agree with the full decode on every body.
+    /// The ingest-time decode (no lines) must judge every body as the pane's decode does.
     #[test]
-    fn decodes_cleanly_agrees_with_decode() {
+    fn unrendered_decode_agrees_with_decode() {
         let bodies = [
             "<Response><Say>Hi</Say></Response>",
             "<?xml version=\"1.0\"?><Response><Pause length=\"1\"/></Response>",
@@ -1433,19 +1367,29 @@ mod tests {
         let deep = format!("{}{}", "<a>".repeat(70), "</a>".repeat(70));
         for body in bodies.iter().copied().chain([deep.as_str()]) {
             let b = b64(body);
-            assert_eq!(decodes_cleanly(&b), decode(&b).is_ok(), "{body:?}");
+            assert_agree(&b, body);
         }
         for bad in ["!!!", "QQ", "@@@@"] {
-            assert_eq!(decodes_cleanly(bad), decode(bad).is_ok(), "{bad:?}");
+            assert_agree(bad, bad);
         }
+    }
+
+    fn assert_agree(b64: &str, what: &str) {
+        let (quick, full) = (decode_unrendered(b64), decode(b64));
+        assert_eq!(quick.problem(), full.problem(), "{what:?}");
+        assert_eq!(quick.is_ok(), full.is_ok(), "{what:?}");
+        assert_eq!(quick.doc, full.doc, "{what:?}");
+        assert_eq!(quick.text, full.text, "{what:?}");
     }
 
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
         #[test]
-        fn decodes_cleanly_agrees_on_arbitrary_markup(body in "(<[A-Za-z]{0,3}( [a-z]{1,2}=\"[a-z&;]{0,3}\")?/?>|</[A-Za-z]{0,3}>|[a-z &;]{0,3}|<!--x-->|<\\?xml\\?>){0,8}") {
+        fn unrendered_decode_agrees_on_arbitrary_markup(body in "(<[A-Za-z]{0,3}( [a-z]{1,2}=\"[a-z&;]{0,3}\")?/?>|</[A-Za-z]{0,3}>|[a-z &;]{0,3}|<!--x-->|<\\?xml\\?>){0,8}") {
             let b = b64(&body);
-            proptest::prop_assert_eq!(decodes_cleanly(&b), decode(&b).is_ok(), "{:?}", body);
+            let (quick, full) = (decode_unrendered(&b), decode(&b));
+            proptest::prop_assert_eq!(quick.problem(), full.problem(), "{:?}", body);
+            proptest::prop_assert_eq!(quick.doc, full.doc, "{:?}", body);
         }
     }
 }
