@@ -48,8 +48,8 @@ fn deliveries(bodies: &[&str]) -> Vec<Delivery> {
         .collect()
 }
 
-fn press(code: KeyCode) -> std::io::Result<TermEvent> {
-    Ok(TermEvent::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+fn press(code: KeyCode) -> TermEvent {
+    TermEvent::Key(KeyEvent::new(code, KeyModifiers::NONE))
 }
 
 /// One scripted session: the deliveries go in first (the loop drains them), then the keys;
@@ -75,7 +75,7 @@ async fn session(
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         for code in script {
-            key_tx.unbounded_send(press(code)).unwrap();
+            key_tx.unbounded_send(Ok(press(code))).unwrap();
         }
         drop(key_tx);
         tx
