@@ -349,7 +349,12 @@ fn signature_badges() {
     }
     // The failed call's request.failed: forged, bad TwiML, delivered three times.
     assert_eq!(app.store.get(7).unwrap().signature, Signature::Invalid);
-    let key = |app: &App, seq| app.store.get(seq).and_then(|e| e.dedup_key()).unwrap();
+    let key = |app: &App, seq| {
+        app.store
+            .get(seq)
+            .and_then(twimon::domain::Event::dedup_key)
+            .unwrap()
+    };
     let (failed, plain) = (key(&app, 7), key(&app, 3));
     app.store.note_duplicate(failed);
     app.store.note_duplicate(failed);
