@@ -1,0 +1,224 @@
+//! The real binary when things go wrong around it: a recording that hits the file-size limit,
+//! a recording that is a directory, a listener that never answers `send`. Every run gets its
+//! own state and log folder, so no test writes into the user's real log.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+/// Guards against hangs only; nothing here measures time.
+const GUARD: Duration = Duration::from_secs(20);
+
+/// A fresh, empty folder for one test.
+fn scratch(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("twimon-rel-{}-{tag}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The binary (or a wrapper running it), with logs and state kept inside `dir`.
+fn isolated(mut cmd: Command, dir: &Path) -> Command {
+    for var in [
+        "TWIMON_ADDR",
+        "TWIMON_URL",
+        "TWIMON_LOG",
+        "TWILIO_AUTH_TOKEN",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("XDG_STATE_HOME", dir.join("state"))
+        .env("HOME", dir.join("home"))
+        .env("TWIMON_LOG_FILE", dir.join("twimon-test.log"))
+        .current_dir(dir)
+        .stdin(Stdio::null());
+    cmd
+}
+
+fn twimon(dir: &Path) -> Command {
+    isolated(Command::new(env!("CARGO_BIN_EXE_twimon")), dir)
+}
+
+/// Runs to its end, killed after the guard time (so a hang fails instead of blocking).
+fn run_bounded(mut cmd: Command) -> (Output, bool) {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        if rx.recv_timeout(GUARD).is_err() {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        }
+    });
+    let stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let out = std::thread::spawn(move || read_capped(stdout));
+    let err = std::thread::spawn(move || read_capped(stderr));
+    let status = child.wait().unwrap();
+    let in_time = tx.send(()).is_ok();
+    let output = Output {
+        status,
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
+    };
+    (output, in_time)
+}
+
+/// Reads a pipe to its end, keeping the first MiB (a runaway printer must not eat memory).
+fn read_capped(pipe: impl std::io::Read) -> Vec<u8> {
+    let mut kept = Vec::new();
+    let mut reader = BufReader::new(pipe);
+    loop {
+        let Ok(buf) = reader.fill_buf() else { break };
+        if buf.is_empty() {
+            break;
+        }
+        let n = buf.len();
+        if kept.len() < 1 << 20 {
+            kept.extend_from_slice(&buf[..n.min((1 << 20) - kept.len())]);
+        }
+        reader.consume(n);
+    }
+    kept
+}
+
+/// A listener child and the URL it printed.
+struct Listening {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Listening {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(mut cmd: Command) -> Listening {
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            eprintln!("child: {line}");
+            if let Some(rest) = line.split("listening on ").nth(1) {
+                let url = rest
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
+                let _ = tx.send(url);
+            }
+        }
+    });
+    let url = rx
+        .recv_timeout(GUARD)
+        .expect("the listener says where it listens");
+    Listening { child, url }
+}
+
+fn event(id: &str, pad: usize) -> Value {
+    json!({
+        "specversion": "1.0",
+        "type": "com.twilio.voice.twiml.gather.finished",
+        "source": "/2010-04-01/Accounts/AC1/Calls/CA1.json",
+        "id": id,
+        "time": "2026-11-28T11:59:58.250Z",
+        "data": {
+            "sid": "CA00000000000000000000000000000042",
+            "request": {"method": "POST", "url": "https://x.test/menu",
+                        "parameters": {"Digits": "2", "Pad": "x".repeat(pad)}},
+            "response": {"responseCode": 200, "requestDuration": 41,
+                         "contentType": "application/xml", "responseBody": ""}
+        }
+    })
+}
+
+async fn post(url: &str, body: String) -> u16 {
+    reqwest::Client::builder()
+        .timeout(GUARD)
+        .build()
+        .unwrap()
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// The NDJSON events `twimon replay FILE` prints.
+fn replayed(dir: &Path, file: &Path) -> Vec<Value> {
+    let mut cmd = twimon(dir);
+    cmd.args(["replay", "--headless", "--format", "json"])
+        .arg(file);
+    let (out, in_time) = run_bounded(cmd);
+    assert!(in_time && out.status.success(), "{out:?}");
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// The file-size limit hit once (SIGXFSZ ignored, so write returns EFBIG, as a full disk
+/// would fail it), then lifted: the delivery that failed got 503, its retry and the next
+/// deliveries 200, and every one of those replays: none is glued onto the torn line.
+#[tokio::test]
+async fn a_write_failure_never_costs_an_acknowledged_delivery() {
+    let dir = scratch("fsize");
+    let rec = dir.join("rec.ndjson");
+    let mut sh = Command::new("sh");
+    sh.arg("-c")
+        .arg(r#"trap '' XFSZ; exec prlimit --fsize=4096:unlimited -- "$@""#)
+        .arg("sh")
+        .arg(env!("CARGO_BIN_EXE_twimon"))
+        .args(["listen", "--headless", "--addr", "127.0.0.1:0", "--record"])
+        .arg(&rec);
+    let listening = start(isolated(sh, &dir));
+    let url = listening.url.clone();
+    let small = |id: &str| Value::Array(vec![event(id, 10)]).to_string();
+    assert_eq!(post(&url, small("first")).await, 200);
+    let big = Value::Array(vec![event("big", 20_000)]).to_string();
+    assert_eq!(
+        post(&url, big.clone()).await,
+        503,
+        "over the file-size limit"
+    );
+    // The disk has room again.
+    let lifted = Command::new("prlimit")
+        .args([
+            "--pid",
+            &listening.child.id().to_string(),
+            "--fsize=unlimited",
+        ])
+        .status()
+        .unwrap();
+    assert!(lifted.success());
+    assert_eq!(post(&url, big).await, 200, "Twilio's retry");
+    assert_eq!(post(&url, small("after")).await, 200);
+    drop(listening);
+
+    let events = replayed(&dir, &rec);
+    let ids: Vec<&str> = events
+        .iter()
+        .map(|e| e["id"].as_str().unwrap_or("?"))
+        .collect();
+    assert_eq!(ids, ["first", "big", "after"], "{events:#?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
