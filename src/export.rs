@@ -625,7 +625,7 @@ pub async fn load(path: &Path, sid: &CallSid) -> anyhow::Result<Loaded> {
             }
         }
     }
-    feed.stop().await;
+    feed.stop().await?;
     out.events.sort_by_key(|e| (e.time, e.seq));
     Ok(out)
 }

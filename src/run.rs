@@ -62,9 +62,14 @@ impl From<Listener> for Feed {
 impl Feed {
     /// Stops the producer and waits (bounded) until nothing more can arrive, so that the
     /// consumer can drain what was acknowledged.
-    pub async fn stop(&mut self) {
+    /// An error is the producer's own failure (a recording that could not be read to its
+    /// end): the caller still shows what arrived, then reports it.
+    pub async fn stop(&mut self) -> anyhow::Result<()> {
         let _ = self.stop.send(true);
-        let _ = tokio::time::timeout(Duration::from_secs(5), &mut self.task).await;
+        match tokio::time::timeout(Duration::from_secs(5), &mut self.task).await {
+            Ok(Ok(Err(e))) => Err(anyhow::anyhow!("{}: {e}", self.label)),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -110,6 +115,17 @@ pub fn start_replay(path: &Path, dedup_cap: usize) -> anyhow::Result<Feed> {
             if *stopped.borrow() {
                 break;
             }
+            let rec = match rec {
+                Ok(rec) => Ok(rec),
+                Err(record::ReadError::Line(n, e)) => Err((n, e)),
+                // The input itself failed: every later read would fail the same way.
+                Err(record::ReadError::Input(e)) => {
+                    return Err(std::io::Error::new(
+                        e.kind(),
+                        format!("reading the recording failed: {e}"),
+                    ));
+                }
+            };
             let delivery = replayed_delivery(&mut seen, rec);
             if tx.blocking_send(delivery).is_err() {
                 break;
@@ -320,7 +336,7 @@ async fn headless_loop(
         }
     }
     // Stop accepting, let in-flight handlers finish, then print what they handed over.
-    feed.stop().await;
+    let ended = feed.stop().await;
     while let Ok(d) = feed.rx.try_recv() {
         format_next(d, &mut pending);
     }
@@ -330,7 +346,7 @@ async fn headless_loop(
         }
     }
     out.flush().ok();
-    Ok(())
+    ended
 }
 
 /// A delivery's events as output lines, numbered from `first`.

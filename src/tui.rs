@@ -60,14 +60,14 @@ pub async fn run(
     let _ = execute!(std::io::stdout(), EnableMouseCapture);
     let result = event_loop(&mut terminal, &mut app, &mut feed, signal).await;
     restore();
-    feed.stop().await;
+    let ended = feed.stop().await;
     if PANICKED.load(Ordering::SeqCst) {
         anyhow::bail!(
             "an internal error stopped the monitor; details in {}",
             log.map_or_else(|| "the log".into(), |p| p.display().to_string())
         );
     }
-    result
+    result.and(ended)
 }
 
 async fn event_loop(

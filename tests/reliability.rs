@@ -222,3 +222,49 @@ async fn a_write_failure_never_costs_an_acknowledged_delivery() {
     assert_eq!(ids, ["first", "big", "after"], "{events:#?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A recording that cannot be read (a directory; a file whose every read fails) ends the run
+/// at once with a clear error and a failing exit, instead of an endless stream of
+/// "unreadable line" events.
+#[test]
+fn an_unreadable_recording_ends_with_an_error() {
+    let dir = scratch("unreadable");
+    let folder = dir.join("recordings");
+    std::fs::create_dir_all(&folder).unwrap();
+    let folder = folder.to_str().unwrap();
+    let cases: [&[&str]; 4] = [
+        &["replay", "--headless", folder],
+        &[
+            "export",
+            folder,
+            "--call",
+            "CA00000000000000000000000000000042",
+        ],
+        // Opens fine; every read of it fails with EIO.
+        &["replay", "--headless", "/proc/self/mem"],
+        &[
+            "export",
+            "/proc/self/mem",
+            "--call",
+            "CA00000000000000000000000000000042",
+        ],
+    ];
+    for args in cases {
+        let mut cmd = twimon(&dir);
+        cmd.args(args);
+        let (out, in_time) = run_bounded(cmd);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(in_time, "{args:?} never ended");
+        assert!(!out.status.success(), "{args:?}: {out:?}");
+        assert!(
+            out.stdout.len() < 4096,
+            "{args:?} printed {} bytes",
+            out.stdout.len()
+        );
+        assert!(stderr.contains("recording"), "{args:?}: {stderr}");
+        if args[1] == folder || args[2] == folder {
+            assert!(stderr.contains("directory"), "{args:?}: {stderr}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -175,22 +175,52 @@ impl<F: RecordFile> Recorder<F> {
     }
 }
 
-/// Reads a recording: each line a record, or the line number and why it is unreadable.
+/// Why a line of a recording could not be taken.
+#[derive(Debug)]
+pub enum ReadError {
+    /// This line is not a record (bad JSON, not UTF-8): skip it, the next may be fine.
+    Line(usize, String),
+    /// Reading itself failed (an I/O error, a directory): nothing more can be read.
+    Input(std::io::Error),
+}
+
+/// Reads a recording: each line a record, or why it is unreadable. A failure to read at all
+/// (anything but one line's content) is the last item: retrying it would fail forever.
 pub fn read(
     path: &Path,
-) -> std::io::Result<impl Iterator<Item = Result<Record, (usize, String)>> + use<>> {
+) -> std::io::Result<impl Iterator<Item = Result<Record, ReadError>> + use<>> {
     let file = File::open(path)?;
+    if file.metadata()?.is_dir() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::IsADirectory,
+            "it is a directory, not a recording (give the file written by --record)",
+        ));
+    }
+    let mut failed = false;
     Ok(BufReader::new(file)
         .lines()
         .enumerate()
-        .filter_map(|(i, line)| {
-            let n = i + 1;
-            match line {
-                Ok(l) if l.trim().is_empty() => None,
-                Ok(l) => Some(serde_json::from_str::<Record>(&l).map_err(|e| (n, e.to_string()))),
-                Err(e) => Some(Err((n, e.to_string()))),
+        .map_while(move |(i, line)| {
+            if failed {
+                return None;
             }
-        }))
+            let n = i + 1;
+            Some(match line {
+                Ok(l) if l.trim().is_empty() => None,
+                Ok(l) => Some(
+                    serde_json::from_str::<Record>(&l)
+                        .map_err(|e| ReadError::Line(n, e.to_string())),
+                ),
+                Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                    Some(Err(ReadError::Line(n, e.to_string())))
+                }
+                Err(e) => {
+                    failed = true;
+                    Some(Err(ReadError::Input(e)))
+                }
+            })
+        })
+        .flatten())
 }
 
 #[cfg(test)]
@@ -222,7 +252,7 @@ mod tests {
         let got: Vec<_> = read(&path).unwrap().collect();
         assert_eq!(got.len(), 3);
         assert_eq!(got[0].as_ref().unwrap(), &rec);
-        assert_eq!(got[2].as_ref().unwrap_err().0, 3);
+        assert!(matches!(got[2], Err(ReadError::Line(3, _))), "{got:?}");
         let _ = std::fs::remove_file(&path);
     }
 
