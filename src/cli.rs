@@ -67,8 +67,11 @@ pub struct MonitorArgs {
     /// Address to listen on. Loopback by default: expose it through a tunnel, not the network.
     #[arg(long, default_value = "127.0.0.1:7077", env = "TWIMON_ADDR")]
     pub addr: String,
-    /// Largest delivery body accepted, in bytes (bigger ones get 413).
-    #[arg(long, default_value_t = crate::ingest::DEFAULT_BODY_LIMIT, value_name = "BYTES")]
+    /// Largest delivery body accepted (after decoding gzip/deflate), in bytes; bigger ones
+    /// get 413, which Twilio never retries. At least 131072 (one event with a 64 kB TwiML
+    /// answer, base64'd).
+    #[arg(long, default_value_t = crate::ingest::DEFAULT_BODY_LIMIT, value_name = "BYTES",
+          value_parser = body_limit)]
     pub body_limit: usize,
     /// Play the bundled sample calls through the listener, paced like live traffic.
     #[arg(long)]
@@ -94,6 +97,22 @@ pub struct MonitorArgs {
     pub record: Option<PathBuf>,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// Parses `--body-limit`, refusing limits that would turn real deliveries into 413s.
+fn body_limit(s: &str) -> Result<usize, String> {
+    let n: usize = s
+        .trim()
+        .parse()
+        .map_err(|e| format!("{s:?} is not a number of bytes: {e}"))?;
+    let min = crate::ingest::MIN_BODY_LIMIT;
+    if n < min {
+        return Err(format!(
+            "{n} bytes is below the floor of {min}: one delivery with a 64 kB TwiML answer \
+             (base64'd) would get 413, and Twilio drops a 413'd delivery for good"
+        ));
+    }
+    Ok(n)
 }
 
 #[derive(Debug, Clone, Args)]
@@ -147,6 +166,16 @@ mod tests {
     #[test]
     fn cli_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn absurd_body_limits_are_refused() {
+        for bad in ["0", "1", "65535", "131071"] {
+            let err = Cli::try_parse_from(["twimon", "--body-limit", bad]).unwrap_err();
+            assert!(err.to_string().contains("Twilio drops"), "{bad}: {err}");
+        }
+        let cli = Cli::parse_from(["twimon", "--body-limit", "131072"]);
+        assert_eq!(cli.monitor.body_limit, 131_072);
     }
 
     #[test]

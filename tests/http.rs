@@ -665,3 +665,36 @@ async fn stop_ends_the_server() {
     // The stopped listener refuses new connections.
     assert!(client().post(listener_url).body("[]").send().await.is_err());
 }
+
+/// RFC 9110 §15.5.6: a 405 carries `Allow`, so a misconfigured sink (GET) is told to POST.
+#[tokio::test]
+async fn a_405_names_the_allowed_methods() {
+    let listener = listen(Config::default()).await;
+    let client = client();
+    for method in [
+        reqwest::Method::GET,
+        reqwest::Method::PUT,
+        reqwest::Method::DELETE,
+        reqwest::Method::PATCH,
+    ] {
+        for (path, allow) in [("", "POST"), ("events/x", "POST"), ("healthz", "GET, HEAD")] {
+            if method == reqwest::Method::GET && path == "healthz" {
+                continue;
+            }
+            let url = format!("{}{path}", listener.url());
+            let resp = client.request(method.clone(), &url).send().await.unwrap();
+            assert_eq!(
+                resp.status(),
+                StatusCode::METHOD_NOT_ALLOWED,
+                "{method} /{path}"
+            );
+            assert_eq!(
+                resp.headers()
+                    .get(reqwest::header::ALLOW)
+                    .map(|v| v.to_str().unwrap()),
+                Some(allow),
+                "{method} /{path}"
+            );
+        }
+    }
+}

@@ -32,6 +32,11 @@ use signature::{Verdict, Verifier};
 
 /// Default `--body-limit`.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+/// The smallest `--body-limit` accepted. One event whose TwiML answer is at Twilio's 64 kB
+/// response limit carries it base64'd (4/3 of it: ~87 kB) plus its request parameters and
+/// envelope, so anything below 128 KiB can refuse a real delivery — and a 413 is a 4xx:
+/// Twilio drops that delivery for good, it is never retried.
+pub const MIN_BODY_LIMIT: usize = 128 * 1024;
 /// Default channel capacity, in deliveries.
 pub const CHANNEL_CAPACITY: usize = 1024;
 /// How long a handler waits for room in the channel before answering 503; far inside the 5 s
@@ -248,14 +253,25 @@ async fn dispatch(State(state): State<AppState>, request: Request) -> Response {
             }
             response
         }
-        _ => error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            format!(
-                "{method} {} is not served: POST deliveries to any path, GET /healthz",
-                uri.path()
-            ),
-        ),
+        _ => {
+            let mut resp = error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                format!(
+                    "{method} {} is not served: POST deliveries to any path, GET /healthz",
+                    uri.path()
+                ),
+            );
+            // RFC 9110 §15.5.6: a 405 lists what the resource does allow.
+            let allow = if uri.path() == "/healthz" {
+                "GET, HEAD"
+            } else {
+                "POST"
+            };
+            resp.headers_mut()
+                .insert(header::ALLOW, header::HeaderValue::from_static(allow));
+            resp
+        }
     }
 }
 
