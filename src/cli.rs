@@ -1,6 +1,7 @@
 //! The command line: `twimon [listen] [OPTIONS]`, `twimon send`, `twimon replay`.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -123,6 +124,34 @@ pub struct SendArgs {
     /// Delivery files (JSON bodies) or folders of them, sent in name order.
     #[arg(required = true, value_name = "FILE|DIR")]
     pub paths: Vec<PathBuf>,
+    /// Give up connecting after this long (`500ms`, `5s`, `1m`).
+    #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = duration)]
+    pub connect_timeout: Duration,
+    /// Give up on one delivery (connect, send, answer) after this long.
+    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = duration)]
+    pub timeout: Duration,
+}
+
+/// A duration flag: a number with `ms`, `s` or `m` (a bare number is seconds).
+fn duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    let (num, unit) = match t.find(|c: char| !c.is_ascii_digit() && c != '.') {
+        Some(i) => t.split_at(i),
+        None => (t, "s"),
+    };
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration (try 500ms, 5s, 1m)"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        _ => return Err(format!("{s:?}: unknown unit {unit:?} (ms, s or m)")),
+    };
+    if !(secs.is_finite() && secs > 0.0 && secs <= 86_400.0) {
+        return Err(format!("{s:?} must be above 0 and at most a day"));
+    }
+    Ok(Duration::from_secs_f64(secs))
 }
 
 #[derive(Debug, Clone, Args)]
@@ -166,6 +195,17 @@ mod tests {
     #[test]
     fn cli_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(duration("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(duration("2"), Ok(Duration::from_secs(2)));
+        assert_eq!(duration("1m"), Ok(Duration::from_secs(60)));
+        for bad in ["0", "-1s", "5h", "x", ""] {
+            assert!(duration(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -671,7 +671,7 @@ pub async fn run(args: &ExportArgs) -> anyhow::Result<()> {
         eprintln!(
             "twimon: {} unusable record(s) of {} skipped",
             loaded.unreadable,
-            args.file.display()
+            safe::line(&args.file.display().to_string())
         );
     }
     if loaded.events.is_empty() {

@@ -268,3 +268,102 @@ fn an_unreadable_recording_ends_with_an_error() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A listener on 127.0.0.1 that accepts connections and answers each with `answer` (or
+/// never, when None), from a thread, until the test ends.
+fn fake_listener(answer: Option<&'static [u8]>) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { break };
+            let mut buf = [0u8; 65536];
+            let _ = s.set_read_timeout(Some(Duration::from_millis(300)));
+            let _ = s.read(&mut buf);
+            match answer {
+                Some(a) => {
+                    let _ = s.write_all(a);
+                }
+                None => held.push(s),
+            }
+        }
+    });
+    url
+}
+
+fn delivery_file(dir: &Path, name: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, Value::Array(vec![event("s1", 0)]).to_string()).unwrap();
+    path
+}
+
+/// `send` to a listener that accepts and never answers gives up after `--timeout`.
+#[test]
+fn send_gives_up_on_a_listener_that_never_answers() {
+    let dir = scratch("send-hang");
+    let url = fake_listener(None);
+    let file = delivery_file(&dir, "one.json");
+    let mut cmd = twimon(&dir);
+    cmd.args(["send", "--to", &url, "--timeout", "1s"])
+        .arg(&file);
+    let (out, in_time) = run_bounded(cmd);
+    assert!(in_time, "send never gave up");
+    assert!(!out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("error"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Whatever the listener answers (2xx included) and whatever the file is called, nothing
+/// `send` prints can drive the terminal.
+#[test]
+fn send_output_is_terminal_safe_on_every_path() {
+    let dir = scratch("send-safe");
+    let body = b"{\"accepted\":1,\"x\":\"\x1b]0;pwned\x07\x1b[2J\"}";
+    let answer: &'static [u8] = Box::leak(
+        [
+            format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            )
+            .as_bytes(),
+            body,
+        ]
+        .concat()
+        .into_boxed_slice(),
+    );
+    let url = fake_listener(Some(answer));
+    let file = delivery_file(&dir, "evil-\x1b]0;name\x07.json");
+    let mut cmd = twimon(&dir);
+    cmd.args(["send", "--to", &url]).arg(&file);
+    let (out, in_time) = run_bounded(cmd);
+    assert!(in_time && out.status.success(), "{out:?}");
+    for (what, bytes) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+        assert!(
+            !bytes.iter().any(|b| *b == 0x1b || *b == 0x07),
+            "{what}: {:?}",
+            String::from_utf8_lossy(bytes)
+        );
+    }
+    assert!(String::from_utf8_lossy(&out.stdout).contains("␛]0;pwned"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A folder with nothing to send is an error, not a silent success.
+#[test]
+fn send_with_nothing_to_send_fails() {
+    let dir = scratch("send-empty");
+    let empty = dir.join("empty");
+    std::fs::create_dir_all(empty.join("sub")).unwrap();
+    std::fs::write(empty.join("notes.txt"), "not a delivery").unwrap();
+    let mut cmd = twimon(&dir);
+    cmd.args(["send", "--to", "http://127.0.0.1:9/"])
+        .arg(&empty);
+    let (out, in_time) = run_bounded(cmd);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(in_time && !out.status.success(), "{out:?}");
+    assert!(stderr.contains("nothing to send"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
