@@ -162,6 +162,7 @@ impl Monitor {
         cmd.cwd(&dir);
         cmd.env("TERM", "xterm-256color");
         cmd.env("TWIMON_LOG_FILE", &log);
+        cmd.env("XDG_STATE_HOME", dir.join("state"));
         cmd.env_remove("TWIMON_ADDR");
         let child = pair.slave.spawn_command(cmd).expect("spawn twimon");
         // Only the monitor holds the pty's other side now, so its exit ends our reads.

@@ -35,6 +35,11 @@ fn twimon(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_twimon"))
         .args(args)
         .env_remove("TWILIO_AUTH_TOKEN")
+        // Never the user's real log folder.
+        .env(
+            "XDG_STATE_HOME",
+            std::env::temp_dir().join(format!("twimon-export-state-{}", std::process::id())),
+        )
         .output()
         .unwrap()
 }

@@ -20,6 +20,11 @@ fn twimon() -> Command {
     for var in ["TWIMON_ADDR", "TWIMON_URL", "TWIMON_LOG", "TWIMON_LOG_FILE"] {
         cmd.env_remove(var);
     }
+    // Never the user's real log folder.
+    cmd.env(
+        "XDG_STATE_HOME",
+        std::env::temp_dir().join(format!("twimon-headless-state-{}", std::process::id())),
+    );
     cmd
 }
 

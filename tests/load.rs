@@ -236,6 +236,11 @@ impl Twimon {
             ])
             .env_remove("TWIMON_ADDR")
             .env_remove("TWIMON_LOG_FILE")
+            // Never the user's real log folder.
+            .env(
+                "XDG_STATE_HOME",
+                std::env::temp_dir().join(format!("twimon-load-state-{}", std::process::id())),
+            )
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
