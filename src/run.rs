@@ -86,11 +86,17 @@ pub async fn start_listener(addr: &str, config: ingest::Config) -> anyhow::Resul
             })?),
             None => None,
         };
+    let limits = ingest::Limits::of(&config);
     let router = ingest::router(config, tx, stats.clone(), recorder);
     let (stop, mut stopped) = watch::channel(false);
-    let server = tokio::spawn(ingest::serve(listener, router, async move {
-        let _ = stopped.wait_for(|s| *s).await;
-    }));
+    let server = tokio::spawn(ingest::serve(
+        listener,
+        router,
+        async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        },
+        limits,
+    ));
     tracing::info!(%addr, "listening");
     Ok(Listener {
         addr,

@@ -698,3 +698,90 @@ async fn a_405_names_the_allowed_methods() {
         }
     }
 }
+
+/// Opens a connection and sends half of a request's headers, then nothing.
+async fn half_header(addr: SocketAddr) -> tokio::net::TcpStream {
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-")
+        .await
+        .unwrap();
+    s
+}
+
+/// Whether the server closed `s` within `wait` (reads to its end).
+async fn closed_within(s: &mut tokio::net::TcpStream, wait: Duration) -> bool {
+    let mut buf = [0u8; 4096];
+    tokio::time::timeout(wait, async {
+        loop {
+            match s.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await
+    .is_ok()
+}
+
+/// More stalled clients than the connection cap: the oldest idle ones are closed to make
+/// room, and /healthz and a delivery are answered at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stalled_clients_past_the_cap_do_not_crowd_out_deliveries() {
+    let mut listener = listen(Config {
+        max_connections: Some(4),
+        header_timeout: Duration::from_secs(60),
+        ..Config::default()
+    })
+    .await;
+    let mut stalled = Vec::new();
+    for _ in 0..12 {
+        stalled.push(half_header(listener.addr).await);
+    }
+    let quick = Duration::from_secs(5);
+    let health = tokio::time::timeout(quick, get(&format!("{}healthz", listener.url())))
+        .await
+        .expect("/healthz answered past the cap");
+    assert_eq!(health.status, StatusCode::OK);
+    let reply = tokio::time::timeout(quick, post(&listener, batch(&["past-the-cap"])))
+        .await
+        .expect("a delivery answered past the cap");
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+    assert_eq!(
+        next_delivery(&mut listener).await.events[0].id(),
+        "past-the-cap"
+    );
+    let mut closed = 0;
+    for s in &mut stalled {
+        if closed_within(s, Duration::from_millis(200)).await {
+            closed += 1;
+        }
+    }
+    assert!(
+        closed >= 12 - 4,
+        "only {closed} of 12 stalled connections were let go"
+    );
+}
+
+/// A client that stops in the middle of its headers, or sits idle on a keep-alive
+/// connection, is let go after the header time-out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_sent_headers_and_idle_connections_are_closed_after_the_header_timeout() {
+    let listener = listen(Config {
+        header_timeout: Duration::from_millis(500),
+        ..Config::default()
+    })
+    .await;
+    let mut half = half_header(listener.addr).await;
+    assert!(
+        closed_within(&mut half, Duration::from_secs(4)).await,
+        "a half-header connection is held past the header time-out"
+    );
+    let mut idle = tokio::net::TcpStream::connect(listener.addr).await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        .await
+        .unwrap();
+    assert!(
+        closed_within(&mut idle, Duration::from_secs(4)).await,
+        "an idle keep-alive connection is held past the header time-out"
+    );
+}

@@ -45,6 +45,14 @@ pub const SEND_TIMEOUT: Duration = Duration::from_millis(1500);
 
 /// Default [`Config::body_timeout`]: far more than any real delivery needs.
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default [`Config::header_timeout`]: a request's headers arrive at once or not at all.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default [`Config::handler_timeout`]: the body time-out, a full channel's wait, and room.
+pub const HANDLER_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long in-flight requests may take to finish at shutdown before they are cut.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+/// Most connections served at once, whatever the file-descriptor limit allows.
+pub const MAX_CONNECTIONS: usize = 1024;
 
 /// What one accepted delivery hands to the consumer.
 #[derive(Debug)]
@@ -192,6 +200,16 @@ pub struct Config {
     pub body_timeout: Duration,
     /// Append every accepted delivery to this file (`--record`).
     pub record: Option<std::path::PathBuf>,
+    /// Longest wait for a request's headers. hyper starts it as soon as a connection waits
+    /// for a request, so it also bounds how long a keep-alive connection may sit idle.
+    pub header_timeout: Duration,
+    /// Longest a request may take from its headers to its answer (503 after it, which
+    /// Twilio retries).
+    pub handler_timeout: Duration,
+    /// Connections served at once; None = [`connection_cap`] of the file-descriptor limit.
+    pub max_connections: Option<usize>,
+    /// How long in-flight requests may take to finish at shutdown.
+    pub shutdown_grace: Duration,
 }
 
 impl Default for Config {
@@ -204,6 +222,10 @@ impl Default for Config {
             require_signature: false,
             body_timeout: BODY_TIMEOUT,
             record: None,
+            header_timeout: HEADER_TIMEOUT,
+            handler_timeout: HANDLER_TIMEOUT,
+            max_connections: None,
+            shutdown_grace: SHUTDOWN_GRACE,
         }
     }
 }
@@ -480,6 +502,12 @@ async fn deliver(
     let invalid = delivery.events.len() - accepted;
     let dups = delivery.duplicates.len();
     let new_keys: Vec<DedupKey> = delivery.keys.iter().flatten().copied().collect();
+    // Cut short (the handler time-out drops this future at an await), nothing was kept: the
+    // keys are forgotten so Twilio's retry is not taken for a duplicate.
+    let mut unkept = Forget {
+        dedup: &state.dedup,
+        keys: new_keys.clone(),
+    };
     let busy = |why: &str| {
         if let Ok(mut d) = state.dedup.lock() {
             d.forget(&new_keys);
@@ -528,6 +556,7 @@ async fn deliver(
     }
     let n_events = delivery.events.len();
     permit.send(delivery);
+    unkept.keys.clear();
     drop(recorder);
     Stats::add(&state.stats.deliveries, 1);
     Stats::add(&state.stats.events, n_events);
@@ -536,6 +565,22 @@ async fn deliver(
     // Written directly: this answer goes out for every delivery.
     let body = format!(r#"{{"accepted":{accepted},"duplicates":{dups},"invalid":{invalid}}}"#);
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// Forgets its keys when dropped, unless they were cleared because the delivery was kept.
+struct Forget<'a> {
+    dedup: &'a Mutex<Dedup>,
+    keys: Vec<DedupKey>,
+}
+
+impl Drop for Forget<'_> {
+    fn drop(&mut self) {
+        if !self.keys.is_empty()
+            && let Ok(mut d) = self.dedup.lock()
+        {
+            d.forget(&self.keys);
+        }
+    }
 }
 
 fn delivery_error(e: &DeliveryError) -> Response {
@@ -586,18 +631,228 @@ pub async fn bind(addr: &str) -> anyhow::Result<tokio::net::TcpListener> {
     })
 }
 
-/// Serves until `shutdown` resolves; in-flight deliveries finish first.
+/// The connection cap for a file-descriptor limit: room for the listener, the recording, the
+/// log and the terminal, at most [`MAX_CONNECTIONS`].
+pub fn connection_cap() -> usize {
+    let soft = rustix::process::getrlimit(rustix::process::Resource::Nofile)
+        .current
+        .unwrap_or(u64::MAX);
+    let cap = usize::try_from(soft.saturating_sub(64)).unwrap_or(usize::MAX);
+    cap.clamp(8, MAX_CONNECTIONS)
+}
+
+/// How each connection is bounded.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub header_timeout: Duration,
+    pub handler_timeout: Duration,
+    pub max_connections: usize,
+    pub shutdown_grace: Duration,
+}
+
+impl Limits {
+    pub fn of(config: &Config) -> Limits {
+        Limits {
+            header_timeout: config.header_timeout,
+            handler_timeout: config.handler_timeout,
+            max_connections: config.max_connections.unwrap_or_else(connection_cap).max(1),
+            shutdown_grace: config.shutdown_grace,
+        }
+    }
+}
+
+/// One open connection, as the accept loop sees it: whether a request is being handled, and
+/// how to close it when it is not.
+struct Conn {
+    busy: Arc<std::sync::atomic::AtomicBool>,
+    close: Arc<tokio::sync::Notify>,
+}
+
+/// Open connections by age (ids increase), for closing the oldest idle one at the cap.
+type Conns = Arc<Mutex<std::collections::BTreeMap<u64, Conn>>>;
+
+/// Serves until `shutdown` resolves, every stage bounded: headers (and keep-alive idle) by
+/// `header_timeout`, bodies by the body time-out (408), each request by `handler_timeout`
+/// (503), open connections by a cap below the file-descriptor limit. At the cap the oldest
+/// connection that is not handling a request (half-sent headers, idle keep-alive) is closed
+/// to make room, so deliveries and /healthz stay answerable; when every one is busy, the new
+/// one gets a quick 503. At shutdown in-flight requests get `shutdown_grace` to finish.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     router: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    limits: Limits,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    let permits = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let conns: Conns = Arc::default();
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut saturated = false;
+    let mut next_id = 0u64;
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, remote) = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of descriptors or a connection reset before accept: not fatal.
+                    tracing::warn!("accepting a connection failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        while tasks.try_join_next().is_some() {}
+        let permit = match permits.clone().try_acquire_owned() {
+            Ok(p) => {
+                saturated = false;
+                p
+            }
+            Err(_) => {
+                if !saturated {
+                    saturated = true;
+                    tracing::warn!(
+                        cap = limits.max_connections,
+                        "connection cap reached: closing the oldest idle connections to make room, refusing (503) when every one is busy"
+                    );
+                }
+                match make_room(&conns, &permits).await {
+                    Some(p) => p,
+                    None => {
+                        tasks.spawn(refuse(stream));
+                        continue;
+                    }
+                }
+            }
+        };
+        next_id += 1;
+        let conn = Conn {
+            busy: Arc::default(),
+            close: Arc::default(),
+        };
+        let (busy, close) = (conn.busy.clone(), conn.close.clone());
+        if let Ok(mut c) = conns.lock() {
+            c.insert(next_id, conn);
+        }
+        let (conns, id, router, stop) = (conns.clone(), next_id, router.clone(), stop_rx.clone());
+        tasks.spawn(async move {
+            serve_connection(stream, remote, router, limits, busy, close, stop).await;
+            if let Ok(mut c) = conns.lock() {
+                c.remove(&id);
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    let _ = stop_tx.send(true);
+    let drained = tokio::time::timeout(limits.shutdown_grace, async {
+        while tasks.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!("connections still open after the shutdown grace period: cut");
+        tasks.shutdown().await;
+    }
+    Ok(())
+}
+
+/// Closes the oldest connection that is not handling a request and takes its place; None
+/// when every connection is busy.
+async fn make_room(
+    conns: &Conns,
+    permits: &Arc<tokio::sync::Semaphore>,
+) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    let idle = conns.lock().ok().and_then(|c| {
+        c.values()
+            .find(|c| !c.busy.load(Ordering::Relaxed))
+            .map(|c| c.close.clone())
+    })?;
+    idle.notify_one();
+    tokio::time::timeout(Duration::from_secs(1), permits.clone().acquire_owned())
+        .await
+        .ok()?
+        .ok()
+}
+
+/// A quick 503 to a connection past the cap, instead of leaving it hanging.
+async fn refuse(mut stream: tokio::net::TcpStream) {
+    use tokio::io::AsyncWriteExt;
+    let body = r#"{"error":"busy","message":"too many open connections; retry later"}"#;
+    let answer = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\n\
+         connection: close\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        let _ = stream.write_all(answer.as_bytes()).await;
+        let _ = stream.shutdown().await;
+    })
+    .await;
+}
+
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    remote: SocketAddr,
+    router: Router,
+    limits: Limits,
+    busy: Arc<std::sync::atomic::AtomicBool>,
+    close: Arc<tokio::sync::Notify>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let in_flight = busy.clone();
+    let service = hyper::service::service_fn(move |mut req: Request<hyper::body::Incoming>| {
+        req.extensions_mut().insert(ConnectInfo(remote));
+        let router = router.clone();
+        let busy = in_flight.clone();
+        busy.store(true, Ordering::Relaxed);
+        async move {
+            let answer = tokio::time::timeout(
+                limits.handler_timeout,
+                tower::ServiceExt::oneshot(router, req.map(Body::new)),
+            )
+            .await;
+            busy.store(false, Ordering::Relaxed);
+            Ok::<_, std::convert::Infallible>(match answer {
+                Ok(Ok(resp)) => resp,
+                Ok(Err(never)) => match never {},
+                Err(_) => handler_timed_out(limits.handler_timeout),
+            })
+        }
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .keep_alive(true)
+        .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => return,
+        // Closed to make room: only ever while no request is being handled.
+        () = close.notified() => {
+            if !busy.load(Ordering::Relaxed) {
+                return;
+            }
+        }
+        _ = stop.wait_for(|s| *s) => {}
+    }
+    // Shutting down (or asked to close while a request started): finish it, then close.
+    conn.as_mut().graceful_shutdown();
+    let _ = conn.await;
+}
+
+fn handler_timed_out(bound: Duration) -> Response {
+    let mut resp = error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "timeout",
+        format!(
+            "the request was not handled within {} s; retry later (nothing from it was kept)",
+            bound.as_secs_f32()
+        ),
+    );
+    resp.headers_mut()
+        .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+    resp
 }
 
 #[cfg(test)]
