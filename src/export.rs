@@ -751,6 +751,7 @@ mod tests {
                 signature: "unchecked".into(),
                 signature_reason: None,
                 body: body.into(),
+                decoded_from: None,
             })
             .unwrap();
         }

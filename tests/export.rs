@@ -25,6 +25,7 @@ fn recording(name: &str) -> PathBuf {
             signature: "unchecked".into(),
             signature_reason: None,
             body: body.into(),
+            decoded_from: None,
         })
         .unwrap();
     }

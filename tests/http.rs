@@ -785,3 +785,58 @@ async fn half_sent_headers_and_idle_connections_are_closed_after_the_header_time
         "an idle keep-alive connection is held past the header time-out"
     );
 }
+
+/// gzip and deflate (zlib, or raw) bodies are decoded; another coding gets 415 naming it; a
+/// compression bomb gets 413, the limit being on the decoded size.
+#[tokio::test]
+async fn compressed_bodies_are_decoded_within_the_limit() {
+    use std::io::Write;
+    let mut listener = listen(Config::default()).await;
+    let body = batch(&["gz-1"]);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(body.as_bytes()).unwrap();
+    let mut zlib = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    zlib.write_all(batch(&["zlib-1"]).as_bytes()).unwrap();
+    let mut raw = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    raw.write_all(batch(&["raw-1"]).as_bytes()).unwrap();
+    let url = listener.url();
+    let send = |encoding: &'static str, bytes: Vec<u8>| {
+        let url = url.clone();
+        async move {
+            client()
+                .post(url)
+                .header(CONTENT_TYPE, "application/json")
+                .header("content-encoding", encoding)
+                .body(bytes)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    for (encoding, bytes, id) in [
+        ("gzip", gz.finish().unwrap(), "gz-1"),
+        ("deflate", zlib.finish().unwrap(), "zlib-1"),
+        ("deflate", raw.finish().unwrap(), "raw-1"),
+        ("identity", batch(&["plain-1"]).into_bytes(), "plain-1"),
+    ] {
+        let resp = send(encoding, bytes).await;
+        assert_eq!(resp.status(), StatusCode::OK, "{encoding}");
+        assert_eq!(next_delivery(&mut listener).await.events[0].id(), id);
+    }
+    let resp = send("br", b"whatever".to_vec()).await;
+    assert_eq!(resp.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let text = resp.text().await.unwrap();
+    assert!(text.contains("\\\"br\\\"") || text.contains("br"), "{text}");
+    // 8 MiB of JSON whitespace in a few kB of gzip.
+    let mut bomb = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    bomb.write_all(b"[").unwrap();
+    for _ in 0..8 * 1024 {
+        bomb.write_all(&[b' '; 1024]).unwrap();
+    }
+    bomb.write_all(b"]").unwrap();
+    let bomb = bomb.finish().unwrap();
+    assert!(bomb.len() < DEFAULT_BODY_LIMIT / 10);
+    let resp = send("gzip", bomb).await;
+    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_channel_empty(&mut listener);
+}

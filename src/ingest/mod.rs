@@ -420,6 +420,88 @@ async fn read_body(
     })
 }
 
+/// A content coding twimon undoes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Coding {
+    Gzip,
+    /// RFC 9110's deflate is zlib; raw deflate (a common mistake) is taken too.
+    Deflate,
+}
+
+impl Coding {
+    fn as_str(self) -> &'static str {
+        match self {
+            Coding::Gzip => "gzip",
+            Coding::Deflate => "deflate",
+        }
+    }
+}
+
+/// The codings of `Content-Encoding`, in the order they were applied; the name of the first
+/// one not handled as the error. `identity` (or none) is no coding.
+fn content_codings(headers: &HeaderMap) -> Result<Vec<Coding>, String> {
+    let mut out = Vec::new();
+    for value in headers.get_all(header::CONTENT_ENCODING) {
+        let Ok(value) = value.to_str() else {
+            return Err(String::from_utf8_lossy(value.as_bytes()).into_owned());
+        };
+        for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            match name.to_ascii_lowercase().as_str() {
+                "identity" => {}
+                "gzip" | "x-gzip" => out.push(Coding::Gzip),
+                "deflate" => out.push(Coding::Deflate),
+                _ => return Err(crate::safe::line(name).into_owned()),
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Undoes `codings` (last applied first), never producing more than `limit` bytes: the body
+/// limit is on the decoded size, so a compression bomb gets 413 after `limit` bytes of work.
+fn decode_body(received: &Bytes, codings: &[Coding], limit: usize) -> Result<Bytes, Response> {
+    use std::io::Read;
+    let mut bytes = received.clone();
+    for coding in codings.iter().rev() {
+        let cap = limit as u64 + 1;
+        let mut out = Vec::new();
+        let read = match coding {
+            Coding::Gzip => flate2::read::MultiGzDecoder::new(&bytes[..])
+                .take(cap)
+                .read_to_end(&mut out),
+            Coding::Deflate => {
+                let zlib = flate2::read::ZlibDecoder::new(&bytes[..])
+                    .take(cap)
+                    .read_to_end(&mut out);
+                if zlib.is_err() {
+                    out.clear();
+                    flate2::read::DeflateDecoder::new(&bytes[..])
+                        .take(cap)
+                        .read_to_end(&mut out)
+                } else {
+                    zlib
+                }
+            }
+        };
+        if let Err(e) = read {
+            return Err(error(
+                StatusCode::BAD_REQUEST,
+                "bad_encoding",
+                format!("the body is not valid {}: {e}", coding.as_str()),
+            ));
+        }
+        if out.len() > limit {
+            return Err(error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!("the decoded body exceeds the limit of {limit} bytes (--body-limit)"),
+            ));
+        }
+        bytes = Bytes::from(out);
+    }
+    Ok(bytes)
+}
+
 async fn deliver(
     state: &AppState,
     headers: &HeaderMap,
@@ -441,8 +523,24 @@ async fn deliver(
             ),
         );
     }
+    let codings = match content_codings(headers) {
+        Ok(c) => c,
+        Err(name) => {
+            return error(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_encoding",
+                format!("Content-Encoding {name:?} is not handled: send identity, gzip or deflate"),
+            );
+        }
+    };
     let config = &state.config;
-    let bytes = match read_body(body, headers, config.body_limit, config.body_timeout).await {
+    // `received` is what came over the wire: Twilio's bodySHA256 is over the bytes it sent,
+    // so the signature is checked on them; `bytes` is the decoded body everything else reads.
+    let received = match read_body(body, headers, config.body_limit, config.body_timeout).await {
+        Ok(b) => b,
+        Err(resp) => return resp,
+    };
+    let bytes = match decode_body(&received, &codings, config.body_limit) {
         Ok(b) => b,
         Err(resp) => return resp,
     };
@@ -456,7 +554,7 @@ async fn deliver(
     let signature = state
         .config
         .verifier
-        .verify(headers, path, &bytes, params.as_deref());
+        .verify(headers, path, &received, params.as_deref());
     if state.config.require_signature
         && matches!(signature, Verdict::Invalid(_) | Verdict::Unsigned)
     {
@@ -543,6 +641,13 @@ async fn deliver(
             signature: delivery.signature.as_str().to_owned(),
             signature_reason: delivery.signature.reason().map(str::to_owned),
             body: String::from_utf8_lossy(&bytes).into_owned(),
+            decoded_from: (!codings.is_empty()).then(|| {
+                codings
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }),
         };
         if let Err(e) = rec.write(&record) {
             drop(permit);

@@ -34,8 +34,12 @@ pub struct Record {
     /// Why the signature is invalid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature_reason: Option<String>,
-    /// The body exactly as received (JSON deliveries are UTF-8).
+    /// The body as received (JSON deliveries are UTF-8); decoded when it came compressed.
     pub body: String,
+    /// The `Content-Encoding` the body was decoded from (`gzip`), if any. The signature
+    /// verdict was reached on the bytes as received, before decoding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decoded_from: Option<String>,
 }
 
 impl Record {
@@ -239,6 +243,7 @@ mod tests {
             signature: "unchecked".into(),
             signature_reason: None,
             body: "[{\"type\":\"x\",\"id\":\"1\"}]\n".into(),
+            decoded_from: None,
         };
         let mut r = Recorder::open(&path).unwrap();
         r.write(&rec).unwrap();
@@ -317,6 +322,7 @@ mod tests {
             signature: "unchecked".into(),
             signature_reason: None,
             body,
+            decoded_from: None,
         }
     }
 
