@@ -262,7 +262,12 @@ pub fn with_scroll_hint(block: Block<'static>, above: usize, below: usize) -> Bl
 }
 
 /// `HH:MM:SS.mmm` in UTC, the clock of Twilio's console and logs.
+/// The event's time of day; `?` at the end (in place of the last digit, to keep the width)
+/// when its own time was unreadable and this is the arrival time instead.
 pub fn clock(ev: &Event) -> String {
+    if ev.time_unreadable().is_some() {
+        return ev.time.strftime("%H:%M:%S%.2f?").to_string();
+    }
     ev.time.strftime("%H:%M:%S%.3f").to_string()
 }
 
@@ -281,7 +286,7 @@ pub fn duration_text(ms: u32) -> String {
     if ms < 1000 {
         format!("{ms}ms")
     } else {
-        format!("{:.1}s", f64::from(ms) / 1000.0)
+        call::span_text(u64::from(ms))
     }
 }
 
