@@ -58,8 +58,8 @@ pub struct OutputArgs {
     /// Events kept in memory; the oldest leave beyond it (a recording keeps everything).
     #[arg(long, default_value_t = crate::store::DEFAULT_MAX_EVENTS, value_name = "N")]
     pub max_events: usize,
-    /// Append logs to this file (default: a new file per run in $XDG_STATE_HOME/twimon/,
-    /// else ~/.local/state/twimon/).
+    /// Append logs to this file (default: a new file per run in `$XDG_STATE_HOME/twimon/`,
+    /// else `~/.local/state/twimon/`).
     #[arg(long, value_name = "FILE", env = "TWIMON_LOG_FILE")]
     pub log_file: Option<PathBuf>,
 }

@@ -69,15 +69,16 @@ pub fn create_log(path: &Path) -> std::io::Result<std::fs::File> {
 /// this run's own file. Returns the path used; when it cannot be opened, says so on stderr
 /// (the terminal is not taken yet) and logs nothing.
 pub fn init_file(path: Option<&Path>) -> Option<PathBuf> {
-    let (path, file) = match path {
-        Some(p) => (
+    let (path, file) = if let Some(p) = path {
+        (
             p.to_owned(),
             std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
                 .open(p),
-        ),
-        None => {
+        )
+    } else {
+        {
             let Some(p) = default_log_file() else {
                 eprintln!(
                     "twimon: warning: no log file (neither XDG_STATE_HOME nor HOME is set; \

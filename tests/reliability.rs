@@ -75,8 +75,7 @@ fn run_bounded(mut cmd: Command) -> (Output, bool) {
 fn read_capped(pipe: impl std::io::Read) -> Vec<u8> {
     let mut kept = Vec::new();
     let mut reader = BufReader::new(pipe);
-    loop {
-        let Ok(buf) = reader.fill_buf() else { break };
+    while let Ok(buf) = reader.fill_buf() {
         if buf.is_empty() {
             break;
         }
@@ -279,7 +278,7 @@ fn fake_listener(answer: Option<&'static [u8]>) -> String {
         let mut held = Vec::new();
         for stream in listener.incoming() {
             let Ok(mut s) = stream else { break };
-            let mut buf = [0u8; 65536];
+            let mut buf = [0u8; 16384];
             let _ = s.set_read_timeout(Some(Duration::from_millis(300)));
             let _ = s.read(&mut buf);
             match answer {

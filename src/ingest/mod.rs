@@ -459,7 +459,7 @@ fn content_codings(headers: &HeaderMap) -> Result<Vec<Coding>, String> {
 
 /// Undoes `codings` (last applied first), never producing more than `limit` bytes: the body
 /// limit is on the decoded size, so a compression bomb gets 413 after `limit` bytes of work.
-fn decode_body(received: &Bytes, codings: &[Coding], limit: usize) -> Result<Bytes, Response> {
+fn decode_body(received: &Bytes, codings: &[Coding], limit: usize) -> Result<Bytes, Box<Response>> {
     use std::io::Read;
     let mut bytes = received.clone();
     for coding in codings.iter().rev() {
@@ -484,18 +484,18 @@ fn decode_body(received: &Bytes, codings: &[Coding], limit: usize) -> Result<Byt
             }
         };
         if let Err(e) = read {
-            return Err(error(
+            return Err(Box::new(error(
                 StatusCode::BAD_REQUEST,
                 "bad_encoding",
                 format!("the body is not valid {}: {e}", coding.as_str()),
-            ));
+            )));
         }
         if out.len() > limit {
-            return Err(error(
+            return Err(Box::new(error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "body_too_large",
                 format!("the decoded body exceeds the limit of {limit} bytes (--body-limit)"),
-            ));
+            )));
         }
         bytes = Bytes::from(out);
     }
@@ -542,7 +542,7 @@ async fn deliver(
     };
     let bytes = match decode_body(&received, &codings, config.body_limit) {
         Ok(b) => b,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     // A form is signed over its decoded pairs; refuse an absurd number before sorting them.
     let params = form.then(|| signature::form_pairs(&bytes));
@@ -809,12 +809,11 @@ pub async fn serve(
             },
         };
         while tasks.try_join_next().is_some() {}
-        let permit = match permits.clone().try_acquire_owned() {
-            Ok(p) => {
-                saturated = false;
-                p
-            }
-            Err(_) => {
+        let permit = if let Ok(p) = permits.clone().try_acquire_owned() {
+            saturated = false;
+            p
+        } else {
+            {
                 if !saturated {
                     saturated = true;
                     tracing::warn!(
@@ -822,12 +821,11 @@ pub async fn serve(
                         "connection cap reached: closing the oldest idle connections to make room, refusing (503) when every one is busy"
                     );
                 }
-                match make_room(&conns, &permits).await {
-                    Some(p) => p,
-                    None => {
-                        tasks.spawn(refuse(stream));
-                        continue;
-                    }
+                if let Some(p) = make_room(&conns, &permits).await {
+                    p
+                } else {
+                    tasks.spawn(refuse(stream));
+                    continue;
                 }
             }
         };
