@@ -52,7 +52,7 @@ pub async fn post(client: &reqwest::Client, url: &str, body: Vec<u8>) -> anyhow:
         .body(body)
         .send()
         .await
-        .with_context(|| format!("no answer from {}", safe::line(url)))?;
+        .with_context(|| format!("cannot reach {}", safe::line(url)))?;
     let status = resp.status().as_u16();
     let body = resp
         .text()
