@@ -1,6 +1,7 @@
 //! The command line: `twimon [listen] [OPTIONS]`, `twimon send`, `twimon replay`.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -57,7 +58,8 @@ pub struct OutputArgs {
     /// Events kept in memory; the oldest leave beyond it (a recording keeps everything).
     #[arg(long, default_value_t = crate::store::DEFAULT_MAX_EVENTS, value_name = "N")]
     pub max_events: usize,
-    /// Write logs to this file (default: twimon.log in the system's temporary folder).
+    /// Append logs to this file (default: a new file per run in `$XDG_STATE_HOME/twimon/`,
+    /// else `~/.local/state/twimon/`).
     #[arg(long, value_name = "FILE", env = "TWIMON_LOG_FILE")]
     pub log_file: Option<PathBuf>,
 }
@@ -67,8 +69,11 @@ pub struct MonitorArgs {
     /// Address to listen on. Loopback by default: expose it through a tunnel, not the network.
     #[arg(long, default_value = "127.0.0.1:7077", env = "TWIMON_ADDR")]
     pub addr: String,
-    /// Largest delivery body accepted, in bytes (bigger ones get 413).
-    #[arg(long, default_value_t = crate::source::listen::DEFAULT_BODY_LIMIT, value_name = "BYTES")]
+    /// Largest delivery body accepted (after decoding gzip/deflate), in bytes; bigger ones
+    /// get 413, which Twilio never retries. At least 131072 (one event with a 64 kB TwiML
+    /// answer, base64'd).
+    #[arg(long, default_value_t = crate::source::listen::DEFAULT_BODY_LIMIT, value_name = "BYTES",
+          value_parser = body_limit)]
     pub body_limit: usize,
     /// Play the bundled sample calls through the listener, paced like live traffic.
     #[arg(long)]
@@ -96,6 +101,22 @@ pub struct MonitorArgs {
     pub output: OutputArgs,
 }
 
+/// Parses `--body-limit`, refusing limits that would turn real deliveries into 413s.
+fn body_limit(s: &str) -> Result<usize, String> {
+    let n: usize = s
+        .trim()
+        .parse()
+        .map_err(|e| format!("{s:?} is not a number of bytes: {e}"))?;
+    let min = crate::source::listen::MIN_BODY_LIMIT;
+    if n < min {
+        return Err(format!(
+            "{n} bytes is below the floor of {min}: one delivery with a 64 kB TwiML answer \
+             (base64'd) would get 413, and Twilio drops a 413'd delivery for good"
+        ));
+    }
+    Ok(n)
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct SendArgs {
     /// Where to POST (a running twimon).
@@ -104,6 +125,34 @@ pub struct SendArgs {
     /// Delivery files (JSON bodies) or folders of them, sent in name order.
     #[arg(required = true, value_name = "FILE|DIR")]
     pub paths: Vec<PathBuf>,
+    /// Give up connecting after this long (`500ms`, `5s`, `1m`).
+    #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = duration)]
+    pub connect_timeout: Duration,
+    /// Give up on one delivery (connect, send, answer) after this long.
+    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = duration)]
+    pub timeout: Duration,
+}
+
+/// A duration flag: a number with `ms`, `s` or `m` (a bare number is seconds).
+fn duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    let (num, unit) = match t.find(|c: char| !c.is_ascii_digit() && c != '.') {
+        Some(i) => t.split_at(i),
+        None => (t, "s"),
+    };
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration (try 500ms, 5s, 1m)"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        _ => return Err(format!("{s:?}: unknown unit {unit:?} (ms, s or m)")),
+    };
+    if !(secs.is_finite() && secs > 0.0 && secs <= 86_400.0) {
+        return Err(format!("{s:?} must be above 0 and at most a day"));
+    }
+    Ok(Duration::from_secs_f64(secs))
 }
 
 #[derive(Debug, Clone, Args)]
@@ -147,6 +196,27 @@ mod tests {
     #[test]
     fn cli_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(duration("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(duration("2"), Ok(Duration::from_secs(2)));
+        assert_eq!(duration("1m"), Ok(Duration::from_secs(60)));
+        for bad in ["0", "-1s", "5h", "x", ""] {
+            assert!(duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn absurd_body_limits_are_refused() {
+        for bad in ["0", "1", "65535", "131071"] {
+            let err = Cli::try_parse_from(["twimon", "--body-limit", bad]).unwrap_err();
+            assert!(err.to_string().contains("Twilio drops"), "{bad}: {err}");
+        }
+        let cli = Cli::parse_from(["twimon", "--body-limit", "131072"]);
+        assert_eq!(cli.monitor.body_limit, 131_072);
     }
 
     #[test]

@@ -35,7 +35,8 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("twimon: {e:#}");
+            // Errors quote file names, URLs and answers: none may drive the terminal.
+            eprintln!("twimon: {}", twimon::text::safe::line(&format!("{e:#}")));
             ExitCode::FAILURE
         }
     }

@@ -362,6 +362,9 @@ pub struct Event {
     /// Event time, from the best source available (see `time_source`).
     pub time: Timestamp,
     pub time_source: TimeSource,
+    /// The CloudEvent `time` as sent, when it was there but unreadable (`9999-12-31T23:59:59Z`
+    /// is beyond what a timestamp holds): the fallback above is then marked as such.
+    pub time_sent: Text,
     /// When twimon received the delivery.
     pub arrival: Timestamp,
     pub call_sid: Option<CallSid>,
@@ -414,6 +417,11 @@ impl Event {
     /// `data.request.url`.
     pub fn url(&self) -> &str {
         self.url.get(&self.raw)
+    }
+
+    /// The `time` the sender gave when it could not be read (see `time_sent`).
+    pub fn time_unreadable(&self) -> Option<&str> {
+        Some(self.time_sent.get(&self.raw)).filter(|s| !s.is_empty())
     }
 
     /// `data.response.responseBody` (base64).

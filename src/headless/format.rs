@@ -36,7 +36,11 @@ pub fn text_line(ev: &Event) -> String {
 
 /// [`text_line`], masked when `opts.mask` is set.
 pub fn text_line_with(ev: &Event, opts: Options) -> String {
-    let time = ev.time.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+    let mut time = ev.time.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+    if ev.time_unreadable().is_some() {
+        // Not the event's own time: its `time` was unreadable (NDJSON has it as time_sent).
+        time.push('?');
+    }
     let kind = match ev.kind {
         crate::domain::EventKind::Other => safe::line(ev.type_name()).into_owned(),
         k => k.short().to_owned(),
@@ -78,6 +82,9 @@ struct Line<'a> {
     source: &'a str,
     time: String,
     time_source: &'static str,
+    /// The `time` the sender gave, when it was unreadable (then `time` is a fallback).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    time_sent: Option<Cow<'a, str>>,
     arrival: String,
     call_sid: Option<&'a str>,
     request: Request<'a>,
@@ -152,6 +159,7 @@ fn write_json(out: &mut impl Write, ev: &Event, opts: Options) -> std::io::Resul
         source: ev.source(),
         time: ev.time.to_string(),
         time_source: ev.time_source.as_str(),
+        time_sent: ev.time_unreadable().map(safe::line),
         arrival: ev.arrival.to_string(),
         call_sid: ev.call_sid.as_ref().map(CallSid::as_str),
         request: Request {

@@ -492,6 +492,7 @@ mod tests {
             source: crate::domain::event::Text::owned("src"),
             time: jiff::Timestamp::UNIX_EPOCH,
             time_source: TimeSource::Arrival,
+            time_sent: crate::domain::event::Text::default(),
             arrival: jiff::Timestamp::UNIX_EPOCH,
             call_sid: Some(CallSid(call.into())),
             method: crate::domain::event::Text::owned("POST"),

@@ -4,8 +4,13 @@ use crate::domain::{Event, EventKind};
 
 use super::safe;
 
-/// `HH:MM:SS.mmm` in UTC, the clock of Twilio's console and logs.
+/// `HH:MM:SS.mmm` in UTC, the clock of Twilio's console and logs; `?` at the end (in place of
+/// the last digit, to keep the width) when the event's own time was unreadable and this is
+/// the arrival time instead.
 pub fn clock(ev: &Event) -> String {
+    if ev.time_unreadable().is_some() {
+        return ev.time.strftime("%H:%M:%S%.2f?").to_string();
+    }
     ev.time.strftime("%H:%M:%S%.3f").to_string()
 }
 
@@ -24,18 +29,29 @@ pub fn duration_text(ms: u32) -> String {
     if ms < 1000 {
         format!("{ms}ms")
     } else {
-        format!("{:.1}s", f64::from(ms) / 1000.0)
+        span_text(u64::from(ms))
     }
 }
 
-/// `+7.3s`, `+1m02s`.
+/// `+7.3s`, `+1m02s`, `+3h05m`, `+2d04h`, `+> 1 year` (a sender's absurd times must not
+/// print as `+4260186600m00s`).
 pub fn offset_text(ms: i64) -> String {
-    let secs = ms as f64 / 1000.0;
-    if secs.abs() < 60.0 {
-        format!("{secs:+.1}s")
-    } else {
-        let total = ms / 1000;
-        format!("+{}m{:02}s", total / 60, total % 60)
+    let sign = if ms < 0 { '-' } else { '+' };
+    format!("{sign}{}", span_text(ms.unsigned_abs()))
+}
+
+/// A length of time in the largest units that keep it short.
+pub fn span_text(ms: u64) -> String {
+    const MIN: u64 = 60;
+    const HOUR: u64 = 60 * MIN;
+    const DAY: u64 = 24 * HOUR;
+    let secs = ms / 1000;
+    match secs {
+        s if s < MIN => format!("{:.1}s", ms as f64 / 1000.0),
+        s if s < HOUR => format!("{}m{:02}s", s / MIN, s % MIN),
+        s if s < DAY => format!("{}h{:02}m", s / HOUR, s % HOUR / MIN),
+        s if s < 365 * DAY => format!("{}d{:02}h", s / DAY, s % DAY / HOUR),
+        _ => "> 1 year".to_owned(),
     }
 }
 

@@ -86,7 +86,7 @@ pub async fn run(
     let keys = EventStream::new();
     let result = event_loop(&mut terminal, &mut app, &mut feed, keys, signal, &mut host).await;
     restore();
-    feed.stop().await;
+    let ended = feed.stop().await;
     if PANICKED.load(Ordering::SeqCst) {
         anyhow::bail!(
             "an internal error stopped the monitor; details in {}",
@@ -95,7 +95,7 @@ pub async fn run(
                 .map_or_else(|| "the log".into(), |p| p.display().to_string())
         );
     }
-    result
+    result.and(ended)
 }
 
 /// Draws one frame: the app prepares what the frame shows, the frame reads it, and the
