@@ -272,6 +272,21 @@ mod tests {
     }
 
     #[test]
+    fn an_unreadable_time_is_kept_as_sent_and_marked() {
+        let body = r#"[{"specversion":"1.0","type":"com.twilio.voice.twiml.call.requested","source":"/t","id":"far","time":"9999-12-31T23:59:59Z","data":{"sid":"CA1"}}]"#;
+        let now = "2026-11-28T12:00:00Z".parse().unwrap();
+        let ev = parse_delivery(body.as_bytes(), now).unwrap().remove(0);
+        let v = json_value(&ev);
+        assert_eq!(v["time_sent"], "9999-12-31T23:59:59Z", "{v}");
+        assert_eq!(v["time_source"], "arrival", "{v}");
+        assert_eq!(v["time"], "2026-11-28T12:00:00Z", "{v}");
+        assert!(crate::text::format::clock(&ev).ends_with('?'));
+        assert!(!crate::text::format::clock(&event()).ends_with('?'));
+        // A readable time has no `time_sent`.
+        assert!(json_value(&event()).get("time_sent").is_none());
+    }
+
+    #[test]
     fn text_line_is_aligned() {
         assert_eq!(
             text_line(&event()),

@@ -234,23 +234,3 @@ fn twiml_spans(verbs: &str, missing: bool) -> Vec<Span<'static>> {
     ));
     spans
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn offsets() {
-        assert_eq!(offset_text(0), "+0.0s");
-        assert_eq!(offset_text(-1500), "-1.5s");
-        assert_eq!(offset_text(-125_000), "-2m05s");
-        assert_eq!(offset_text(3 * 3_600_000 + 300_000), "+3h05m");
-        assert_eq!(offset_text(2 * 86_400_000 + 4 * 3_600_000), "+2d04h");
-        // 1900 → 9999, as a sender's times can say.
-        assert_eq!(offset_text(255_611_196_000_000), "+> 1 year");
-        assert_eq!(offset_text(i64::MIN), "-> 1 year");
-        assert_eq!(duration_text(u32::MAX), "49d17h");
-        assert_eq!(offset_text(7300), "+7.3s");
-        assert_eq!(offset_text(62_000), "+1m02s");
-    }
-}
