@@ -176,7 +176,12 @@ pub enum Answer {
     TimedOut,
     /// No connection (refused, DNS, TLS): `reason` says which.
     Unreachable(String),
+    /// The body went past [`MAX_BODY_BYTES`]; the driver stopped reading.
+    TooLarge,
 }
+
+/// The largest `TwiML` answer Twilio takes (its error 11750 past it).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// What a `<Gather>` listens for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -585,6 +590,10 @@ impl Sim {
             Answer::Unreachable(reason) => {
                 Err(failure(11205, format!("HTTP connection failure: {reason}")))
             }
+            Answer::TooLarge => Err(failure(
+                11750,
+                format!("TwiML response body too large: over {MAX_BODY_BYTES} bytes"),
+            )),
             Answer::Response { status, .. } if status >= 400 => Err(failure(
                 11200,
                 format!("HTTP retrieval failure: the app answered {status}"),
@@ -819,6 +828,15 @@ impl Sim {
                 "<{other}> is not a TwiML verb: skipped (Twilio would log 12200)"
             )),
         })
+    }
+
+    /// The caller hangs up, whatever the call was doing; the ending, if it had one already.
+    pub fn hang_up(&mut self) -> Ending {
+        if let State::Ended(e) = &self.state {
+            return e.clone();
+        }
+        self.end(Ending::CallerHungUp);
+        Ending::CallerHungUp
     }
 
     /// The caller's (or the world's) answer to the prompt the call waits on; ignored when it
