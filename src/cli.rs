@@ -128,7 +128,7 @@ pub enum HttpMethod {
 #[derive(Debug, Clone, Args)]
 #[allow(clippy::struct_excessive_bools)] // each is one independent command-line switch
 pub struct CallArgs {
-    /// The app's voice URL, the one a Twilio number would call (e.g. http://127.0.0.1:3000/voice).
+    /// The app's voice URL, the one a Twilio number would call (e.g. `http://127.0.0.1:3000/voice`).
     #[arg(value_name = "URL")]
     pub url: String,
     /// The caller's number (`From`, `Caller`).
@@ -151,7 +151,7 @@ pub struct CallArgs {
         value_name = "TOKEN"
     )]
     pub auth_token: Option<String>,
-    /// Post the final call status (completed, CallDuration…) here when the call ends.
+    /// Post the final call status (`completed`, `CallDuration`…) here when the call ends.
     #[arg(long, value_name = "URL")]
     pub status_callback: Option<String>,
     /// Method of the status callback.

@@ -41,8 +41,8 @@ fn valid_signature(url: &str, seen: &Seen) -> bool {
 
 fn options(base: &str, path: &str) -> Options {
     let mut setup = Setup::new(format!("{base}{path}"), 42);
-    setup.from = "+14155550100".to_owned();
-    setup.to = "+18005550199".to_owned();
+    "+14155550100".clone_into(&mut setup.from);
+    "+18005550199".clone_into(&mut setup.to);
     let mut opts = Options::new(setup);
     opts.auth_token = Some(TOKEN.to_owned());
     opts.fast = true;
@@ -358,6 +358,11 @@ async fn a_redirect_loop_is_stopped_after_the_bound() {
         panic!("{:?}", outcome.ending)
     };
     assert!(f.message.contains("redirect loop"), "{f:?}");
+    assert_eq!(
+        f.code, None,
+        "Twilio has no code for it: twimon's own bound"
+    );
+    assert!(outcome.problem.is_some(), "a stopped loop fails the run");
     assert_eq!(log.lock().unwrap().len(), 5);
 }
 

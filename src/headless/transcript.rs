@@ -2,6 +2,7 @@
 //! text for a person or as NDJSON (`{"entry":"say","text":…}`) for a CI log.
 
 use std::borrow::Cow;
+use std::fmt::Write as _;
 
 use crate::domain::event::KEY_PARAMETERS;
 use crate::source::call::Entry;
@@ -53,7 +54,7 @@ fn text(entry: &Entry) -> String {
                     let v = v
                         .as_str()
                         .map_or_else(|| Cow::Owned(v.to_string()), Cow::Borrowed);
-                    out.push_str(&format!("  {k}={}", safe::line(&v)));
+                    let _ = write!(out, "  {k}={}", safe::line(&v));
                 }
             }
             out
@@ -67,7 +68,7 @@ fn text(entry: &Entry) -> String {
             let ct = content_type.as_deref().unwrap_or("no content type");
             let mut out = format!("← {status} {} {ms} ms", safe::line(ct));
             if !verbs.is_empty() {
-                out.push_str(&format!(": {}", safe::line(verbs)));
+                let _ = write!(out, ": {}", safe::line(verbs));
             }
             out
         }
@@ -89,7 +90,7 @@ fn text(entry: &Entry) -> String {
             .flatten()
             .collect();
             if !detail.is_empty() {
-                out.push_str(&format!(" ({})", detail.join(", ")));
+                let _ = write!(out, " ({})", detail.join(", "));
             }
             out
         }
@@ -103,7 +104,7 @@ fn text(entry: &Entry) -> String {
         Entry::Pause { seconds } => format!("  … {seconds} s of silence"),
         Entry::Prompt { verb, detail } => format!("  ? <{verb}> {}", safe::line(detail)),
         Entry::Reply { step, reply } => match step {
-            Some(s) => format!("  ☎ {}: the caller {}", safe::line(s), safe::line(reply)),
+            Some(s) => format!("  ☎ {}: {}", safe::line(s), safe::line(reply)),
             None => format!("  ☎ (no step) {}", safe::line(reply)),
         },
         Entry::Unsupported { verb, ends: true } => {
@@ -142,7 +143,7 @@ fn text(entry: &Entry) -> String {
             let status = status.map_or_else(|| "-".to_owned(), |s| s.to_string());
             let mut out = format!("→ status callback {}  {status}", safe::line(url));
             if let Some(e) = error {
-                out.push_str(&format!("  {}", safe::line(e)));
+                let _ = write!(out, "  {}", safe::line(e));
             }
             out
         }

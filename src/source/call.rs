@@ -272,7 +272,7 @@ impl Driver {
             if *self.stopped.borrow() || stop_here {
                 break sim.hang_up();
             }
-            match sim.next() {
+            match sim.step() {
                 Action::Say {
                     text,
                     voice,
@@ -306,16 +306,6 @@ impl Driver {
                             code: failure.code,
                             message: failure.message.clone(),
                         });
-                        if !self.player.expects_failure() {
-                            let message = match failure.code {
-                                Some(c) => format!(
-                                    "request failed, Twilio would log {c}: {}",
-                                    failure.message
-                                ),
-                                None => failure.message.clone(),
-                            };
-                            self.problem(message);
-                        }
                     }
                 }
                 Action::Await(prompt) => {
@@ -359,6 +349,15 @@ impl Driver {
             description: ending.describe(),
             seconds: sim.seconds(),
         });
+        if let Ending::Failed(f) = &ending
+            && !self.player.expects_failure()
+        {
+            let message = match f.code {
+                Some(c) => format!("request failed, Twilio would log {c}: {}", f.message),
+                None => f.message.clone(),
+            };
+            self.problem(message);
+        }
         if self.problem.is_none()
             && let Err(unmet) = self.player.finish(&ending)
         {
@@ -772,12 +771,14 @@ fn prompt_detail(prompt: &Prompt) -> String {
 fn reply_text(reply: &Reply) -> String {
     use crate::domain::call::sim::Input;
     match reply {
-        Reply::Input(Input::Keys(k)) => format!("presses {k}"),
-        Reply::Input(Input::Speech(s)) => format!("says {s:?}"),
-        Reply::Input(Input::Silence) => "stays silent".to_owned(),
-        Reply::Dial { status, duration } => format!("dial {status} after {duration} s"),
-        Reply::Record { duration, key } => format!("records {duration} s, ends with {key}"),
-        Reply::Queue { result, wait } => format!("queue {result} after {wait} s"),
-        Reply::HangUp => "hangs up".to_owned(),
+        Reply::Input(Input::Keys(k)) => format!("the caller presses {k}"),
+        Reply::Input(Input::Speech(s)) => format!("the caller says {s:?}"),
+        Reply::Input(Input::Silence) => "the caller stays silent".to_owned(),
+        Reply::Dial { status, duration } => format!("the dial ends {status} after {duration} s"),
+        Reply::Record { duration, key } => {
+            format!("the caller records {duration} s and ends with {key}")
+        }
+        Reply::Queue { result, wait } => format!("the queue ends {result} after {wait} s"),
+        Reply::HangUp => "the caller hangs up".to_owned(),
     }
 }

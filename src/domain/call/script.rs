@@ -558,13 +558,13 @@ mod tests {
 
     fn gather() -> Prompt {
         let mut sim = Sim::new(Setup::new("http://h/v", 1));
-        sim.next();
+        sim.step();
         sim.answer(Answer::Response {
             status: 200,
             content_type: Some("text/xml".into()),
             body: "<Response><Gather/></Response>".into(),
         });
-        match sim.next() {
+        match sim.step() {
             Action::Await(p) => p,
             other => panic!("{other:?}"),
         }

@@ -1,6 +1,6 @@
 //! A simulated call: Twilio's side of a voice call as pure rules. The interpreter holds the
 //! call's state and the `TwiML` document being run; the driver (a source, with HTTP and a
-//! clock) asks it for the [`Sim::next`] [`Action`] and feeds back what the app answered
+//! clock) asks it for the [`Sim::step`] [`Action`] and feeds back what the app answered
 //! ([`Sim::answer`]) or what the caller and the world did ([`Sim::reply`]).
 //!
 //! What it follows is Twilio's documented behaviour (see the `TwiML` verb pages and
@@ -514,7 +514,7 @@ impl Sim {
 
     /// What happens next. Once a [`Action::Request`] or [`Action::Await`] is handed out, the
     /// same action comes again until the driver answers it.
-    pub fn next(&mut self) -> Action {
+    pub fn step(&mut self) -> Action {
         if let Some(a) = self.queued.pop_front() {
             return a;
         }
@@ -572,7 +572,7 @@ impl Sim {
     }
 
     /// The app's answer to the request that is out. Returns what it means for the call when
-    /// that is a failure (also handed out by the next [`Sim::next`]).
+    /// that is a failure (also handed out by the next [`Sim::step`]).
     pub fn answer(&mut self, answer: Answer) -> Option<Failure> {
         let State::Requesting(request) = &self.state else {
             return None;
@@ -602,18 +602,14 @@ impl Sim {
                 content_type, body, ..
             } => self.load(&url, content_type.as_deref(), &body),
         };
-        match outcome {
-            Err(f) => {
-                self.end(Ending::Failed(f.clone()));
-                Some(f)
-            }
-            Ok(()) => {
-                if self.hung_up {
-                    self.end(Ending::CallerHungUp);
-                }
-                None
-            }
+        if let Err(f) = outcome {
+            self.end(Ending::Failed(f.clone()));
+            return Some(f);
         }
+        if self.hung_up {
+            self.end(Ending::CallerHungUp);
+        }
+        None
     }
 
     /// Takes an answer's body as the next document, by its content type.
@@ -622,7 +618,7 @@ impl Sim {
             .and_then(|c| c.split(';').next())
             .map(|c| c.trim().to_ascii_lowercase())
             .unwrap_or_default();
-        self.doc_url = url.to_owned();
+        url.clone_into(&mut self.doc_url);
         self.verbs.clear();
         self.next_verb = 0;
         self.state = State::Running;
@@ -994,9 +990,11 @@ impl Sim {
                 extra.push(("SpeechResult", text.trim().to_owned()));
                 extra.push(("Confidence", SPEECH_CONFIDENCE.to_owned()));
             }
-            Input::Silence => self.seconds += u64::from(listen.timeout),
-            // Keys to a speech-only gather, speech to a keypad one: nothing it listens for.
-            Input::Keys(_) | Input::Speech(_) => self.seconds += u64::from(listen.timeout),
+            // Silence, or keys to a speech-only gather, speech to a keypad one: nothing it
+            // listens for, so it waits out its time-out.
+            Input::Silence | Input::Keys(_) | Input::Speech(_) => {
+                self.seconds += u64::from(listen.timeout);
+            }
         }
         if extra.is_empty() && !listen.on_empty {
             self.queued.push_back(Action::Note(
@@ -1146,7 +1144,7 @@ mod tests {
 
     fn started(body: &str) -> Sim {
         let mut sim = Sim::new(Setup::new(URL, 7));
-        let Action::Request(r) = sim.next() else {
+        let Action::Request(r) = sim.step() else {
             panic!("first request")
         };
         assert_eq!(r.kind, EventKind::CallRequested);
@@ -1157,7 +1155,7 @@ mod tests {
 
     fn request(sim: &mut Sim) -> Request {
         loop {
-            match sim.next() {
+            match sim.step() {
                 Action::Request(r) => return r,
                 Action::End(e) => panic!("ended: {e:?}"),
                 Action::Await(p) => panic!("waits: {p:?}"),
@@ -1169,7 +1167,7 @@ mod tests {
     #[test]
     fn first_request_carries_twilio_parameters() {
         let mut sim = Sim::new(Setup::new(URL, 1));
-        let Action::Request(r) = sim.next() else {
+        let Action::Request(r) = sim.step() else {
             panic!()
         };
         let names: Vec<&str> = r.params.iter().map(|(k, _)| k.as_str()).collect();
@@ -1196,9 +1194,9 @@ mod tests {
     fn gather_plays_nested_prompts_then_posts_digits_to_the_document_url() {
         let mut sim =
             started(r#"<Gather numDigits="2"><Say>Press</Say><Pause length="2"/></Gather>"#);
-        assert!(matches!(sim.next(), Action::Say { text, .. } if text == "Press"));
-        assert_eq!(sim.next(), Action::Pause { seconds: 2 });
-        assert!(matches!(sim.next(), Action::Await(Prompt::Gather(_))));
+        assert!(matches!(sim.step(), Action::Say { text, .. } if text == "Press"));
+        assert_eq!(sim.step(), Action::Pause { seconds: 2 });
+        assert!(matches!(sim.step(), Action::Await(Prompt::Gather(_))));
         sim.reply(Reply::Input(Input::Keys("123".into())));
         let r = request(&mut sim);
         assert_eq!(r.kind, EventKind::GatherFinished);
@@ -1211,7 +1209,7 @@ mod tests {
     #[test]
     fn finish_on_key_ends_digits_and_alone_is_no_input() {
         let mut sim = started(r#"<Gather action="menu"/><Say>Bye</Say>"#);
-        sim.next();
+        sim.step();
         sim.reply(Reply::Input(Input::Keys("42#9".into())));
         let r = request(&mut sim);
         assert_eq!(r.url, "http://127.0.0.1:9/ivr/menu");
@@ -1220,24 +1218,24 @@ mod tests {
             (Some("42"), Some("#"))
         );
         let mut sim = started(r#"<Gather action="menu"/><Say>Bye</Say>"#);
-        sim.next();
+        sim.step();
         sim.reply(Reply::Input(Input::Keys("#".into())));
-        assert!(matches!(sim.next(), Action::Note(_)));
-        assert!(matches!(sim.next(), Action::Say { text, .. } if text == "Bye"));
-        assert_eq!(sim.next(), Action::End(Ending::EndOfDocument));
+        assert!(matches!(sim.step(), Action::Note(_)));
+        assert!(matches!(sim.step(), Action::Say { text, .. } if text == "Bye"));
+        assert_eq!(sim.step(), Action::End(Ending::EndOfDocument));
     }
 
     #[test]
     fn speech_and_empty_results() {
         let mut sim = started(r#"<Gather input="speech dtmf" action="/s"/>"#);
-        sim.next();
+        sim.step();
         sim.reply(Reply::Input(Input::Speech("billing".into())));
         let r = request(&mut sim);
         assert_eq!(r.param("SpeechResult"), Some("billing"));
         assert_eq!(r.param("Confidence"), Some("0.9"));
         assert_eq!(r.param("Digits"), None);
         let mut sim = started(r#"<Gather actionOnEmptyResult="true" action="/e" timeout="3"/>"#);
-        sim.next();
+        sim.step();
         sim.reply(Reply::Input(Input::Silence));
         let r = request(&mut sim);
         assert_eq!(r.url, "http://127.0.0.1:9/e");
@@ -1262,7 +1260,7 @@ mod tests {
     fn dial_with_and_without_action() {
         let mut sim = started(r#"<Dial action="/after"><Number>+1415</Number></Dial>"#);
         assert_eq!(
-            sim.next(),
+            sim.step(),
             Action::Await(Prompt::Dial {
                 target: "+1415".into()
             })
@@ -1277,19 +1275,19 @@ mod tests {
         assert_eq!(r.param("DialBridged"), Some("false"));
         assert!(r.param("DialCallSid").is_some_and(|s| s.starts_with("CA")));
         let mut sim = started(r"<Dial>+1415</Dial><Hangup/>");
-        sim.next();
+        sim.step();
         sim.reply(Reply::Dial {
             status: "completed".into(),
             duration: 30,
         });
-        assert_eq!(sim.next(), Action::End(Ending::Hangup));
+        assert_eq!(sim.step(), Action::End(Ending::Hangup));
         assert_eq!(sim.seconds(), 30);
     }
 
     #[test]
     fn record_and_enqueue_post_their_parameters() {
         let mut sim = started(r#"<Record action="/vm"/>"#);
-        sim.next();
+        sim.step();
         sim.reply(Reply::Record {
             duration: 4,
             key: "#".into(),
@@ -1303,7 +1301,7 @@ mod tests {
         );
         let mut sim = started(r#"<Enqueue action="/q">support</Enqueue>"#);
         assert_eq!(
-            sim.next(),
+            sim.step(),
             Action::Await(Prompt::Enqueue {
                 queue: "support".into()
             })
@@ -1322,7 +1320,7 @@ mod tests {
     fn failures_carry_twilio_codes() {
         let code = |answer: Answer| {
             let mut sim = Sim::new(Setup::new(URL, 1));
-            sim.next();
+            sim.step();
             sim.answer(answer).and_then(|f| f.code)
         };
         assert_eq!(code(Answer::TimedOut), Some(11205));
@@ -1346,7 +1344,7 @@ mod tests {
         let mut sim = started("<Redirect>/voice</Redirect>");
         let mut n = 0;
         loop {
-            match sim.next() {
+            match sim.step() {
                 Action::Request(_) => {
                     n += 1;
                     sim.answer(xml("<Redirect>/voice</Redirect>"));
@@ -1366,12 +1364,12 @@ mod tests {
     fn unsupported_verbs_say_so() {
         let mut sim = started("<Start><Stream url=\"wss://x\"/></Start><Connect/><Say>x</Say>");
         assert!(matches!(
-            sim.next(),
+            sim.step(),
             Action::Unsupported { ends: false, .. }
         ));
-        assert!(matches!(sim.next(), Action::Unsupported { ends: true, .. }));
+        assert!(matches!(sim.step(), Action::Unsupported { ends: true, .. }));
         assert_eq!(
-            sim.next(),
+            sim.step(),
             Action::End(Ending::Unsupported("Connect".into()))
         );
     }
@@ -1380,8 +1378,8 @@ mod tests {
     fn status_callback_after_the_end() {
         let mut sim = started(r#"<Pause length="3"/><Reject reason="busy"/>"#);
         assert!(sim.status_callback("http://x/s", Method::Post).is_none());
-        sim.next();
-        sim.next();
+        sim.step();
+        sim.step();
         let r = sim.status_callback("http://x/s", Method::Post).unwrap();
         assert_eq!(r.param("CallStatus"), Some("busy"));
         assert_eq!(r.param("CallDuration"), Some("3"));
