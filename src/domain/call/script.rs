@@ -452,7 +452,11 @@ impl Player {
                 step: name.clone(),
                 message,
             };
-            let reply = step.reply_to(prompt).map_err(fail)?;
+            let reply = match step.reply_to(prompt) {
+                Ok(r) => r,
+                // What was (not) heard before the wrong prompt says more than the prompt.
+                Err(wrong) => return Err(fail(step.expect.unmet(&self.seen).unwrap_or(wrong))),
+            };
             let defaulted = reply.is_none() && !matches!(prompt, Prompt::Gather(_));
             if defaulted {
                 // The step is for a later prompt: this one gets the default outcome.
