@@ -1,4 +1,5 @@
-//! The command line: `twimon [listen] [OPTIONS]`, `twimon send`, `twimon replay`.
+//! The command line: `twimon [listen] [OPTIONS]`, `twimon send`, `twimon replay`,
+//! `twimon export`, `twimon call`.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -32,6 +33,9 @@ pub enum Command {
     Replay(ReplayArgs),
     /// Write one call of a recording as an incident record (markdown or JSON) to stdout.
     Export(ExportArgs),
+    /// Play Twilio's side of a call against your app (no phone, no account): interactively in
+    /// the monitor, or from a script as an IVR test.
+    Call(CallArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -160,6 +164,69 @@ pub struct ReplayArgs {
     /// A recording written by --record.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HttpMethod {
+    Post,
+    Get,
+}
+
+#[derive(Debug, Clone, Args)]
+#[allow(clippy::struct_excessive_bools)] // each is one independent command-line switch
+pub struct CallArgs {
+    /// The app's voice URL, the one a Twilio number would call (e.g. `http://127.0.0.1:3000/voice`).
+    #[arg(value_name = "URL")]
+    pub url: String,
+    /// The caller's number (`From`, `Caller`).
+    #[arg(long, default_value = "+15005550006")]
+    pub from: String,
+    /// The number called (`To`, `Called`).
+    #[arg(long, default_value = "+15005550001")]
+    pub to: String,
+    /// `Direction` of the call.
+    #[arg(long, default_value = "inbound")]
+    pub direction: String,
+    /// Method of the first request (the number's voice method).
+    #[arg(long, value_enum, default_value_t = HttpMethod::Post)]
+    pub method: HttpMethod,
+    /// Sign every request with X-Twilio-Signature, as Twilio does with this auth token.
+    #[arg(
+        long,
+        env = "TWILIO_AUTH_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub auth_token: Option<String>,
+    /// Post the final call status (`completed`, `CallDuration`…) here when the call ends.
+    #[arg(long, value_name = "URL")]
+    pub status_callback: Option<String>,
+    /// Method of the status callback.
+    #[arg(long, value_enum, default_value_t = HttpMethod::Post)]
+    pub status_callback_method: HttpMethod,
+    /// A call script (TOML): the input of each step and what must have happened by then.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["press", "say"])]
+    pub script: Option<PathBuf>,
+    /// Keys pressed at successive <Gather>s, e.g. `--press 1,2#`.
+    #[arg(long, value_delimiter = ',', value_name = "KEYS")]
+    pub press: Vec<String>,
+    /// A phrase said at the <Gather> after the presses (repeatable).
+    #[arg(long, value_name = "TEXT")]
+    pub say: Vec<String>,
+    /// Do not wait out <Pause>.
+    #[arg(long)]
+    pub fast: bool,
+    /// Seconds each request may take (Twilio's bound is 15).
+    #[arg(long, default_value_t = 15.0, value_name = "SECONDS")]
+    pub timeout: f64,
+    /// Documents fetched in a row without caller input before the call is stopped as a loop.
+    #[arg(long, default_value_t = crate::domain::call::sim::DEFAULT_MAX_REDIRECTS, value_name = "N")]
+    pub max_redirects: usize,
+    /// Seed of the call's SIDs, for a reproducible run (default: a fresh one).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -21,7 +21,7 @@ const ROOMS: &[(&str, &[&str])] = &[
         "tui",
         &["app", "domain", "export", "source", "store", "text", "ui"],
     ),
-    ("cli", &["source", "store"]),
+    ("cli", &["domain", "source", "store"]),
     (
         "cmd",
         &[

@@ -1,6 +1,7 @@
 //! One file per subcommand. This is the edge where the command line's clap structs become
 //! the plain option structs of the rooms below (`source`, `tui`, `headless`, `export`).
 
+pub mod call;
 pub mod demo;
 pub mod export;
 pub mod listen;

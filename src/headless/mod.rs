@@ -1,6 +1,7 @@
 //! Headless: the same pipeline as the monitor, with a printer instead of the UI.
 
 pub mod format;
+pub mod transcript;
 
 use std::io::Write;
 

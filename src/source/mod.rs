@@ -3,6 +3,7 @@
 //! and a way to stop the producer. A consumer (the monitor, the headless printer, an export)
 //! never knows which source it reads.
 
+pub mod call;
 pub mod dedup;
 pub mod listen;
 pub mod record;
