@@ -213,12 +213,12 @@ fn menu(says: usize) -> String {
     t
 }
 
-/// A frame of the table with the TwiML pane, and with the raw pane, for answers of normal
-/// size and ten times larger: equal costs mean the frame decodes nothing and draws only
-/// the lines in view.
+/// A frame of the table with the TwiML pane, and with the raw pane, for an answer that just
+/// fills the pane (48 prompts) and one ten times larger: equal costs mean the frame decodes
+/// nothing and draws only the lines in view.
 fn bench_pane(c: &mut Criterion) {
     let mut g = c.benchmark_group("pane_200x50");
-    for (name, says) in [("normal", 8usize), ("10x", 80)] {
+    for (name, says) in [("normal", 48usize), ("10x", 480)] {
         let mut app = app_answering(1_000, &menu(says));
         let mut term = Terminal::new(TestBackend::new(200, 50)).unwrap();
         for pane in [Pane::Twiml, Pane::Raw] {
