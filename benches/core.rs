@@ -4,12 +4,13 @@
 //! `cargo bench --bench core` (add `-- frame` to run one group). The figures to compare are
 //! ratios inside one run: frame@1M ÷ frame@1k, not absolute times.
 
+use std::fmt::Write as _;
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use twimon::app::{Action, App};
+use twimon::app::{Action, App, Pane};
 use twimon::domain::delivery::parse_delivery;
 use twimon::domain::{CallSid, Event, EventKind, twiml};
 use twimon::store::{Filter, Store, kind_bit};
@@ -180,12 +181,74 @@ fn bench_frames(c: &mut Criterion) {
     g.finish();
 }
 
+/// `n` events whose every response is `twiml` (base64'd into the first sample's shape).
+fn app_answering(n: usize, twiml: &str) -> App {
+    use base64::Engine as _;
+    let mut v: serde_json::Value = serde_json::from_str(FLOW).unwrap();
+    let mut ev = v.as_array_mut().unwrap().remove(0);
+    ev["data"]["response"]["responseBody"] = base64::engine::general_purpose::STANDARD
+        .encode(twiml)
+        .into();
+    let mut app = App::new(n);
+    for i in 0..n {
+        ev["id"] = format!("ev-{i}").into();
+        let body = serde_json::to_vec(&ev).unwrap();
+        for e in parse_delivery(&body, arrival()).unwrap() {
+            let key = e.dedup_key();
+            app.push(e, key);
+        }
+    }
+    app
+}
+
+/// An IVR menu with `says` prompts: the pane's TwiML, one line a prompt.
+fn menu(says: usize) -> String {
+    let mut t = String::from(
+        r#"<?xml version="1.0" encoding="UTF-8"?><Response><Gather action="/menu" numDigits="1">"#,
+    );
+    for i in 0..says {
+        let _ = write!(t, "<Say>For option {i}, press {}.</Say>", i % 10);
+    }
+    t.push_str("</Gather><Redirect>/voice</Redirect></Response>");
+    t
+}
+
+/// A frame of the table with the TwiML pane, and with the raw pane, for an answer that just
+/// fills the pane (48 prompts) and one ten times larger: equal costs mean the frame decodes
+/// nothing and draws only the lines in view.
+fn bench_pane(c: &mut Criterion) {
+    let mut g = c.benchmark_group("pane_200x50");
+    for (name, says) in [("normal", 48usize), ("10x", 480)] {
+        let mut app = app_answering(1_000, &menu(says));
+        let mut term = Terminal::new(TestBackend::new(200, 50)).unwrap();
+        for pane in [Pane::Twiml, Pane::Raw] {
+            app.update(Action::Pane(pane));
+            // Warm: the selection's decode is prepared once, as the first frame on it does.
+            twimon::tui::draw(&mut term, &mut app).unwrap();
+            let id = format!(
+                "{}_{name}",
+                if pane == Pane::Twiml { "twiml" } else { "raw" }
+            );
+            g.bench_function(id, |b| {
+                b.iter(|| twimon::tui::draw(&mut term, &mut app).unwrap());
+            });
+        }
+        // For scale: what a frame would cost if it decoded the selection itself.
+        let body = app.current().and_then(Event::response_body).unwrap();
+        g.bench_function(format!("decode_once_{name}"), |b| {
+            b.iter(|| black_box(twiml::decode(black_box(&body))));
+        });
+    }
+    g.finish();
+}
+
 criterion_group!(
     benches,
     bench_parse,
     bench_twiml,
     bench_store,
     bench_filters,
-    bench_frames
+    bench_frames,
+    bench_pane
 );
 criterion_main!(benches);

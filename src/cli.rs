@@ -1,7 +1,9 @@
 //! The command line: `twimon [listen] [OPTIONS]`, `twimon send`, `twimon replay`,
-//! `twimon kinesis`, `twimon read`.
+//! `twimon export`, `twimon call`, `twimon read`, and (with the `kinesis` feature)
+//! `twimon kinesis`.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -33,9 +35,13 @@ pub enum Command {
     /// Write one call of a recording as an incident record (markdown or JSON) to stdout.
     Export(ExportArgs),
     /// Read an Event Streams Kinesis sink (every shard, read-only) and show it.
+    #[cfg(feature = "kinesis")]
     Kinesis(KinesisArgs),
     /// Read CloudEvents as NDJSON (an object or an array per line) from a file or `-` (stdin).
     Read(ReadArgs),
+    /// Play Twilio's side of a call against your app (no phone, no account): interactively in
+    /// the monitor, or from a script as an IVR test.
+    Call(CallArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -62,7 +68,8 @@ pub struct OutputArgs {
     /// Events kept in memory; the oldest leave beyond it (a recording keeps everything).
     #[arg(long, default_value_t = crate::store::DEFAULT_MAX_EVENTS, value_name = "N")]
     pub max_events: usize,
-    /// Write logs to this file (default: twimon.log in the system's temporary folder).
+    /// Append logs to this file (default: a new file per run in `$XDG_STATE_HOME/twimon/`,
+    /// else `~/.local/state/twimon/`).
     #[arg(long, value_name = "FILE", env = "TWIMON_LOG_FILE")]
     pub log_file: Option<PathBuf>,
 }
@@ -72,8 +79,11 @@ pub struct MonitorArgs {
     /// Address to listen on. Loopback by default: expose it through a tunnel, not the network.
     #[arg(long, default_value = "127.0.0.1:7077", env = "TWIMON_ADDR")]
     pub addr: String,
-    /// Largest delivery body accepted, in bytes (bigger ones get 413).
-    #[arg(long, default_value_t = crate::source::listen::DEFAULT_BODY_LIMIT, value_name = "BYTES")]
+    /// Largest delivery body accepted (after decoding gzip/deflate), in bytes; bigger ones
+    /// get 413, which Twilio never retries. At least 131072 (one event with a 64 kB TwiML
+    /// answer, base64'd).
+    #[arg(long, default_value_t = crate::source::listen::DEFAULT_BODY_LIMIT, value_name = "BYTES",
+          value_parser = body_limit)]
     pub body_limit: usize,
     /// Play the bundled sample calls through the listener, paced like live traffic.
     #[arg(long)]
@@ -101,6 +111,22 @@ pub struct MonitorArgs {
     pub output: OutputArgs,
 }
 
+/// Parses `--body-limit`, refusing limits that would turn real deliveries into 413s.
+fn body_limit(s: &str) -> Result<usize, String> {
+    let n: usize = s
+        .trim()
+        .parse()
+        .map_err(|e| format!("{s:?} is not a number of bytes: {e}"))?;
+    let min = crate::source::listen::MIN_BODY_LIMIT;
+    if n < min {
+        return Err(format!(
+            "{n} bytes is below the floor of {min}: one delivery with a 64 kB TwiML answer \
+             (base64'd) would get 413, and Twilio drops a 413'd delivery for good"
+        ));
+    }
+    Ok(n)
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct SendArgs {
     /// Where to POST (a running twimon).
@@ -109,6 +135,34 @@ pub struct SendArgs {
     /// Delivery files (JSON bodies) or folders of them, sent in name order.
     #[arg(required = true, value_name = "FILE|DIR")]
     pub paths: Vec<PathBuf>,
+    /// Give up connecting after this long (`500ms`, `5s`, `1m`).
+    #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = duration)]
+    pub connect_timeout: Duration,
+    /// Give up on one delivery (connect, send, answer) after this long.
+    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = duration)]
+    pub timeout: Duration,
+}
+
+/// A duration flag: a number with `ms`, `s` or `m` (a bare number is seconds).
+fn duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    let (num, unit) = match t.find(|c: char| !c.is_ascii_digit() && c != '.') {
+        Some(i) => t.split_at(i),
+        None => (t, "s"),
+    };
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration (try 500ms, 5s, 1m)"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        _ => return Err(format!("{s:?}: unknown unit {unit:?} (ms, s or m)")),
+    };
+    if !(secs.is_finite() && secs > 0.0 && secs <= 86_400.0) {
+        return Err(format!("{s:?} must be above 0 and at most a day"));
+    }
+    Ok(Duration::from_secs_f64(secs))
 }
 
 #[derive(Debug, Clone, Args)]
@@ -120,6 +174,7 @@ pub struct ReplayArgs {
     pub output: OutputArgs,
 }
 
+#[cfg(feature = "kinesis")]
 #[derive(Debug, Clone, Args)]
 #[command(group(clap::ArgGroup::new("start").args(["latest", "since", "from_start"])))]
 pub struct KinesisArgs {
@@ -175,6 +230,69 @@ pub struct ReadArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HttpMethod {
+    Post,
+    Get,
+}
+
+#[derive(Debug, Clone, Args)]
+#[allow(clippy::struct_excessive_bools)] // each is one independent command-line switch
+pub struct CallArgs {
+    /// The app's voice URL, the one a Twilio number would call (e.g. `http://127.0.0.1:3000/voice`).
+    #[arg(value_name = "URL")]
+    pub url: String,
+    /// The caller's number (`From`, `Caller`).
+    #[arg(long, default_value = "+15005550006")]
+    pub from: String,
+    /// The number called (`To`, `Called`).
+    #[arg(long, default_value = "+15005550001")]
+    pub to: String,
+    /// `Direction` of the call.
+    #[arg(long, default_value = "inbound")]
+    pub direction: String,
+    /// Method of the first request (the number's voice method).
+    #[arg(long, value_enum, default_value_t = HttpMethod::Post)]
+    pub method: HttpMethod,
+    /// Sign every request with X-Twilio-Signature, as Twilio does with this auth token.
+    #[arg(
+        long,
+        env = "TWILIO_AUTH_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub auth_token: Option<String>,
+    /// Post the final call status (`completed`, `CallDuration`…) here when the call ends.
+    #[arg(long, value_name = "URL")]
+    pub status_callback: Option<String>,
+    /// Method of the status callback.
+    #[arg(long, value_enum, default_value_t = HttpMethod::Post)]
+    pub status_callback_method: HttpMethod,
+    /// A call script (TOML): the input of each step and what must have happened by then.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["press", "say"])]
+    pub script: Option<PathBuf>,
+    /// Keys pressed at successive <Gather>s, e.g. `--press 1,2#`.
+    #[arg(long, value_delimiter = ',', value_name = "KEYS")]
+    pub press: Vec<String>,
+    /// A phrase said at the <Gather> after the presses (repeatable).
+    #[arg(long, value_name = "TEXT")]
+    pub say: Vec<String>,
+    /// Do not wait out <Pause>.
+    #[arg(long)]
+    pub fast: bool,
+    /// Seconds each request may take (Twilio's bound is 15).
+    #[arg(long, default_value_t = 15.0, value_name = "SECONDS")]
+    pub timeout: f64,
+    /// Documents fetched in a row without caller input before the call is stopped as a loop.
+    #[arg(long, default_value_t = crate::domain::call::sim::DEFAULT_MAX_REDIRECTS, value_name = "N")]
+    pub max_redirects: usize,
+    /// Seed of the call's SIDs, for a reproducible run (default: a fresh one).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ExportFormat {
     /// Summary, IVR path and every step with its TwiML, for an incident document.
     Markdown,
@@ -209,6 +327,27 @@ mod tests {
     }
 
     #[test]
+    fn durations() {
+        assert_eq!(duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(duration("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(duration("2"), Ok(Duration::from_secs(2)));
+        assert_eq!(duration("1m"), Ok(Duration::from_secs(60)));
+        for bad in ["0", "-1s", "5h", "x", ""] {
+            assert!(duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn absurd_body_limits_are_refused() {
+        for bad in ["0", "1", "65535", "131071"] {
+            let err = Cli::try_parse_from(["twimon", "--body-limit", bad]).unwrap_err();
+            assert!(err.to_string().contains("Twilio drops"), "{bad}: {err}");
+        }
+        let cli = Cli::parse_from(["twimon", "--body-limit", "131072"]);
+        assert_eq!(cli.monitor.body_limit, 131_072);
+    }
+
+    #[test]
     fn default_command_takes_listen_flags() {
         let cli = Cli::parse_from(["twimon", "--demo", "--addr", "127.0.0.1:0"]);
         assert!(cli.command.is_none());
@@ -222,6 +361,7 @@ mod tests {
         assert_eq!(args.output.format, Format::Json);
     }
 
+    #[cfg(feature = "kinesis")]
     #[test]
     fn kinesis_start_flags_exclude_each_other_and_checkpoint_takes_an_optional_file() {
         let cli = Cli::parse_from(["twimon", "kinesis", "s", "--since", "1h", "--checkpoint"]);

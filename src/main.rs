@@ -27,8 +27,10 @@ fn main() -> ExitCode {
             Some(Command::Listen(args)) => cmd::listen::run(args).await,
             Some(Command::Replay(args)) => cmd::replay::run(args).await,
             Some(Command::Export(args)) => cmd::export::run(&args).await,
+            #[cfg(feature = "kinesis")]
             Some(Command::Kinesis(args)) => cmd::kinesis::run(args).await,
             Some(Command::Read(args)) => cmd::read::run(args).await,
+            Some(Command::Call(args)) => cmd::call::run(args).await,
             None => cmd::listen::run(cli.monitor).await,
         }
     });
@@ -37,7 +39,8 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("twimon: {e:#}");
+            // Errors quote file names, URLs and answers: none may drive the terminal.
+            eprintln!("twimon: {}", twimon::text::safe::line(&format!("{e:#}")));
             ExitCode::FAILURE
         }
     }

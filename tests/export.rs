@@ -22,6 +22,7 @@ fn recording(home: &Home) -> PathBuf {
             signature: "unchecked".into(),
             signature_reason: None,
             body: body.into(),
+            decoded_from: None,
         })
         .unwrap();
     }

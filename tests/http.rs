@@ -503,3 +503,175 @@ async fn a_client_that_stalls_mid_body_gets_408_and_is_let_go() {
     assert_eq!(json["error"], "body_timeout", "{json}");
     assert_channel_empty(&mut listener, "after the stalled client");
 }
+
+/// RFC 9110 §15.5.6: a 405 carries `Allow`, so a misconfigured sink (GET) is told to POST.
+#[tokio::test]
+async fn a_405_names_the_allowed_methods() {
+    let listener = listen(Config::default()).await;
+    let client = client();
+    for method in [
+        reqwest::Method::GET,
+        reqwest::Method::PUT,
+        reqwest::Method::DELETE,
+        reqwest::Method::PATCH,
+    ] {
+        for (path, allow) in [("", "POST"), ("events/x", "POST"), ("healthz", "GET, HEAD")] {
+            if method == reqwest::Method::GET && path == "healthz" {
+                continue;
+            }
+            let url = format!("{}{path}", listener.url());
+            let resp = client.request(method.clone(), &url).send().await.unwrap();
+            assert_eq!(
+                resp.status(),
+                StatusCode::METHOD_NOT_ALLOWED,
+                "{method} /{path}"
+            );
+            assert_eq!(
+                resp.headers()
+                    .get(reqwest::header::ALLOW)
+                    .map(|v| v.to_str().unwrap()),
+                Some(allow),
+                "{method} /{path}"
+            );
+        }
+    }
+}
+
+/// Opens a connection and sends half of a request's headers, then nothing.
+async fn half_header(addr: SocketAddr) -> tokio::net::TcpStream {
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-")
+        .await
+        .unwrap();
+    s
+}
+
+/// Whether the server closed `s` within `wait` (reads to its end).
+async fn closed_within(s: &mut tokio::net::TcpStream, wait: Duration) -> bool {
+    let mut buf = [0u8; 4096];
+    tokio::time::timeout(wait, async {
+        loop {
+            match s.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await
+    .is_ok()
+}
+
+/// More stalled clients than the connection cap: the oldest idle ones are closed to make
+/// room, and /healthz and a delivery are answered at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stalled_clients_past_the_cap_do_not_crowd_out_deliveries() {
+    let mut listener = listen(Config {
+        max_connections: Some(4),
+        header_timeout: Duration::from_secs(60),
+        ..Config::default()
+    })
+    .await;
+    let mut stalled = Vec::new();
+    for _ in 0..12 {
+        stalled.push(half_header(listener.addr).await);
+    }
+    let quick = Duration::from_secs(5);
+    let health = tokio::time::timeout(quick, get(&format!("{}healthz", listener.url())))
+        .await
+        .expect("/healthz answered past the cap");
+    assert_eq!(health.status, StatusCode::OK);
+    let reply = tokio::time::timeout(quick, post(&listener, batch(&["past-the-cap"])))
+        .await
+        .expect("a delivery answered past the cap");
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+    assert_eq!(recv(&mut listener).await.events[0].id(), "past-the-cap");
+    let mut closed = 0;
+    for s in &mut stalled {
+        if closed_within(s, Duration::from_millis(200)).await {
+            closed += 1;
+        }
+    }
+    assert!(
+        closed >= 12 - 4,
+        "only {closed} of 12 stalled connections were let go"
+    );
+}
+
+/// A client that stops in the middle of its headers, or sits idle on a keep-alive
+/// connection, is let go after the header time-out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_sent_headers_and_idle_connections_are_closed_after_the_header_timeout() {
+    let listener = listen(Config {
+        header_timeout: Duration::from_millis(500),
+        ..Config::default()
+    })
+    .await;
+    let mut half = half_header(listener.addr).await;
+    assert!(
+        closed_within(&mut half, Duration::from_secs(4)).await,
+        "a half-header connection is held past the header time-out"
+    );
+    let mut idle = tokio::net::TcpStream::connect(listener.addr).await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        .await
+        .unwrap();
+    assert!(
+        closed_within(&mut idle, Duration::from_secs(4)).await,
+        "an idle keep-alive connection is held past the header time-out"
+    );
+}
+
+/// gzip and deflate (zlib, or raw) bodies are decoded; another coding gets 415 naming it; a
+/// compression bomb gets 413, the limit being on the decoded size.
+#[tokio::test]
+async fn compressed_bodies_are_decoded_within_the_limit() {
+    use std::io::Write;
+    let mut listener = listen(Config::default()).await;
+    let body = batch(&["gz-1"]);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(body.as_bytes()).unwrap();
+    let mut zlib = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    zlib.write_all(batch(&["zlib-1"]).as_bytes()).unwrap();
+    let mut raw = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    raw.write_all(batch(&["raw-1"]).as_bytes()).unwrap();
+    let url = listener.url();
+    let send = |encoding: &'static str, bytes: Vec<u8>| {
+        let url = url.clone();
+        async move {
+            client()
+                .post(url)
+                .header(CONTENT_TYPE, "application/json")
+                .header("content-encoding", encoding)
+                .body(bytes)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    for (encoding, bytes, id) in [
+        ("gzip", gz.finish().unwrap(), "gz-1"),
+        ("deflate", zlib.finish().unwrap(), "zlib-1"),
+        ("deflate", raw.finish().unwrap(), "raw-1"),
+        ("identity", batch(&["plain-1"]).into_bytes(), "plain-1"),
+    ] {
+        let resp = send(encoding, bytes).await;
+        assert_eq!(resp.status(), StatusCode::OK, "{encoding}");
+        assert_eq!(recv(&mut listener).await.events[0].id(), id);
+    }
+    let resp = send("br", b"whatever".to_vec()).await;
+    assert_eq!(resp.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let text = resp.text().await.unwrap();
+    assert!(text.contains("\\\"br\\\"") || text.contains("br"), "{text}");
+    // 8 MiB of JSON whitespace in a few kB of gzip.
+    let mut bomb = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    bomb.write_all(b"[").unwrap();
+    for _ in 0..8 * 1024 {
+        bomb.write_all(&[b' '; 1024]).unwrap();
+    }
+    bomb.write_all(b"]").unwrap();
+    let bomb = bomb.finish().unwrap();
+    assert!(bomb.len() < DEFAULT_BODY_LIMIT / 10);
+    let resp = send("gzip", bomb).await;
+    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_channel_empty(&mut listener, "after the compression bomb");
+}

@@ -3,6 +3,7 @@
 //! before its children), a malformed record kept as an invalid event, a restart from the
 //! checkpoint (no loss, no duplicate), and the errors for a missing stream, refused or absent
 //! credentials and a missing permission.
+#![cfg(feature = "kinesis")]
 
 mod common;
 // Shared with the bench, which uses helpers these tests do not.

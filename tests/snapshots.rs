@@ -349,10 +349,17 @@ fn signature_badges() {
     }
     // The failed call's request.failed: forged, bad TwiML, delivered three times.
     assert_eq!(app.store.get(7).unwrap().signature, Signature::Invalid);
-    app.store.note_duplicate(7);
-    app.store.note_duplicate(7);
+    let key = |app: &App, seq| {
+        app.store
+            .get(seq)
+            .and_then(twimon::domain::Event::dedup_key)
+            .unwrap()
+    };
+    let (failed, plain) = (key(&app, 7), key(&app, 3));
+    app.store.note_duplicate(failed);
+    app.store.note_duplicate(failed);
     // And a duplicate of a plain one.
-    app.store.note_duplicate(3);
+    app.store.note_duplicate(plain);
     check("signatures", &mut app);
     check_styles("signatures", &mut app);
 }

@@ -12,10 +12,13 @@ use common::http::{
 use common::samples::{sample_files, samples_dir};
 use common::temp::TempDir;
 use reqwest::StatusCode;
+use std::time::Duration;
 use twimon::domain::Signature;
 use twimon::source::Delivery;
 use twimon::source::listen::{Config, Listener};
-use twimon::source::signature::body_sha256_hex;
+
+use twimon::source::replay::start as start_replay;
+use twimon::source::signature::{body_sha256_hex, compute};
 
 /// Per delivery: (type, id, time, arrival) of each event, and the number of duplicates.
 type Summary = Vec<(Vec<(String, String, String, String)>, usize)>;
@@ -253,4 +256,63 @@ async fn an_unreadable_recording_line_becomes_an_invalid_event() {
             .unwrap()
             .contains("recording line 1")
     );
+}
+
+fn gzip(text: &str) -> Vec<u8> {
+    use std::io::Write;
+    let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(text.as_bytes()).unwrap();
+    z.finish().unwrap()
+}
+
+/// A gzip delivery: bodySHA256 is over the bytes Twilio sent (the compressed ones), so that is
+/// what the check hashes; the recording keeps the decoded body, and replays it.
+#[tokio::test]
+async fn a_gzip_delivery_is_verified_on_its_received_bytes_and_replays() {
+    let path = std::env::temp_dir().join(format!("twimon-trust-gz-{}.ndjson", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let mut l = listen(Config {
+        record: Some(path.clone()),
+        ..with_token(false)
+    })
+    .await;
+    let sent = gzip(BODY);
+    let path_and_query = format!("/hook?bodySHA256={}", body_sha256_hex(&sent));
+    let url = format!("https://abc.tunnel.test{path_and_query}");
+    let resp = reqwest::Client::new()
+        .post(format!("http://{}{path_and_query}", l.addr))
+        .header("content-type", "application/json")
+        .header("content-encoding", "gzip")
+        .header("host", "abc.tunnel.test")
+        .header("x-forwarded-proto", "https")
+        .header("x-twilio-signature", compute(TOKEN, &url, &[]))
+        .body(sent)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200, "{:?}", resp.text().await);
+    let live = recv(&mut l).await;
+    assert_eq!(live.events.len(), 5);
+    assert!(live.events.iter().all(|e| e.signature == Signature::Valid));
+    l.stop.send(true).unwrap();
+    let _ = l.server.await;
+
+    let mut replay = start_replay(&path, 1000).unwrap();
+    let d = tokio::time::timeout(Duration::from_secs(10), replay.rx.recv())
+        .await
+        .unwrap()
+        .expect("the recorded delivery");
+    let ids = |d: &Delivery| {
+        d.events
+            .iter()
+            .map(|e| e.id().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids(&d), ids(&live));
+    assert!(
+        d.events
+            .iter()
+            .all(|e| e.signature == Signature::Valid && e.invalid.is_none())
+    );
+    let _ = std::fs::remove_file(&path);
 }

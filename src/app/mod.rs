@@ -9,7 +9,7 @@ mod share;
 
 mod views;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::rc::Rc;
 use std::time::Instant;
 
@@ -166,7 +166,6 @@ pub struct App {
     /// Where the last frame put things (set by the event loop after each frame).
     pub geometry: Geometry,
     effects: Vec<Effect>,
-    dedup_seq: HashMap<DedupKey, u64, crate::domain::event::KeyBuild>,
     /// What the screen shows, decoded once: see [`App::prepare`].
     views: Views,
     rate: VecDeque<(Instant, u64)>,
@@ -191,7 +190,6 @@ impl App {
             mask: false,
             geometry: Geometry::default(),
             effects: Vec::new(),
-            dedup_seq: HashMap::default(),
             views: Views::default(),
             rate: VecDeque::new(),
             events_per_sec: 0.0,
@@ -201,9 +199,7 @@ impl App {
     /// Stores a delivery's events and marks the originals of its duplicates.
     pub fn ingest(&mut self, d: Delivery) {
         for dup in &d.duplicates {
-            if let Some(&seq) = self.dedup_seq.get(dup) {
-                self.store.note_duplicate(seq);
-            }
+            self.store.note_duplicate(*dup);
         }
         for (ev, key) in d.events.into_iter().zip(d.keys) {
             self.push(ev, key);
@@ -217,20 +213,9 @@ impl App {
         if ev.twiml == crate::domain::TwimlMark::Unchecked {
             crate::domain::check::stamp(&mut ev);
         }
-        let first_kept = self
-            .store
-            .next_seq()
-            .saturating_sub(self.store.capacity() as u64 - 1);
-        let seq = self.store.push(ev);
+        let seq = self.store.push_keyed(ev, key);
         if let Some(stored) = self.store.get(seq) {
             self.metrics.record(stored);
-        }
-        if let Some(k) = key {
-            self.dedup_seq.insert(k, seq);
-        }
-        // Forget dedup entries of evicted events so the map stays bounded.
-        if self.dedup_seq.len() > self.store.capacity() * 2 {
-            self.dedup_seq.retain(|_, s| *s >= first_kept);
         }
         if self.follow {
             self.select_last();

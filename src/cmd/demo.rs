@@ -145,7 +145,11 @@ fn restamp(ev: &mut Value, now: Timestamp) {
 
 /// Plays rounds forever against `url` (the caller aborts the task to stop it).
 pub async fn play(url: String) {
-    let client = reqwest::Client::new();
+    // Bounded like `twimon send`: a stuck listener must not pile up demo requests.
+    let Ok(client) = super::send::client(Duration::from_secs(2), Duration::from_secs(10)) else {
+        tracing::warn!("the demo cannot set up its HTTP client");
+        return;
+    };
     for n in 0u32.. {
         for mut step in round(n) {
             tokio::time::sleep(step.delay).await;

@@ -22,7 +22,7 @@ pub async fn load(path: &Path, sid: &CallSid) -> anyhow::Result<Loaded> {
             out.add(ev, sid);
         }
     }
-    feed.stop().await;
+    feed.stop().await?;
     out.finish();
     Ok(out)
 }
@@ -35,7 +35,7 @@ pub async fn run(args: &ExportArgs) -> anyhow::Result<()> {
         eprintln!(
             "twimon: {} unusable record(s) of {} skipped",
             loaded.unreadable,
-            args.file.display()
+            safe::line(&args.file.display().to_string())
         );
     }
     if loaded.events.is_empty() {
@@ -118,6 +118,7 @@ mod tests {
                 signature: "unchecked".into(),
                 signature_reason: None,
                 body: body.into(),
+                decoded_from: None,
             })
             .unwrap();
         }

@@ -1,8 +1,10 @@
 //! One file per subcommand. This is the edge where the command line's clap structs become
 //! the plain option structs of the rooms below (`source`, `tui`, `headless`, `export`).
 
+pub mod call;
 pub mod demo;
 pub mod export;
+#[cfg(feature = "kinesis")]
 pub mod kinesis;
 pub mod listen;
 pub mod logging;

@@ -1,8 +1,11 @@
 //! `twimon send`: POST delivery files to a listener and say what each got back.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context;
+
+use crate::text::safe;
 
 /// The JSON files under `paths` (folders walked recursively), each folder's files in name order.
 pub fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
@@ -49,35 +52,57 @@ pub async fn post(client: &reqwest::Client, url: &str, body: Vec<u8>) -> anyhow:
         .body(body)
         .send()
         .await
-        .with_context(|| format!("cannot reach {url}"))?;
+        .with_context(|| format!("cannot reach {}", safe::line(url)))?;
     let status = resp.status().as_u16();
-    let body = resp.text().await.unwrap_or_default();
+    let body = resp
+        .text()
+        .await
+        .with_context(|| format!("the answer from {} broke off", safe::line(url)))?;
     Ok(Outcome { status, body })
 }
 
-/// Runs `twimon send`; fails when any file could not be read or delivered with a 2xx.
+/// A client that gives up: on connecting after `connect`, on a whole exchange after `total`
+/// (a listener that accepts and never answers must not hold anyone forever).
+pub fn client(connect: Duration, total: Duration) -> anyhow::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .connect_timeout(connect)
+        .timeout(total)
+        .build()
+        .context("cannot set up the HTTP client")
+}
+
+/// Runs `twimon send`; fails when any file could not be read or delivered with a 2xx, and
+/// when there was nothing to send. Everything printed (file names, answers, errors) is made
+/// terminal-safe: the answer is the listener's text, which may be anyone's.
 pub async fn run(args: &crate::cli::SendArgs) -> anyhow::Result<()> {
     let files = collect(&args.paths)?;
-    let client = reqwest::Client::new();
+    if files.is_empty() {
+        let given: Vec<String> = args
+            .paths
+            .iter()
+            .map(|p| safe::line(&p.display().to_string()).into_owned())
+            .collect();
+        anyhow::bail!(
+            "nothing to send: no .json delivery files in {}",
+            given.join(", ")
+        );
+    }
+    let client = client(args.connect_timeout, args.timeout)?;
     let mut failed = 0usize;
     for f in &files {
-        let body = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
+        let name = f.display().to_string();
+        let name = safe::line(&name);
+        let body = std::fs::read(f).with_context(|| format!("cannot read {name}"))?;
         match post(&client, &args.to, body).await {
-            Ok(o) if (200..300).contains(&o.status) => {
-                println!("{}  {}  {}", f.display(), o.status, o.body.trim());
-            }
             Ok(o) => {
-                failed += 1;
-                println!(
-                    "{}  {}  {}",
-                    f.display(),
-                    o.status,
-                    crate::text::safe::line(o.body.trim())
-                );
+                if !(200..300).contains(&o.status) {
+                    failed += 1;
+                }
+                println!("{name}  {}  {}", o.status, safe::line(o.body.trim()));
             }
             Err(e) => {
                 failed += 1;
-                println!("{}  error  {e:#}", f.display());
+                println!("{name}  error  {}", safe::line(&format!("{e:#}")));
             }
         }
     }

@@ -336,6 +336,7 @@ impl Event {
             source: Text::default(),
             time: arrival,
             time_source: TimeSource::Arrival,
+            time_sent: Text::default(),
             arrival,
             call_sid: None,
             method: Text::default(),
@@ -384,7 +385,12 @@ pub fn parse_event(raw: &RawValue, arrival: Timestamp) -> Event {
     };
 
     // The fallbacks of the event time are parsed only when needed: they cost as much as the rest.
-    let time = field_str(env.time).and_then(|s| parse_rfc3339(&s));
+    let sent_time = field_str(env.time);
+    let time = sent_time.as_deref().and_then(parse_rfc3339);
+    let time_sent = match &sent_time {
+        Some(s) if time.is_none() && !s.trim().is_empty() => Text::locate(text, s),
+        _ => Text::default(),
+    };
     let need_time = time.is_none();
     let fields = match &env.data {
         Lenient::Object(data) => extract_data(data, text, need_time, true),
@@ -412,6 +418,7 @@ pub fn parse_event(raw: &RawValue, arrival: Timestamp) -> Event {
         source: Text::locate(text, &field_str(env.source).unwrap_or_default()),
         time,
         time_source,
+        time_sent,
         arrival,
         call_sid: fields.call_sid,
         method: fields.method,
@@ -611,6 +618,16 @@ mod tests {
         );
         let e = ev(r#"{"timestamp":12}"#);
         assert_eq!((e.time_source, e.time), (TimeSource::Arrival, now()));
+        // Beyond what a timestamp holds: the sender's text is kept, the fallback marked.
+        let body = br#"{"type":"t","id":"far","time":"9999-12-31T23:59:59Z"}"#;
+        let e = &parse_delivery(body, now()).unwrap()[0];
+        assert_eq!((e.time_source, e.time), (TimeSource::Arrival, now()));
+        assert_eq!(e.time_unreadable(), Some("9999-12-31T23:59:59Z"));
+        let ok = br#"{"type":"t","id":"ok","time":"2026-11-28T12:00:00Z"}"#;
+        assert_eq!(
+            parse_delivery(ok, now()).unwrap()[0].time_unreadable(),
+            None
+        );
     }
 
     #[test]

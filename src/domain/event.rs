@@ -113,13 +113,6 @@ impl EventKind {
         (i < 8).then(|| char::from(b'1' + i))
     }
 
-    /// The kind behind filter key `1`–`8`.
-    pub fn from_key(c: char) -> Option<EventKind> {
-        let d = c.to_digit(10)?;
-        let i = usize::try_from(d).ok()?.checked_sub(1)?;
-        EventKind::TWIML.get(i).copied()
-    }
-
     /// Short name shown in the table and the filter bar.
     pub fn short(self) -> &'static str {
         match self {
@@ -369,6 +362,9 @@ pub struct Event {
     /// Event time, from the best source available (see `time_source`).
     pub time: Timestamp,
     pub time_source: TimeSource,
+    /// The CloudEvent `time` as sent, when it was there but unreadable (`9999-12-31T23:59:59Z`
+    /// is beyond what a timestamp holds): the fallback above is then marked as such.
+    pub time_sent: Text,
     /// When twimon received the delivery.
     pub arrival: Timestamp,
     pub call_sid: Option<CallSid>,
@@ -423,8 +419,9 @@ impl Event {
         self.url.get(&self.raw)
     }
 
-    pub fn is_invalid(&self) -> bool {
-        self.invalid.is_some()
+    /// The `time` the sender gave when it could not be read (see `time_sent`).
+    pub fn time_unreadable(&self) -> Option<&str> {
+        Some(self.time_sent.get(&self.raw)).filter(|s| !s.is_empty())
     }
 
     /// `data.response.responseBody` (base64).

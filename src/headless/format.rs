@@ -36,7 +36,11 @@ pub fn text_line(ev: &Event) -> String {
 
 /// [`text_line`], masked when `opts.mask` is set.
 pub fn text_line_with(ev: &Event, opts: Options) -> String {
-    let time = ev.time.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+    let mut time = ev.time.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+    if ev.time_unreadable().is_some() {
+        // Not the event's own time: its `time` was unreadable (NDJSON has it as time_sent).
+        time.push('?');
+    }
     let kind = match ev.kind {
         crate::domain::EventKind::Other => safe::line(ev.type_name()).into_owned(),
         k => k.short().to_owned(),
@@ -78,6 +82,9 @@ struct Line<'a> {
     source: &'a str,
     time: String,
     time_source: &'static str,
+    /// The `time` the sender gave, when it was unreadable (then `time` is a fallback).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    time_sent: Option<Cow<'a, str>>,
     arrival: String,
     call_sid: Option<&'a str>,
     request: Request<'a>,
@@ -152,6 +159,7 @@ fn write_json(out: &mut impl Write, ev: &Event, opts: Options) -> std::io::Resul
         source: ev.source(),
         time: ev.time.to_string(),
         time_source: ev.time_source.as_str(),
+        time_sent: ev.time_unreadable().map(safe::line),
         arrival: ev.arrival.to_string(),
         call_sid: ev.call_sid.as_ref().map(CallSid::as_str),
         request: Request {
@@ -261,6 +269,21 @@ mod tests {
         let mut ev = parse_delivery(SEED.as_bytes(), now).unwrap().remove(0);
         ev.seq = 7;
         ev
+    }
+
+    #[test]
+    fn an_unreadable_time_is_kept_as_sent_and_marked() {
+        let body = r#"[{"specversion":"1.0","type":"com.twilio.voice.twiml.call.requested","source":"/t","id":"far","time":"9999-12-31T23:59:59Z","data":{"sid":"CA1"}}]"#;
+        let now = "2026-11-28T12:00:00Z".parse().unwrap();
+        let ev = parse_delivery(body.as_bytes(), now).unwrap().remove(0);
+        let v = json_value(&ev);
+        assert_eq!(v["time_sent"], "9999-12-31T23:59:59Z", "{v}");
+        assert_eq!(v["time_source"], "arrival", "{v}");
+        assert_eq!(v["time"], "2026-11-28T12:00:00Z", "{v}");
+        assert!(crate::text::format::clock(&ev).ends_with('?'));
+        assert!(!crate::text::format::clock(&event()).ends_with('?'));
+        // A readable time has no `time_sent`.
+        assert!(json_value(&event()).get("time_sent").is_none());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Headless: the same pipeline as the monitor, with a printer instead of the UI.
 
 pub mod format;
+pub mod transcript;
 
 use std::io::Write;
 
@@ -66,7 +67,7 @@ async fn print_loop(
         }
     }
     // Stop accepting, let in-flight handlers finish, then print what they handed over.
-    feed.stop().await;
+    let ended = feed.stop().await;
     while let Ok(d) = feed.rx.try_recv() {
         format_next(d, &mut pending);
     }
@@ -76,7 +77,7 @@ async fn print_loop(
         }
     }
     out.flush().ok();
-    Ok(())
+    ended
 }
 
 /// A delivery's events as output lines, numbered from `first`.

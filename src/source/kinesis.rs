@@ -1020,7 +1020,7 @@ impl Coordinator {
         let stats = &self.ctx.stats;
         for (seq, d) in deliveries {
             let events = d.events.len() as u64;
-            let invalid = d.events.iter().filter(|e| e.is_invalid()).count() as u64;
+            let invalid = d.events.iter().filter(|e| e.invalid.is_some()).count() as u64;
             let dups = d.duplicates.len() as u64;
             tokio::select! {
                 biased;

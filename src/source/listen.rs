@@ -33,6 +33,11 @@ use crate::domain::event::DedupKey;
 
 /// Default `--body-limit`.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+/// The smallest `--body-limit` accepted. One event whose TwiML answer is at Twilio's 64 kB
+/// response limit carries it base64'd (4/3 of it: ~87 kB) plus its request parameters and
+/// envelope, so anything below 128 KiB can refuse a real delivery — and a 413 is a 4xx:
+/// Twilio drops that delivery for good, it is never retried.
+pub const MIN_BODY_LIMIT: usize = 128 * 1024;
 /// How long a handler waits for room in the channel before answering 503; far inside the 5 s
 /// Twilio allows.
 pub const SEND_TIMEOUT: Duration = Duration::from_millis(1500);
@@ -42,6 +47,14 @@ pub const DEFAULT_DEDUP_KEYS: usize = 1_000_000;
 
 /// Default [`Config::body_timeout`]: far more than any real delivery needs.
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default [`Config::header_timeout`]: a request's headers arrive at once or not at all.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default [`Config::handler_timeout`]: the body time-out, a full channel's wait, and room.
+pub const HANDLER_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long in-flight requests may take to finish at shutdown before they are cut.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+/// Most connections served at once, whatever the file-descriptor limit allows.
+pub const MAX_CONNECTIONS: usize = 1024;
 
 /// Counters shared by the handlers, `/healthz` and the UI header. Relaxed atomics: they are
 /// statistics, not synchronisation.
@@ -113,6 +126,16 @@ pub struct Config {
     pub body_timeout: Duration,
     /// Append every accepted delivery to this file (`--record`).
     pub record: Option<std::path::PathBuf>,
+    /// Longest wait for a request's headers. hyper starts it as soon as a connection waits
+    /// for a request, so it also bounds how long a keep-alive connection may sit idle.
+    pub header_timeout: Duration,
+    /// Longest a request may take from its headers to its answer (503 after it, which
+    /// Twilio retries).
+    pub handler_timeout: Duration,
+    /// Connections served at once; None = [`connection_cap`] of the file-descriptor limit.
+    pub max_connections: Option<usize>,
+    /// How long in-flight requests may take to finish at shutdown.
+    pub shutdown_grace: Duration,
 }
 
 impl Default for Config {
@@ -125,6 +148,10 @@ impl Default for Config {
             require_signature: false,
             body_timeout: BODY_TIMEOUT,
             record: None,
+            header_timeout: HEADER_TIMEOUT,
+            handler_timeout: HANDLER_TIMEOUT,
+            max_connections: None,
+            shutdown_grace: SHUTDOWN_GRACE,
         }
     }
 }
@@ -174,14 +201,25 @@ async fn dispatch(State(state): State<AppState>, request: Request) -> Response {
             }
             response
         }
-        _ => error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            format!(
-                "{method} {} is not served: POST deliveries to any path, GET /healthz",
-                uri.path()
-            ),
-        ),
+        _ => {
+            let mut resp = error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                format!(
+                    "{method} {} is not served: POST deliveries to any path, GET /healthz",
+                    uri.path()
+                ),
+            );
+            // RFC 9110 §15.5.6: a 405 lists what the resource does allow.
+            let allow = if uri.path() == "/healthz" {
+                "GET, HEAD"
+            } else {
+                "POST"
+            };
+            resp.headers_mut()
+                .insert(header::ALLOW, header::HeaderValue::from_static(allow));
+            resp
+        }
     }
 }
 
@@ -308,6 +346,88 @@ async fn read_body(
     })
 }
 
+/// A content coding twimon undoes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Coding {
+    Gzip,
+    /// RFC 9110's deflate is zlib; raw deflate (a common mistake) is taken too.
+    Deflate,
+}
+
+impl Coding {
+    fn as_str(self) -> &'static str {
+        match self {
+            Coding::Gzip => "gzip",
+            Coding::Deflate => "deflate",
+        }
+    }
+}
+
+/// The codings of `Content-Encoding`, in the order they were applied; the name of the first
+/// one not handled as the error. `identity` (or none) is no coding.
+fn content_codings(headers: &HeaderMap) -> Result<Vec<Coding>, String> {
+    let mut out = Vec::new();
+    for value in headers.get_all(header::CONTENT_ENCODING) {
+        let Ok(value) = value.to_str() else {
+            return Err(String::from_utf8_lossy(value.as_bytes()).into_owned());
+        };
+        for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            match name.to_ascii_lowercase().as_str() {
+                "identity" => {}
+                "gzip" | "x-gzip" => out.push(Coding::Gzip),
+                "deflate" => out.push(Coding::Deflate),
+                _ => return Err(crate::text::safe::line(name).into_owned()),
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Undoes `codings` (last applied first), never producing more than `limit` bytes: the body
+/// limit is on the decoded size, so a compression bomb gets 413 after `limit` bytes of work.
+fn decode_body(received: &Bytes, codings: &[Coding], limit: usize) -> Result<Bytes, Box<Response>> {
+    use std::io::Read;
+    let mut bytes = received.clone();
+    for coding in codings.iter().rev() {
+        let cap = limit as u64 + 1;
+        let mut out = Vec::new();
+        let read = match coding {
+            Coding::Gzip => flate2::read::MultiGzDecoder::new(&bytes[..])
+                .take(cap)
+                .read_to_end(&mut out),
+            Coding::Deflate => {
+                let zlib = flate2::read::ZlibDecoder::new(&bytes[..])
+                    .take(cap)
+                    .read_to_end(&mut out);
+                if zlib.is_err() {
+                    out.clear();
+                    flate2::read::DeflateDecoder::new(&bytes[..])
+                        .take(cap)
+                        .read_to_end(&mut out)
+                } else {
+                    zlib
+                }
+            }
+        };
+        if let Err(e) = read {
+            return Err(Box::new(error(
+                StatusCode::BAD_REQUEST,
+                "bad_encoding",
+                format!("the body is not valid {}: {e}", coding.as_str()),
+            )));
+        }
+        if out.len() > limit {
+            return Err(Box::new(error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!("the decoded body exceeds the limit of {limit} bytes (--body-limit)"),
+            )));
+        }
+        bytes = Bytes::from(out);
+    }
+    Ok(bytes)
+}
+
 async fn deliver(
     state: &AppState,
     headers: &HeaderMap,
@@ -329,10 +449,26 @@ async fn deliver(
             ),
         );
     }
+    let codings = match content_codings(headers) {
+        Ok(c) => c,
+        Err(name) => {
+            return error(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_encoding",
+                format!("Content-Encoding {name:?} is not handled: send identity, gzip or deflate"),
+            );
+        }
+    };
     let config = &state.config;
-    let bytes = match read_body(body, headers, config.body_limit, config.body_timeout).await {
+    // `received` is what came over the wire: Twilio's bodySHA256 is over the bytes it sent,
+    // so the signature is checked on them; `bytes` is the decoded body everything else reads.
+    let received = match read_body(body, headers, config.body_limit, config.body_timeout).await {
         Ok(b) => b,
         Err(resp) => return resp,
+    };
+    let bytes = match decode_body(&received, &codings, config.body_limit) {
+        Ok(b) => b,
+        Err(resp) => return *resp,
     };
     // A form is signed over its decoded pairs; refuse an absurd number before sorting them.
     let params = form.then(|| signature::form_pairs(&bytes));
@@ -344,7 +480,7 @@ async fn deliver(
     let signature = state
         .config
         .verifier
-        .verify(headers, path, &bytes, params.as_deref());
+        .verify(headers, path, &received, params.as_deref());
     if state.config.require_signature
         && matches!(signature, Verdict::Invalid(_) | Verdict::Unsigned)
     {
@@ -393,6 +529,12 @@ async fn deliver(
     let invalid = delivery.events.len() - accepted;
     let dups = delivery.duplicates.len();
     let new_keys: Vec<DedupKey> = delivery.keys.iter().flatten().copied().collect();
+    // Cut short (the handler time-out drops this future at an await), nothing was kept: the
+    // keys are forgotten so Twilio's retry is not taken for a duplicate.
+    let mut unkept = Forget {
+        dedup: &state.dedup,
+        keys: new_keys.clone(),
+    };
     let busy = |why: &str| {
         if let Ok(mut d) = state.dedup.lock() {
             d.forget(&new_keys);
@@ -428,6 +570,13 @@ async fn deliver(
             signature: signature.as_str().to_owned(),
             signature_reason: signature.reason().map(str::to_owned),
             body: String::from_utf8_lossy(&bytes).into_owned(),
+            decoded_from: (!codings.is_empty()).then(|| {
+                codings
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }),
         };
         if let Err(e) = rec.write(&record) {
             drop(permit);
@@ -441,6 +590,7 @@ async fn deliver(
     }
     let n_events = delivery.events.len();
     permit.send(delivery);
+    unkept.keys.clear();
     drop(recorder);
     Stats::add(&state.stats.deliveries, 1);
     Stats::add(&state.stats.events, n_events);
@@ -449,6 +599,22 @@ async fn deliver(
     // Written directly: this answer goes out for every delivery.
     let body = format!(r#"{{"accepted":{accepted},"duplicates":{dups},"invalid":{invalid}}}"#);
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// Forgets its keys when dropped, unless they were cleared because the delivery was kept.
+struct Forget<'a> {
+    dedup: &'a Mutex<Dedup>,
+    keys: Vec<DedupKey>,
+}
+
+impl Drop for Forget<'_> {
+    fn drop(&mut self) {
+        if !self.keys.is_empty()
+            && let Ok(mut d) = self.dedup.lock()
+        {
+            d.forget(&self.keys);
+        }
+    }
 }
 
 fn delivery_error(e: &DeliveryError) -> Response {
@@ -502,11 +668,17 @@ pub async fn start(addr: &str, config: Config) -> anyhow::Result<Listener> {
             })?),
             None => None,
         };
+    let limits = Limits::of(&config);
     let router = router(config, tx, stats.clone(), recorder);
     let (stop, mut stopped) = watch::channel(false);
-    let server = tokio::spawn(serve(listener, router, async move {
-        let _ = stopped.wait_for(|s| *s).await;
-    }));
+    let server = tokio::spawn(serve(
+        listener,
+        router,
+        async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        },
+        limits,
+    ));
     tracing::info!(%addr, "listening");
     Ok(Listener {
         addr,
@@ -527,18 +699,226 @@ pub async fn bind(addr: &str) -> anyhow::Result<tokio::net::TcpListener> {
     })
 }
 
-/// Serves until `shutdown` resolves; in-flight deliveries finish first.
+/// The connection cap for a file-descriptor limit: room for the listener, the recording, the
+/// log and the terminal, at most [`MAX_CONNECTIONS`].
+pub fn connection_cap() -> usize {
+    let soft = rustix::process::getrlimit(rustix::process::Resource::Nofile)
+        .current
+        .unwrap_or(u64::MAX);
+    let cap = usize::try_from(soft.saturating_sub(64)).unwrap_or(usize::MAX);
+    cap.clamp(8, MAX_CONNECTIONS)
+}
+
+/// How each connection is bounded.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub header_timeout: Duration,
+    pub handler_timeout: Duration,
+    pub max_connections: usize,
+    pub shutdown_grace: Duration,
+}
+
+impl Limits {
+    pub fn of(config: &Config) -> Limits {
+        Limits {
+            header_timeout: config.header_timeout,
+            handler_timeout: config.handler_timeout,
+            max_connections: config.max_connections.unwrap_or_else(connection_cap).max(1),
+            shutdown_grace: config.shutdown_grace,
+        }
+    }
+}
+
+/// One open connection, as the accept loop sees it: whether a request is being handled, and
+/// how to close it when it is not.
+struct Conn {
+    busy: Arc<std::sync::atomic::AtomicBool>,
+    close: Arc<tokio::sync::Notify>,
+}
+
+/// Open connections by age (ids increase), for closing the oldest idle one at the cap.
+type Conns = Arc<Mutex<std::collections::BTreeMap<u64, Conn>>>;
+
+/// Serves until `shutdown` resolves, every stage bounded: headers (and keep-alive idle) by
+/// `header_timeout`, bodies by the body time-out (408), each request by `handler_timeout`
+/// (503), open connections by a cap below the file-descriptor limit. At the cap the oldest
+/// connection that is not handling a request (half-sent headers, idle keep-alive) is closed
+/// to make room, so deliveries and /healthz stay answerable; when every one is busy, the new
+/// one gets a quick 503. At shutdown in-flight requests get `shutdown_grace` to finish.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     router: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    limits: Limits,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    let permits = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let conns: Conns = Arc::default();
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut saturated = false;
+    let mut next_id = 0u64;
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, remote) = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of descriptors or a connection reset before accept: not fatal.
+                    tracing::warn!("accepting a connection failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        while tasks.try_join_next().is_some() {}
+        let permit = if let Ok(p) = permits.clone().try_acquire_owned() {
+            saturated = false;
+            p
+        } else {
+            {
+                if !saturated {
+                    saturated = true;
+                    tracing::warn!(
+                        cap = limits.max_connections,
+                        "connection cap reached: closing the oldest idle connections to make room, refusing (503) when every one is busy"
+                    );
+                }
+                if let Some(p) = make_room(&conns, &permits).await {
+                    p
+                } else {
+                    tasks.spawn(refuse(stream));
+                    continue;
+                }
+            }
+        };
+        next_id += 1;
+        let conn = Conn {
+            busy: Arc::default(),
+            close: Arc::default(),
+        };
+        let (busy, close) = (conn.busy.clone(), conn.close.clone());
+        if let Ok(mut c) = conns.lock() {
+            c.insert(next_id, conn);
+        }
+        let (conns, id, router, stop) = (conns.clone(), next_id, router.clone(), stop_rx.clone());
+        tasks.spawn(async move {
+            serve_connection(stream, remote, router, limits, busy, close, stop).await;
+            if let Ok(mut c) = conns.lock() {
+                c.remove(&id);
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    let _ = stop_tx.send(true);
+    let drained = tokio::time::timeout(limits.shutdown_grace, async {
+        while tasks.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!("connections still open after the shutdown grace period: cut");
+        tasks.shutdown().await;
+    }
+    Ok(())
+}
+
+/// Closes the oldest connection that is not handling a request and takes its place; None
+/// when every connection is busy.
+async fn make_room(
+    conns: &Conns,
+    permits: &Arc<tokio::sync::Semaphore>,
+) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    let idle = conns.lock().ok().and_then(|c| {
+        c.values()
+            .find(|c| !c.busy.load(Ordering::Relaxed))
+            .map(|c| c.close.clone())
+    })?;
+    idle.notify_one();
+    tokio::time::timeout(Duration::from_secs(1), permits.clone().acquire_owned())
+        .await
+        .ok()?
+        .ok()
+}
+
+/// A quick 503 to a connection past the cap, instead of leaving it hanging.
+async fn refuse(mut stream: tokio::net::TcpStream) {
+    use tokio::io::AsyncWriteExt;
+    let body = r#"{"error":"busy","message":"too many open connections; retry later"}"#;
+    let answer = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\n\
+         connection: close\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        let _ = stream.write_all(answer.as_bytes()).await;
+        let _ = stream.shutdown().await;
+    })
+    .await;
+}
+
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    remote: SocketAddr,
+    router: Router,
+    limits: Limits,
+    busy: Arc<std::sync::atomic::AtomicBool>,
+    close: Arc<tokio::sync::Notify>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let in_flight = busy.clone();
+    let service = hyper::service::service_fn(move |mut req: Request<hyper::body::Incoming>| {
+        req.extensions_mut().insert(ConnectInfo(remote));
+        let router = router.clone();
+        let busy = in_flight.clone();
+        busy.store(true, Ordering::Relaxed);
+        async move {
+            let answer = tokio::time::timeout(
+                limits.handler_timeout,
+                tower::ServiceExt::oneshot(router, req.map(Body::new)),
+            )
+            .await;
+            busy.store(false, Ordering::Relaxed);
+            Ok::<_, std::convert::Infallible>(match answer {
+                Ok(Ok(resp)) => resp,
+                Ok(Err(never)) => match never {},
+                Err(_) => handler_timed_out(limits.handler_timeout),
+            })
+        }
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .keep_alive(true)
+        .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => return,
+        // Closed to make room: only ever while no request is being handled.
+        () = close.notified() => {
+            if !busy.load(Ordering::Relaxed) {
+                return;
+            }
+        }
+        _ = stop.wait_for(|s| *s) => {}
+    }
+    // Shutting down (or asked to close while a request started): finish it, then close.
+    conn.as_mut().graceful_shutdown();
+    let _ = conn.await;
+}
+
+fn handler_timed_out(bound: Duration) -> Response {
+    let mut resp = error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "timeout",
+        format!(
+            "the request was not handled within {} s; retry later (nothing from it was kept)",
+            bound.as_secs_f32()
+        ),
+    );
+    resp.headers_mut()
+        .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+    resp
 }
 
 #[cfg(test)]

@@ -4,7 +4,9 @@
 //! and a way to stop the producer. A consumer (the monitor, the headless printer, an export)
 //! never knows which source it reads.
 
+pub mod call;
 pub mod dedup;
+#[cfg(feature = "kinesis")]
 pub mod kinesis;
 pub mod listen;
 pub mod read;
@@ -95,8 +97,13 @@ pub struct Feed {
 impl Feed {
     /// Stops the producer and waits (bounded) until nothing more can arrive, so that the
     /// consumer can drain what was acknowledged.
-    pub async fn stop(&mut self) {
+    /// An error is the producer's own failure (a recording that could not be read to its
+    /// end): the caller still shows what arrived, then reports it.
+    pub async fn stop(&mut self) -> anyhow::Result<()> {
         let _ = self.stop.send(true);
-        let _ = tokio::time::timeout(Duration::from_secs(5), &mut self.task).await;
+        match tokio::time::timeout(Duration::from_secs(5), &mut self.task).await {
+            Ok(Ok(Err(e))) => Err(anyhow::anyhow!("{}: {e}", self.label)),
+            _ => Ok(()),
+        }
     }
 }

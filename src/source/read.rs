@@ -126,7 +126,11 @@ fn read_lines(
         stats
             .events
             .fetch_add(delivery.events.len() as u64, Ordering::Relaxed);
-        let invalid = delivery.events.iter().filter(|e| e.is_invalid()).count();
+        let invalid = delivery
+            .events
+            .iter()
+            .filter(|e| e.invalid.is_some())
+            .count();
         stats.invalid.fetch_add(invalid as u64, Ordering::Relaxed);
         stats
             .duplicates

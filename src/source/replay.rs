@@ -28,6 +28,17 @@ pub fn start(path: &Path, dedup_cap: usize) -> anyhow::Result<Feed> {
             if *stopped.borrow() {
                 break;
             }
+            let rec = match rec {
+                Ok(rec) => Ok(rec),
+                Err(record::ReadError::Line(n, e)) => Err((n, e)),
+                // The input itself failed: every later read would fail the same way.
+                Err(record::ReadError::Input(e)) => {
+                    return Err(std::io::Error::new(
+                        e.kind(),
+                        format!("reading the recording failed: {e}"),
+                    ));
+                }
+            };
             let delivery = replayed_delivery(&mut seen, rec);
             if tx.blocking_send(delivery).is_err() {
                 break;

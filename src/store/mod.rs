@@ -10,6 +10,7 @@ pub mod stats;
 
 use std::collections::{HashMap, VecDeque};
 
+use crate::domain::event::{DedupKey, KeyBuild};
 use crate::domain::{CallSid, Event, EventKind};
 
 /// Default retention cap (`--max-events`).
@@ -104,6 +105,8 @@ pub struct Store {
     problems: VecDeque<u64>,
     by_call: HashMap<CallSid, VecDeque<u64>>,
     dup_counts: HashMap<u64, u32>,
+    /// The retained event of each dedup key: a redelivery marks its original.
+    by_key: HashMap<DedupKey, u64, KeyBuild>,
     counters: Counters,
     filter: Filter,
     view: ViewSeqs,
@@ -120,6 +123,7 @@ impl Store {
             problems: VecDeque::new(),
             by_call: HashMap::new(),
             dup_counts: HashMap::new(),
+            by_key: HashMap::default(),
             counters: Counters::default(),
             filter: Filter::default(),
             view: ViewSeqs::All,
@@ -173,9 +177,11 @@ impl Store {
     }
 
     /// Records that an already stored event arrived again.
-    pub fn note_duplicate(&mut self, seq: u64) {
+    /// Counts a redelivery of the event with `key`, and marks that event when it is retained.
+    /// Every duplicate counts, so the header agrees with the source's own count.
+    pub fn note_duplicate(&mut self, key: DedupKey) {
         self.counters.duplicates += 1;
-        if self.get(seq).is_some() {
+        if let Some(&seq) = self.by_key.get(&key) {
             *self.dup_counts.entry(seq).or_default() += 1;
         }
     }
@@ -190,8 +196,17 @@ impl Store {
     }
 
     /// Stores an event, evicting the oldest beyond the cap; returns its sequence number.
-    pub fn push(&mut self, mut ev: Event) -> u64 {
+    pub fn push(&mut self, ev: Event) -> u64 {
+        let key = ev.dedup_key();
+        self.push_keyed(ev, key)
+    }
+
+    /// [`Store::push`] with the event's dedup key already known (the source computed it).
+    pub fn push_keyed(&mut self, mut ev: Event, key: Option<DedupKey>) -> u64 {
         let seq = self.next_seq();
+        if let Some(k) = key {
+            self.by_key.insert(k, seq);
+        }
         ev.seq = seq;
         self.counters.received += 1;
         if ev.invalid.is_some() {
@@ -244,6 +259,11 @@ impl Store {
             }
         }
         self.dup_counts.remove(&seq);
+        if let Some(k) = ev.dedup_key()
+            && self.by_key.get(&k) == Some(&seq)
+        {
+            self.by_key.remove(&k);
+        }
         if let ViewSeqs::List(list) = &mut self.view {
             pop_if_front(list, seq);
         }
@@ -461,14 +481,18 @@ mod tests {
     use crate::domain::{TimeSource, event::Event};
 
     fn ev(kind: EventKind, call: &str, code: u16) -> Event {
+        // Each test event its own id, as real events have.
+        static IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let id = IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Event {
             seq: 0,
             kind,
             type_name: crate::domain::event::Text::owned(kind.type_name().unwrap_or("x")),
-            id: crate::domain::event::Text::owned("id"),
+            id: crate::domain::event::Text::owned(format!("id-{id}")),
             source: crate::domain::event::Text::owned("src"),
             time: jiff::Timestamp::UNIX_EPOCH,
             time_source: TimeSource::Arrival,
+            time_sent: crate::domain::event::Text::default(),
             arrival: jiff::Timestamp::UNIX_EPOCH,
             call_sid: Some(CallSid(call.into())),
             method: crate::domain::event::Text::owned("POST"),
@@ -640,10 +664,34 @@ mod tests {
     #[test]
     fn duplicates_are_counted_on_the_original() {
         let mut s = filled();
-        s.note_duplicate(1);
-        s.note_duplicate(1);
+        let key = s.get(1).and_then(Event::dedup_key).unwrap();
+        s.note_duplicate(key);
+        s.note_duplicate(key);
         assert_eq!(s.duplicates_of(1), 2);
         assert_eq!(s.counters().duplicates, 2);
+    }
+
+    #[test]
+    fn a_duplicate_of_an_evicted_event_still_counts() {
+        let mut s = Store::new(2);
+        let first = ev(EventKind::CallRequested, "CA1", 200);
+        let key = first.dedup_key().unwrap();
+        s.push(first);
+        s.push(ev(EventKind::GatherFinished, "CA1", 200));
+        s.push(ev(EventKind::DialFinished, "CA1", 200));
+        assert!(s.get(0).is_none(), "evicted");
+        s.note_duplicate(key);
+        assert_eq!(
+            s.counters().duplicates,
+            1,
+            "counted like the source counts it"
+        );
+        assert_eq!(
+            s.duplicates_of(1) + s.duplicates_of(2),
+            0,
+            "no other event marked"
+        );
+        assert!(s.by_key.len() <= 2, "the key index leaves with its events");
     }
 
     #[test]

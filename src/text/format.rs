@@ -4,8 +4,13 @@ use crate::domain::{Event, EventKind};
 
 use super::safe;
 
-/// `HH:MM:SS.mmm` in UTC, the clock of Twilio's console and logs.
+/// `HH:MM:SS.mmm` in UTC, the clock of Twilio's console and logs; `?` at the end (in place of
+/// the last digit, to keep the width) when the event's own time was unreadable and this is
+/// the arrival time instead.
 pub fn clock(ev: &Event) -> String {
+    if ev.time_unreadable().is_some() {
+        return ev.time.strftime("%H:%M:%S%.2f?").to_string();
+    }
     ev.time.strftime("%H:%M:%S%.3f").to_string()
 }
 
@@ -24,18 +29,29 @@ pub fn duration_text(ms: u32) -> String {
     if ms < 1000 {
         format!("{ms}ms")
     } else {
-        format!("{:.1}s", f64::from(ms) / 1000.0)
+        span_text(u64::from(ms))
     }
 }
 
-/// `+7.3s`, `+1m02s`.
+/// `+7.3s`, `+1m02s`, `+3h05m`, `+2d04h`, `+> 1 year` (a sender's absurd times must not
+/// print as `+4260186600m00s`).
 pub fn offset_text(ms: i64) -> String {
-    let secs = ms as f64 / 1000.0;
-    if secs.abs() < 60.0 {
-        format!("{secs:+.1}s")
-    } else {
-        let total = ms / 1000;
-        format!("+{}m{:02}s", total / 60, total % 60)
+    let sign = if ms < 0 { '-' } else { '+' };
+    format!("{sign}{}", span_text(ms.unsigned_abs()))
+}
+
+/// A length of time in the largest units that keep it short.
+pub fn span_text(ms: u64) -> String {
+    const MIN: u64 = 60;
+    const HOUR: u64 = 60 * MIN;
+    const DAY: u64 = 24 * HOUR;
+    let secs = ms / 1000;
+    match secs {
+        s if s < MIN => format!("{:.1}s", ms as f64 / 1000.0),
+        s if s < HOUR => format!("{}m{:02}s", s / MIN, s % MIN),
+        s if s < DAY => format!("{}h{:02}m", s / HOUR, s % HOUR / MIN),
+        s if s < 365 * DAY => format!("{}d{:02}h", s / DAY, s % DAY / HOUR),
+        _ => "> 1 year".to_owned(),
     }
 }
 
@@ -83,5 +99,20 @@ mod tests {
         assert_eq!(url_path("/relative"), "/relative");
         assert_eq!(duration_text(412), "412ms");
         assert_eq!(duration_text(1418), "1.4s");
+    }
+
+    #[test]
+    fn offsets() {
+        assert_eq!(offset_text(0), "+0.0s");
+        assert_eq!(offset_text(-1500), "-1.5s");
+        assert_eq!(offset_text(-125_000), "-2m05s");
+        assert_eq!(offset_text(3 * 3_600_000 + 300_000), "+3h05m");
+        assert_eq!(offset_text(2 * 86_400_000 + 4 * 3_600_000), "+2d04h");
+        // 1900 → 9999, as a sender's times can say.
+        assert_eq!(offset_text(255_611_196_000_000), "+> 1 year");
+        assert_eq!(offset_text(i64::MIN), "-> 1 year");
+        assert_eq!(duration_text(u32::MAX), "49d17h");
+        assert_eq!(offset_text(7300), "+7.3s");
+        assert_eq!(offset_text(62_000), "+1m02s");
     }
 }

@@ -21,6 +21,10 @@ use crate::source::{Feed, Stats};
 
 /// At most ~30 frames a second.
 const FRAME: Duration = Duration::from_millis(33);
+/// Under a flood, ~10 frames a second unless a key asks for more: the table scrolls faster
+/// than anyone reads, and each frame of a full-screen table costs the terminal (and tmux, or
+/// the SSH link) a screenful of cells to parse.
+const FLOOD_FRAME: Duration = Duration::from_millis(100);
 /// Deliveries found waiting at once that mean a flood…
 const FLOOD_BATCH: usize = 8;
 /// …during which the channel is drained at most this often (it holds
@@ -86,7 +90,7 @@ pub async fn run(
     let keys = EventStream::new();
     let result = event_loop(&mut terminal, &mut app, &mut feed, keys, signal, &mut host).await;
     restore();
-    feed.stop().await;
+    let ended = feed.stop().await;
     if PANICKED.load(Ordering::SeqCst) {
         anyhow::bail!(
             "an internal error stopped the monitor; details in {}",
@@ -95,7 +99,7 @@ pub async fn run(
                 .map_or_else(|| "the log".into(), |p| p.display().to_string())
         );
     }
-    result
+    result.and(ended)
 }
 
 /// Draws one frame: the app prepares what the frame shows, the frame reads it, and the
@@ -173,28 +177,48 @@ where
         .unwrap_or_else(Instant::now);
     let mut channel_open = true;
     let mut ingest_after = Instant::now();
+    let mut flooding = false;
+    // Whether what is waiting to be drawn was asked for by a key (drawn at the full rate).
+    let mut keyed = false;
     loop {
         for effect in app.take_effects() {
             apply(app, effect, host);
             dirty = true;
         }
-        if dirty && last_draw.elapsed() >= FRAME {
+        let frame = if flooding && !keyed {
+            FLOOD_FRAME
+        } else {
+            FRAME
+        };
+        if dirty && last_draw.elapsed() >= frame {
             sync_health(app, &feed.stats);
             draw(terminal, app)?;
             last_draw = Instant::now();
             dirty = false;
+            keyed = false;
         }
         if app.quit || PANICKED.load(Ordering::SeqCst) {
             return Ok(());
         }
-        let next_frame = tokio::time::Instant::from_std(last_draw + FRAME);
+        let next_frame = tokio::time::Instant::from_std(last_draw + frame);
         let searching = app.store.searching();
         tokio::select! {
             biased;
             ev = input.next() => match ev {
-                Some(Ok(TermEvent::Key(k))) => dirty |= app.on_key(k),
-                Some(Ok(TermEvent::Mouse(m))) => dirty |= app.on_mouse(m),
-                Some(Ok(TermEvent::Resize(..))) => dirty = true,
+                Some(Ok(TermEvent::Key(k))) => {
+                    let changed = app.on_key(k);
+                    dirty |= changed;
+                    keyed |= changed;
+                }
+                Some(Ok(TermEvent::Mouse(m))) => {
+                    let changed = app.on_mouse(m);
+                    dirty |= changed;
+                    keyed |= changed;
+                }
+                Some(Ok(TermEvent::Resize(..))) => {
+                    dirty = true;
+                    keyed = true;
+                }
                 Some(Ok(_)) => {}
                 Some(Err(e)) => return Err(e.into()),
                 None => {
@@ -220,7 +244,8 @@ where
                     }
                     // Under a flood, take the channel in batches rather than waking for every
                     // delivery; a lone delivery is still taken at once.
-                    if deliveries >= FLOOD_BATCH {
+                    flooding = deliveries >= FLOOD_BATCH;
+                    if flooding {
                         ingest_after = Instant::now() + FLOOD_PAUSE;
                     }
                     app.refresh_call();

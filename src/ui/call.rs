@@ -3,7 +3,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
 
@@ -114,7 +114,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, cv: &CallView, area: Rect) {
                 Cell::from(super::shown(app, request_text(ev))),
                 Cell::from(Span::styled(
                     key_params(app, cv.params.get(i).map_or(&[][..], Vec::as_slice)),
-                    Style::new().fg(Color::Yellow),
+                    theme::warning(),
                 )),
                 ev.response_code.map_or_else(
                     || Cell::from(""),
@@ -197,7 +197,7 @@ fn legs_line(app: &App, cv: &CallView, width: u16) -> Line<'static> {
                 )));
             }
             spans.push(match leg.events {
-                0 => Span::styled(" not seen", Style::new().fg(Color::Yellow)),
+                0 => Span::styled(" not seen", theme::warning()),
                 1 => Span::raw(" 1 event"),
                 n => Span::raw(format!(" {n} events")),
             });
@@ -230,19 +230,7 @@ fn twiml_spans(verbs: &str, missing: bool) -> Vec<Span<'static>> {
     }
     spans.push(Span::styled(
         safe::line(verbs).into_owned(),
-        Style::new().fg(Color::Cyan),
+        theme::accent(),
     ));
     spans
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn offsets() {
-        assert_eq!(offset_text(0), "+0.0s");
-        assert_eq!(offset_text(7300), "+7.3s");
-        assert_eq!(offset_text(62_000), "+1m02s");
-    }
 }

@@ -10,7 +10,7 @@ pub mod theme;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
@@ -109,7 +109,7 @@ fn header_line(app: &App, width: u16) -> Paragraph<'static> {
     let c = app.store.counters();
     let sep = || Span::styled(" │ ", theme::dim());
     let health = if app.health.listening {
-        Span::styled("● ", Style::new().fg(Color::Green))
+        Span::styled("● ", theme::ok())
     } else {
         Span::styled("○ ", theme::dim())
     };
@@ -119,10 +119,7 @@ fn header_line(app: &App, width: u16) -> Paragraph<'static> {
         Span::raw("0 invalid")
     };
     let follow = if app.follow {
-        Span::styled(
-            "FOLLOW",
-            Style::new().fg(Color::Green).add_modifier(Modifier::BOLD),
-        )
+        Span::styled("FOLLOW", theme::ok().add_modifier(Modifier::BOLD))
     } else {
         let new = app.new_since_pause();
         let text = if new > 0 {
@@ -130,10 +127,7 @@ fn header_line(app: &App, width: u16) -> Paragraph<'static> {
         } else {
             "PAUSED".to_owned()
         };
-        Span::styled(
-            text,
-            Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
-        )
+        Span::styled(text, theme::warning().add_modifier(Modifier::BOLD))
     };
     let mut pieces = vec![
         Piece::new(10, vec![Span::styled(" twimon", theme::title())]),
@@ -167,16 +161,7 @@ fn header_line(app: &App, width: u16) -> Paragraph<'static> {
         // Right after FOLLOW, and as important: whoever watches the screen must see it.
         pieces.insert(
             2,
-            Piece::new(
-                9,
-                vec![
-                    sep(),
-                    Span::styled(
-                        "MASKED",
-                        Style::new().fg(Color::Magenta).add_modifier(Modifier::BOLD),
-                    ),
-                ],
-            ),
+            Piece::new(9, vec![sep(), Span::styled("MASKED", theme::notice())]),
         );
     }
     if let Some(lag) = app.health.info.lag_ms {
@@ -197,10 +182,7 @@ fn header_line(app: &App, width: u16) -> Paragraph<'static> {
         if n > 0 {
             pieces.push(Piece::new(
                 6,
-                vec![
-                    sep(),
-                    Span::styled(format!("{n} {what}"), Style::new().fg(Color::Yellow)),
-                ],
+                vec![sep(), Span::styled(format!("{n} {what}"), theme::warning())],
             ));
         }
     }
@@ -233,7 +215,7 @@ fn footer_line(app: &App, width: u16) -> Paragraph<'static> {
     if let Some(msg) = &app.status {
         return Paragraph::new(Line::from(Span::styled(
             format!(" {}", safe::line(msg)),
-            Style::new().fg(Color::Yellow),
+            theme::warning(),
         )));
     }
     let view = if app.call().is_some() {

@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Modifier, Style};
+use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
@@ -247,7 +247,7 @@ fn twiml_lines(app: &App, ev: &Event) -> (Vec<Line<'static>>, Body) {
     } else if decoded.lossy_utf8 {
         head.push(Line::from(Span::styled(
             " ⚠ invalid UTF-8 replaced with �",
-            Style::new().fg(ratatui::style::Color::Yellow),
+            theme::warning(),
         )));
     }
     push_findings(&mut head, &viewed.findings);
@@ -268,7 +268,7 @@ fn push_findings(head: &mut Vec<Line<'static>>, findings: &[lint::Finding]) {
     for f in findings.iter().take(SHOWN) {
         let (mark, style) = match f.severity {
             Severity::Error => ("✗", theme::problem()),
-            Severity::Warning => ("▲", Style::new().fg(ratatui::style::Color::Yellow)),
+            Severity::Warning => ("▲", theme::warning()),
         };
         let at = if f.path.is_empty() {
             String::new()
@@ -335,9 +335,7 @@ fn param_lines(app: &App, ev: &Event) -> Vec<Line<'static>> {
             Line::from(vec![
                 Span::styled(
                     format!(" {:<width$}", safe::line(k)),
-                    Style::new()
-                        .fg(ratatui::style::Color::Yellow)
-                        .add_modifier(Modifier::BOLD),
+                    theme::warning().add_modifier(Modifier::BOLD),
                 ),
                 Span::raw(format!("  {}", super::shown_param(app, k, v))),
             ])

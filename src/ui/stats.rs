@@ -3,7 +3,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::RenderDirection;
 use ratatui::widgets::{Block, Cell, Clear, Paragraph, Row, Sparkline, Table};
@@ -77,7 +77,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
         Sparkline::default()
             .data(&seconds)
             .direction(RenderDirection::RightToLeft)
-            .style(Style::new().fg(Color::Cyan)),
+            .style(theme::accent()),
         spark,
     );
     frame.render_widget(axis_line(seconds.len(), axis.width), axis);

@@ -13,7 +13,6 @@ use crate::app::{App, Geometry};
 use crate::domain::{Event, EventKind, Signature, TwimlMark};
 use crate::text::format::{clock, duration_text, request_text};
 use crate::text::safe;
-use ratatui::style::Color;
 
 /// Short labels for the filter bar on narrow terminals.
 #[allow(clippy::match_same_arms)] // one arm per (kind, width) reads as a table
@@ -211,9 +210,9 @@ pub fn row(app: &App, ev: &Event) -> Row<'static> {
 fn marks(app: &App, ev: &Event) -> Line<'static> {
     let mut spans = Vec::new();
     match ev.signature {
-        Signature::Valid => spans.push(Span::styled("✓", Style::new().fg(Color::Green))),
+        Signature::Valid => spans.push(Span::styled("✓", theme::ok())),
         Signature::Invalid => spans.push(Span::styled("✗", theme::problem())),
-        Signature::Unsigned => spans.push(Span::styled("?", Style::new().fg(Color::Yellow))),
+        Signature::Unsigned => spans.push(Span::styled("?", theme::warning())),
         Signature::Unchecked => {}
     }
     if ev.invalid.is_some() || ev.twiml_failed() {
@@ -222,17 +221,14 @@ fn marks(app: &App, ev: &Event) -> Line<'static> {
         match ev.twiml {
             TwimlMark::Errors => spans.push(Span::styled("▲", theme::problem())),
             TwimlMark::Warnings => {
-                spans.push(Span::styled("▲", Style::new().fg(Color::Yellow)));
+                spans.push(Span::styled("▲", theme::warning()));
             }
             TwimlMark::Unchecked | TwimlMark::NoBody | TwimlMark::Clean | TwimlMark::Failed => {}
         }
     }
     let dups = app.store.duplicates_of(ev.seq);
     if dups > 0 {
-        spans.push(Span::styled(
-            format!("×{}", dups + 1),
-            Style::new().fg(Color::Yellow),
-        ));
+        spans.push(Span::styled(format!("×{}", dups + 1), theme::warning()));
     }
     Line::from(spans)
 }

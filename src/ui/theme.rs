@@ -71,6 +71,26 @@ pub fn token(kind: TokenKind) -> Style {
     }
 }
 
+/// Good news: a valid signature, the listener up, following.
+pub fn ok() -> Style {
+    Style::new().fg(Color::Green)
+}
+
+/// Worth a look, not a fault: warnings, slow-ish steps, paused, unsigned, redelivered.
+pub fn warning() -> Style {
+    Style::new().fg(Color::Yellow)
+}
+
+/// Emphasis without judgement: the stats' bars, the legs' numbers.
+pub fn accent() -> Style {
+    Style::new().fg(Color::Cyan)
+}
+
+/// A mode that changes what is shown (masking).
+pub fn notice() -> Style {
+    Style::new().fg(Color::Magenta).add_modifier(Modifier::BOLD)
+}
+
 pub fn title() -> Style {
     Style::new().add_modifier(Modifier::BOLD)
 }

@@ -8,6 +8,7 @@
 pub mod bin;
 pub mod fixtures;
 pub mod http;
+pub mod ivr;
 pub mod samples;
 pub mod screen;
 pub mod temp;

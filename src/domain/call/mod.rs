@@ -1,8 +1,11 @@
 //! A call's story, from its events: the order they happened in, which arrived late, how the
-//! call ended, its IVR path ([`path`]) and its legs ([`legs`]).
+//! call ended, its IVR path ([`path`]) and its legs ([`legs`]);
+//! and a call played without a phone ([`sim`], driven by a [`script`]).
 
 pub mod legs;
 pub mod path;
+pub mod script;
+pub mod sim;
 
 use crate::domain::{Event, EventKind};
 

@@ -1,20 +1,22 @@
 //! `TwiML` decoding: `responseBody` (base64) → text → XML tree → pretty-printed, token-tagged
-//! lines for the detail pane, plus a one-line verb summary.
+//! lines for the detail pane, plus a one-line verb summary. One job a file: [`encoding`]
+//! (base64 and text), [`parse`] (the tree), [`pretty`] (the lines), [`summary`] (the verbs on
+//! one line); this file holds the types and the decode entry points.
 //!
 //! Everything here takes untrusted network input: no panics, decoded size capped at
 //! [`MAX_DECODED_BYTES`], element nesting capped at [`MAX_DEPTH`] and never recursed past it.
 
-use std::borrow::Cow;
+mod encoding;
+mod parse;
+mod pretty;
+mod summary;
+
 use std::fmt::Write as _;
 
-use base64::Engine as _;
-use base64::alphabet;
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-use quick_xml::errors::Error as XmlParseError;
-use quick_xml::escape::EscapeError;
-use quick_xml::events::attributes::AttrError;
-use quick_xml::events::{BytesStart, Event};
-use quick_xml::reader::Reader;
+pub use encoding::decode_base64;
+use encoding::decode_base64_limited;
+use parse::{Content, into_node, parse};
+use pretty::{raw_lines, render_items};
 
 /// Decoded bodies longer than this are cut here and flagged [`Decoded::truncated`].
 pub const MAX_DECODED_BYTES: usize = 256 * 1024;
@@ -22,20 +24,7 @@ pub const MAX_DECODED_BYTES: usize = 256 * 1024;
 /// Deepest element nesting accepted; real `TwiML` rarely goes past 4.
 pub const MAX_DEPTH: usize = 64;
 
-/// Text content up to this many chars stays on the same line as its tags.
-const ONE_LINE_TEXT_MAX: usize = 60;
-
-/// Values shown in [`Decoded::verbs_summary`] are cut to this many chars.
-const SUMMARY_VALUE_MAX: usize = 24;
-
 const BOM: char = '\u{feff}';
-
-// Apps and proxies differ in padding and trailing bits; the pane wants the text, not a lecture.
-const LENIENT: GeneralPurposeConfig = GeneralPurposeConfig::new()
-    .with_decode_padding_mode(DecodePaddingMode::Indifferent)
-    .with_decode_allow_trailing_bits(true);
-const STANDARD: GeneralPurpose = GeneralPurpose::new(&alphabet::STANDARD, LENIENT);
-const URL_SAFE: GeneralPurpose = GeneralPurpose::new(&alphabet::URL_SAFE, LENIENT);
 
 /// A decoded `responseBody`, ready for display.
 #[derive(Debug, Clone, PartialEq)]
@@ -213,23 +202,6 @@ impl Decoded {
         None
     }
 
-    /// The root's children (the `TwiML` verbs) on one line, e.g.
-    /// `Say → Gather(action=/menu) → Redirect(/voice)`. Empty when the body is not XML.
-    pub fn verbs_summary(&self) -> String {
-        let Some(root) = &self.doc else {
-            return String::new();
-        };
-        let mut out = String::new();
-        for (i, verb) in root.children.iter().enumerate() {
-            if i > 0 {
-                out.push_str(" → ");
-            }
-            out.push_str(&verb.name);
-            push_verb_detail(&mut out, verb);
-        }
-        out
-    }
-
     fn base64_failure(message: String) -> Self {
         Decoded {
             text: String::new(),
@@ -263,79 +235,6 @@ impl XmlError {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Base64 and text
-
-/// Decodes base64 in the standard or URL-safe alphabet, padded or not, with ASCII whitespace
-/// (line breaks) anywhere.
-pub fn decode_base64(b64: &str) -> Result<Vec<u8>, String> {
-    decode_base64_limited(b64, usize::MAX)
-}
-
-/// As [`decode_base64`], but stops soon after `limit` output bytes so a huge body costs no more
-/// than the part that will be shown. Output longer than `limit` means there was more.
-fn decode_base64_limited(b64: &str, limit: usize) -> Result<Vec<u8>, String> {
-    // Whole 4-char groups decode to whole 3-byte groups, so a prefix of this length is valid
-    // and decodes to more than `limit` bytes.
-    let max_chars = (limit / 3).saturating_add(1).saturating_mul(4);
-    // The common case (standard alphabet, one line) in one pass; the variants only on failure.
-    if let Ok(bytes) = STANDARD.decode(b64.get(..max_chars).unwrap_or(b64)) {
-        return Ok(bytes);
-    }
-    let compact: Cow<'_, str> = if b64.bytes().any(|b| b.is_ascii_whitespace()) {
-        Cow::Owned(b64.chars().filter(|c| !c.is_ascii_whitespace()).collect())
-    } else {
-        Cow::Borrowed(b64)
-    };
-    let engine = if compact.contains(['-', '_']) {
-        &URL_SAFE
-    } else {
-        &STANDARD
-    };
-    let input = compact.get(..max_chars).unwrap_or(&compact);
-    engine
-        .decode(input)
-        .map_err(|e| describe_base64_error(&e, b64))
-}
-
-fn describe_base64_error(e: &base64::DecodeError, original: &str) -> String {
-    use base64::DecodeError as D;
-    match *e {
-        D::InvalidByte(at, byte) => format!(
-            "invalid base64 at byte {}: {}",
-            original_offset(original, at),
-            describe_byte(byte)
-        ),
-        D::InvalidLastSymbol(at, byte) => format!(
-            "invalid base64 at byte {}: {} cannot end the data",
-            original_offset(original, at),
-            describe_byte(byte)
-        ),
-        D::InvalidLength(len) => {
-            format!("invalid base64: length {len} is impossible (cut short, or a stray character?)")
-        }
-        D::InvalidPadding => "invalid base64: wrong padding".to_owned(),
-    }
-}
-
-fn describe_byte(byte: u8) -> String {
-    if byte.is_ascii_graphic() {
-        format!("unexpected '{}'", char::from(byte))
-    } else {
-        format!("unexpected byte 0x{byte:02x}")
-    }
-}
-
-/// Maps an offset in the whitespace-stripped input back to the input the user has.
-fn original_offset(original: &str, compact_offset: usize) -> usize {
-    original
-        .bytes()
-        .enumerate()
-        .filter(|(_, b)| !b.is_ascii_whitespace())
-        .nth(compact_offset)
-        .map_or(original.len(), |(i, _)| i)
-}
-
 /// base64 → bytes → text → XML.
 pub fn decode(b64: &str) -> Decoded {
     match decode_base64_limited(b64, MAX_DECODED_BYTES) {
@@ -345,46 +244,12 @@ pub fn decode(b64: &str) -> Decoded {
 }
 
 /// Like [`decode`] but without the pretty-printed lines: the text, the tree and any problem.
-/// For the ingest-time check and headless output, which never display lines.
+/// For the ingest-time check ([`crate::domain::check`]), which displays no lines.
 pub fn decode_unrendered(b64: &str) -> Decoded {
     match decode_base64_limited(b64, MAX_DECODED_BYTES) {
         Ok(bytes) => decode_vec(bytes, Render::No),
         Err(message) => Decoded::base64_failure(message),
     }
-}
-
-/// Whether `decode(b64).is_ok()` would hold — base64, a body, well-formed XML with a root —
-/// checked without building the tree, the lines or any error text. Run on every event at
-/// ingest (the problems index needs it), so it must stay cheap.
-pub fn decodes_cleanly(b64: &str) -> bool {
-    let Ok(mut bytes) = decode_base64_limited(b64, MAX_DECODED_BYTES) else {
-        return false;
-    };
-    if bytes.len() > MAX_DECODED_BYTES {
-        bytes.truncate(MAX_DECODED_BYTES);
-        drop_split_char(&mut bytes);
-    }
-    let text = String::from_utf8_lossy(&bytes);
-    if text.trim_start_matches(BOM).trim().is_empty() {
-        return false;
-    }
-    let body = text.strip_prefix(BOM).unwrap_or(&text);
-    parse_body::<false>(body).is_ok()
-}
-
-/// The decoded text alone, as [`decode`] would give it in [`Decoded::text`] (lossy UTF-8, cut
-/// at [`MAX_DECODED_BYTES`]); `Err` with the base64 problem. For bodies already known to be
-/// clean, where parsing again would only repeat the ingest-time check.
-pub fn decode_text_only(b64: &str) -> Result<String, String> {
-    let mut bytes = decode_base64_limited(b64, MAX_DECODED_BYTES)?;
-    if bytes.len() > MAX_DECODED_BYTES {
-        bytes.truncate(MAX_DECODED_BYTES);
-        drop_split_char(&mut bytes);
-    }
-    Ok(match String::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-    })
 }
 
 /// Whether to build [`Decoded::lines`].
@@ -490,488 +355,10 @@ fn finish(text: String, lossy_utf8: bool, truncated: bool, render: Render) -> De
     decoded
 }
 
-// ---------------------------------------------------------------------------------------------
-// Parsing
-
-/// An element as parsed, keeping content order (text, comments, children) for display.
-#[derive(Debug, Default)]
-struct Elem {
-    name: String,
-    attrs: Vec<(String, String)>,
-    content: Vec<Content>,
-    /// Written `<x/>` rather than `<x></x>`; shown as written.
-    self_closing: bool,
-}
-
-#[derive(Debug)]
-enum Content {
-    Elem(Elem),
-    /// Unescaped; adjacent text and CDATA merged.
-    Text(String),
-    /// Raw, with `<!--` and `-->`.
-    Comment(String),
-    /// Raw `<?...?>` or `<!DOCTYPE ...>`.
-    Markup(String),
-}
-
-/// A parse error at a byte offset in the parsed slice.
-struct Failure(usize, String);
-
-fn parse(text: &str) -> Result<Vec<Content>, XmlError> {
-    // quick-xml skips a BOM without counting it, so its offsets are relative to `body`.
-    let body = text.strip_prefix(BOM).unwrap_or(text);
-    let base = text.len() - body.len();
-    parse_body::<true>(body)
-        .map_err(|Failure(offset, message)| XmlError::at(text, base + offset, message))
-}
-
-const fn is_xml_space(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
-}
-
-/// Parses and checks a body. With `BUILD` false it only checks: nothing is kept, and the
-/// failure messages of the check are not shown to anyone.
-fn parse_body<const BUILD: bool>(body: &str) -> Result<Vec<Content>, Failure> {
-    // Rule out JSON and plain text up front: quick-xml would take them as text and the error
-    // would point at the end instead of the start.
-    let first = body.bytes().position(|b| !is_xml_space(b));
-    if let Some(at) = first {
-        let c = body.get(at..).and_then(|s| s.chars().next()).unwrap_or('<');
-        if c != '<' {
-            let message = if matches!(c, '{' | '[') {
-                "body looks like JSON".to_owned()
-            } else {
-                format!("expected '<', found {c:?}")
-            };
-            return Err(Failure(at, message));
-        }
-    }
-
-    let mut reader = Reader::from_str(body);
-    // Open elements with the offset of their start tag.
-    let mut stack: Vec<(Elem, usize)> = Vec::new();
-    let mut top: Vec<Content> = Vec::new();
-    let mut has_root = false;
-    loop {
-        let start = to_usize(reader.buffer_position());
-        let event = match reader.read_event() {
-            Ok(event) => event,
-            Err(e) => {
-                return Err(Failure(
-                    to_usize(reader.error_position()),
-                    describe_xml_error(&e),
-                ));
-            }
-        };
-        let end = to_usize(reader.buffer_position());
-        let raw = || body.get(start..end).unwrap_or_default().to_owned();
-        match event {
-            Event::Start(tag) => {
-                check_open(stack.len(), has_root, start)?;
-                has_root = true;
-                let elem = if BUILD {
-                    element(&tag, false, start)?
-                } else {
-                    check_element(&tag)?
-                };
-                stack.push((elem, start));
-            }
-            Event::Empty(tag) => {
-                check_open(stack.len(), has_root, start)?;
-                has_root = true;
-                if BUILD {
-                    let elem = element(&tag, true, start)?;
-                    attach(&mut stack, &mut top, Content::Elem(elem));
-                } else {
-                    check_element(&tag)?;
-                }
-            }
-            Event::End(_) => {
-                let Some((elem, _)) = stack.pop() else {
-                    return Err(Failure(start, "end tag without a start tag".to_owned()));
-                };
-                if BUILD {
-                    attach(&mut stack, &mut top, Content::Elem(elem));
-                }
-            }
-            Event::Text(t) => {
-                if stack.is_empty() {
-                    if let Some(i) = t.iter().position(|&b| !is_xml_space(b)) {
-                        let place = if has_root { "after" } else { "before" };
-                        return Err(Failure(start + i, format!("text {place} the root element")));
-                    }
-                    continue;
-                }
-                let s = t.unescape().map_err(|e| {
-                    // Both ranges are of the entity; the first starts after its `&`.
-                    let within = match &e {
-                        XmlParseError::Escape(EscapeError::UnrecognizedEntity(range, _)) => {
-                            range.start.saturating_sub(1)
-                        }
-                        XmlParseError::Escape(EscapeError::UnterminatedEntity(range)) => {
-                            range.start
-                        }
-                        _ => 0,
-                    };
-                    Failure(start + within, describe_xml_error(&e))
-                })?;
-                if BUILD {
-                    push_text(&mut stack, s);
-                }
-            }
-            Event::CData(c) => {
-                if stack.is_empty() {
-                    return Err(Failure(start, "CDATA outside the root element".to_owned()));
-                }
-                let s = c.decode().map_err(|e| Failure(start, e.to_string()))?;
-                if BUILD {
-                    push_text(&mut stack, s);
-                }
-            }
-            Event::Comment(_) if BUILD => attach(&mut stack, &mut top, Content::Comment(raw())),
-            Event::Decl(_) | Event::PI(_) | Event::DocType(_) if BUILD => {
-                attach(&mut stack, &mut top, Content::Markup(raw()));
-            }
-            Event::Comment(_) | Event::Decl(_) | Event::PI(_) | Event::DocType(_) => {}
-            Event::Eof => break,
-        }
-    }
-    if let Some((elem, at)) = stack.last() {
-        return Err(Failure(*at, format!("<{}> is never closed", elem.name)));
-    }
-    if !has_root {
-        return Err(Failure(body.len(), "no root element".to_owned()));
-    }
-    Ok(top)
-}
-
-fn to_usize(position: u64) -> usize {
-    usize::try_from(position).unwrap_or(usize::MAX)
-}
-
-fn check_open(depth: usize, has_root: bool, start: usize) -> Result<(), Failure> {
-    if depth == 0 && has_root {
-        return Err(Failure(start, "more than one root element".to_owned()));
-    }
-    if depth >= MAX_DEPTH {
-        return Err(Failure(start, format!("nesting deeper than {MAX_DEPTH}")));
-    }
-    Ok(())
-}
-
-fn element(tag: &BytesStart<'_>, self_closing: bool, start: usize) -> Result<Elem, Failure> {
-    let name = String::from_utf8_lossy(tag.name().as_ref()).into_owned();
-    if name.is_empty() {
-        return Err(Failure(
-            start,
-            "'<' not followed by an element name".to_owned(),
-        ));
-    }
-    let mut attrs = Vec::new();
-    for attr in tag.attributes() {
-        let attr = attr.map_err(|e| describe_attr_error(&e, start))?;
-        let key = String::from_utf8_lossy(attr.key.as_ref()).into_owned();
-        let value = attr.unescape_value().map_err(|e| {
-            Failure(
-                start,
-                format!("in attribute {key}: {}", describe_xml_error(&e)),
-            )
-        })?;
-        attrs.push((key, value.into_owned()));
-    }
-    Ok(Elem {
-        name,
-        attrs,
-        content: Vec::new(),
-        self_closing,
-    })
-}
-
-/// The checks of [`element`] without keeping anything: the name is there and every attribute
-/// parses and unescapes. The stack entry is an empty (allocation-free) element.
-fn check_element(tag: &BytesStart<'_>) -> Result<Elem, Failure> {
-    if tag.name().as_ref().is_empty() {
-        return Err(Failure(0, String::new()));
-    }
-    for attr in tag.attributes() {
-        let attr = attr.map_err(|_| Failure(0, String::new()))?;
-        attr.unescape_value()
-            .map_err(|_| Failure(0, String::new()))?;
-    }
-    Ok(Elem::default())
-}
-
-/// quick-xml's own wording for these leads with a position relative to the tag, which would
-/// read as nonsense next to our line and column.
-fn describe_attr_error(e: &AttrError, tag_start: usize) -> Failure {
-    // Positions count from just after the `<`.
-    let at = |p: usize| tag_start + 1 + p;
-    match *e {
-        AttrError::ExpectedEq(p) => Failure(at(p), "attribute without '=' and a value".to_owned()),
-        AttrError::ExpectedValue(p) => Failure(at(p), "attribute without a value".to_owned()),
-        AttrError::UnquotedValue(p) => Failure(at(p), "attribute value not in quotes".to_owned()),
-        AttrError::ExpectedQuote(p, q) => Failure(
-            at(p),
-            format!("attribute value missing its closing {}", char::from(q)),
-        ),
-        AttrError::Duplicated(p, _) => Failure(at(p), "duplicate attribute".to_owned()),
-    }
-}
-
-fn describe_xml_error(e: &XmlParseError) -> String {
-    match e {
-        XmlParseError::Escape(EscapeError::UnrecognizedEntity(_, name)) => {
-            format!("unknown entity &{name};")
-        }
-        XmlParseError::Escape(EscapeError::UnterminatedEntity(_)) => {
-            "'&' not starting an entity (write &amp;)".to_owned()
-        }
-        other => other.to_string(),
-    }
-}
-
-fn attach(stack: &mut [(Elem, usize)], top: &mut Vec<Content>, item: Content) {
-    match stack.last_mut() {
-        Some((parent, _)) => parent.content.push(item),
-        None => top.push(item),
-    }
-}
-
-fn push_text(stack: &mut [(Elem, usize)], text: Cow<'_, str>) {
-    let Some((elem, _)) = stack.last_mut() else {
-        return;
-    };
-    if let Some(Content::Text(prev)) = elem.content.last_mut() {
-        prev.push_str(&text);
-    } else {
-        elem.content.push(Content::Text(text.into_owned()));
-    }
-}
-
-/// Recursion is bounded by [`MAX_DEPTH`], enforced while parsing.
-fn into_node(elem: Elem) -> Node {
-    let mut text = String::new();
-    let mut children = Vec::new();
-    for item in elem.content {
-        match item {
-            Content::Elem(child) => children.push(into_node(child)),
-            Content::Text(t) if text.is_empty() => text = t,
-            Content::Text(t) => text.push_str(&t),
-            Content::Comment(_) | Content::Markup(_) => {}
-        }
-    }
-    let trimmed = text.trim();
-    if trimmed.len() != text.len() {
-        text = trimmed.to_owned();
-    }
-    Node {
-        name: elem.name,
-        attrs: elem.attrs,
-        text,
-        children,
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Display
-
-fn depth_indent(depth: usize) -> u16 {
-    u16::try_from(depth).unwrap_or(u16::MAX)
-}
-
-/// Recursion is bounded by [`MAX_DEPTH`], enforced while parsing.
-fn render_items(items: &[Content], depth: usize, out: &mut Vec<Line>) {
-    for item in items {
-        match item {
-            Content::Elem(e) => render_elem(e, depth, out),
-            Content::Text(t) => push_multiline(out, depth, TokenKind::Text, t),
-            Content::Comment(raw) => push_multiline(out, depth, TokenKind::Comment, raw),
-            Content::Markup(raw) => push_multiline(out, depth, TokenKind::Declaration, raw),
-        }
-    }
-}
-
-/// One line per non-blank source line, trimmed: the pane does its own indentation.
-fn push_multiline(out: &mut Vec<Line>, depth: usize, kind: TokenKind, text: &str) {
-    for part in text.lines() {
-        let part = part.trim();
-        if !part.is_empty() {
-            let mut line = Line::new(depth_indent(depth));
-            line.push(kind, part);
-            out.push(line);
-        }
-    }
-}
-
-fn render_elem(e: &Elem, depth: usize, out: &mut Vec<Line>) {
-    let is_blank = |c: &Content| matches!(c, Content::Text(t) if t.trim().is_empty());
-    let mut significant = e.content.iter().filter(|c| !is_blank(c));
-    let first = significant.next();
-    let only_one = significant.next().is_none();
-
-    let mut line = Line::new(depth_indent(depth));
-    open_tag(&mut line, e);
-    match first {
-        None if e.self_closing => {
-            line.push(TokenKind::Punct, "/>");
-            out.push(line);
-        }
-        None => {
-            line.push(TokenKind::Punct, ">");
-            close_tag(&mut line, &e.name);
-            out.push(line);
-        }
-        Some(Content::Text(t)) if only_one && fits_one_line(t.trim()) => {
-            line.push(TokenKind::Punct, ">");
-            line.push(TokenKind::Text, t.trim());
-            close_tag(&mut line, &e.name);
-            out.push(line);
-        }
-        Some(_) => {
-            line.push(TokenKind::Punct, ">");
-            out.push(line);
-            render_items(&e.content, depth + 1, out);
-            let mut end = Line::new(depth_indent(depth));
-            close_tag(&mut end, &e.name);
-            out.push(end);
-        }
-    }
-}
-
-fn fits_one_line(text: &str) -> bool {
-    !text.contains('\n') && text.chars().count() <= ONE_LINE_TEXT_MAX
-}
-
-fn open_tag(line: &mut Line, e: &Elem) {
-    line.push(TokenKind::Punct, "<");
-    line.push(TokenKind::Tag, &e.name);
-    for (key, value) in &e.attrs {
-        line.push(TokenKind::Punct, " ");
-        line.push(TokenKind::AttrName, key);
-        line.push(TokenKind::Punct, "=\"");
-        line.push(TokenKind::AttrValue, value);
-        line.push(TokenKind::Punct, "\"");
-    }
-}
-
-fn close_tag(line: &mut Line, name: &str) {
-    line.push(TokenKind::Punct, "</");
-    line.push(TokenKind::Tag, name);
-    line.push(TokenKind::Punct, ">");
-}
-
-/// The text as it is, one `Text` line per source line; the markup at the error offset (up to
-/// its `>`, or one char) becomes an `Error` token so the pane can point at it.
-fn raw_lines(text: &str, error: Option<&XmlError>) -> Vec<Line> {
-    let mut lines = Vec::new();
-    let mut line_start = 0;
-    for segment in text.split_inclusive('\n') {
-        let content = segment.strip_suffix('\n').unwrap_or(segment);
-        let content = content.strip_suffix('\r').unwrap_or(content);
-        let mut line = Line::new(0);
-        let local = error
-            .and_then(|e| e.offset.checked_sub(line_start))
-            .filter(|&at| at < content.len());
-        match local.and_then(|at| Some((content.get(..at)?, content.get(at..)?))) {
-            Some((before, rest)) => {
-                let first_len = rest.chars().next().map_or(0, char::len_utf8);
-                let mark_len = if rest.starts_with('<') {
-                    rest.find('>').map_or(first_len, |i| i + 1)
-                } else {
-                    first_len
-                };
-                let (mark, after) = rest.split_at_checked(mark_len).unwrap_or((rest, ""));
-                line.push(TokenKind::Text, before);
-                line.push(TokenKind::Error, mark);
-                line.push(TokenKind::Text, after);
-            }
-            None => line.push(TokenKind::Text, content),
-        }
-        lines.push(line);
-        line_start += segment.len();
-    }
-    lines
-}
-
-// ---------------------------------------------------------------------------------------------
-// Verb summary
-
-fn push_verb_detail(out: &mut String, verb: &Node) {
-    let start = out.len();
-    out.push('(');
-    let wrote = match verb.name.as_str() {
-        "Dial" => push_dial_target(out, verb),
-        "Gather" | "Record" | "Pay" => push_attr(out, verb, "action"),
-        "Enqueue" => push_attr(out, verb, "action") || push_short(out, &verb.text),
-        "Redirect" => push_short(out, &verb.text),
-        "Play" => push_short(out, &verb.text) || push_attr(out, verb, "digits"),
-        "Connect" => verb
-            .children
-            .first()
-            .is_some_and(|c| push_short(out, &c.name)),
-        _ => false,
-    };
-    if wrote {
-        out.push(')');
-    } else {
-        out.truncate(start);
-    }
-}
-
-/// Whom is dialled says more than where the result goes, so nouns win over `action`.
-fn push_dial_target(out: &mut String, dial: &Node) -> bool {
-    if let Some(noun) = dial.children.first() {
-        // <Client> may carry its identity in a nested <Identity>.
-        let value = if noun.text.is_empty() {
-            noun.children.first().map_or("", |c| c.text.as_str())
-        } else {
-            noun.text.as_str()
-        };
-        if noun.name != "Number" || value.is_empty() {
-            out.push_str(&noun.name);
-            if !value.is_empty() {
-                out.push(':');
-            }
-        }
-        push_short(out, value);
-        if dial.children.len() > 1 {
-            out.push_str(", …");
-        }
-        return true;
-    }
-    push_short(out, &dial.text) || push_attr(out, dial, "action")
-}
-
-fn push_attr(out: &mut String, node: &Node, name: &str) -> bool {
-    match node.attr(name) {
-        Some(value) if !value.is_empty() => {
-            out.push_str(name);
-            out.push('=');
-            push_short(out, value)
-        }
-        _ => false,
-    }
-}
-
-/// Appends `value`, cut to [`SUMMARY_VALUE_MAX`] chars with `…`; false when it is empty.
-fn push_short(out: &mut String, value: &str) -> bool {
-    match value.char_indices().nth(SUMMARY_VALUE_MAX) {
-        Some(_) => {
-            let keep = value
-                .char_indices()
-                .nth(SUMMARY_VALUE_MAX - 1)
-                .map_or(value.len(), |(i, _)| i);
-            out.push_str(value.get(..keep).unwrap_or(value));
-            out.push('…');
-        }
-        None => out.push_str(value),
-    }
-    !value.is_empty()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
 
     const SEED: &str = "PD94bWwgdmVyc2lvbj0iMS4wIiBlbmNvZGluZz0iVVRGLTgiPz48UmVzcG9uc2U+PFNheT48L1NheT48UGF1c2UgbGVuZ3RoPSIxIi8+PFJlZGlyZWN0IG1ldGhvZD0iUE9TVCI+aHR0cHM6Ly9teWNvbXBhbnkuY29tL2FuLWVuZHBvaW50PC9SZWRpcmVjdD48L1Jlc3BvbnNlPg==";
 
@@ -1332,7 +719,7 @@ mod tests {
         assert_eq!(d.verbs_summary(), "Play(https://example.com/sou…)");
         let inner = d.verbs_summary();
         let value = inner.trim_start_matches("Play(").trim_end_matches(')');
-        assert_eq!(value.chars().count(), SUMMARY_VALUE_MAX);
+        assert_eq!(value.chars().count(), summary::SUMMARY_VALUE_MAX);
     }
 
     #[test]
@@ -1401,9 +788,9 @@ mod tests {
         assert_eq!(line.plain(), "    hi there");
     }
 
-    /// The cheap ingest-time check must agree with the full decode on every body.
+    /// The ingest-time decode (no lines) must judge every body as the pane's decode does.
     #[test]
-    fn decodes_cleanly_agrees_with_decode() {
+    fn unrendered_decode_agrees_with_decode() {
         let bodies = [
             "<Response><Say>Hi</Say></Response>",
             "<?xml version=\"1.0\"?><Response><Pause length=\"1\"/></Response>",
@@ -1433,19 +820,29 @@ mod tests {
         let deep = format!("{}{}", "<a>".repeat(70), "</a>".repeat(70));
         for body in bodies.iter().copied().chain([deep.as_str()]) {
             let b = b64(body);
-            assert_eq!(decodes_cleanly(&b), decode(&b).is_ok(), "{body:?}");
+            assert_agree(&b, body);
         }
         for bad in ["!!!", "QQ", "@@@@"] {
-            assert_eq!(decodes_cleanly(bad), decode(bad).is_ok(), "{bad:?}");
+            assert_agree(bad, bad);
         }
+    }
+
+    fn assert_agree(b64: &str, what: &str) {
+        let (quick, full) = (decode_unrendered(b64), decode(b64));
+        assert_eq!(quick.problem(), full.problem(), "{what:?}");
+        assert_eq!(quick.is_ok(), full.is_ok(), "{what:?}");
+        assert_eq!(quick.doc, full.doc, "{what:?}");
+        assert_eq!(quick.text, full.text, "{what:?}");
     }
 
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
         #[test]
-        fn decodes_cleanly_agrees_on_arbitrary_markup(body in "(<[A-Za-z]{0,3}( [a-z]{1,2}=\"[a-z&;]{0,3}\")?/?>|</[A-Za-z]{0,3}>|[a-z &;]{0,3}|<!--x-->|<\\?xml\\?>){0,8}") {
+        fn unrendered_decode_agrees_on_arbitrary_markup(body in "(<[A-Za-z]{0,3}( [a-z]{1,2}=\"[a-z&;]{0,3}\")?/?>|</[A-Za-z]{0,3}>|[a-z &;]{0,3}|<!--x-->|<\\?xml\\?>){0,8}") {
             let b = b64(&body);
-            proptest::prop_assert_eq!(decodes_cleanly(&b), decode(&b).is_ok(), "{:?}", body);
+            let (quick, full) = (decode_unrendered(&b), decode(&b));
+            proptest::prop_assert_eq!(quick.problem(), full.problem(), "{:?}", body);
+            proptest::prop_assert_eq!(quick.doc, full.doc, "{:?}", body);
         }
     }
 }
