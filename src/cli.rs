@@ -1,5 +1,6 @@
 //! The command line: `twimon [listen] [OPTIONS]`, `twimon send`, `twimon replay`,
-//! `twimon export`, `twimon call`.
+//! `twimon export`, `twimon call`, `twimon read`, and (with the `kinesis` feature)
+//! `twimon kinesis`.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -33,6 +34,11 @@ pub enum Command {
     Replay(ReplayArgs),
     /// Write one call of a recording as an incident record (markdown or JSON) to stdout.
     Export(ExportArgs),
+    /// Read an Event Streams Kinesis sink (every shard, read-only) and show it.
+    #[cfg(feature = "kinesis")]
+    Kinesis(KinesisArgs),
+    /// Read CloudEvents as NDJSON (an object or an array per line) from a file or `-` (stdin).
+    Read(ReadArgs),
     /// Play Twilio's side of a call against your app (no phone, no account): interactively in
     /// the monitor, or from a script as an IVR test.
     Call(CallArgs),
@@ -168,6 +174,61 @@ pub struct ReplayArgs {
     pub output: OutputArgs,
 }
 
+#[cfg(feature = "kinesis")]
+#[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("start").args(["latest", "since", "from_start"])))]
+pub struct KinesisArgs {
+    /// The stream: its name or its ARN.
+    #[arg(value_name = "STREAM")]
+    pub stream: String,
+    /// The AWS profile (default: `AWS_PROFILE`, then `default`); SSO profiles work after
+    /// `aws sso login`.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// The AWS region (default: `AWS_REGION`, then the profile's).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Another endpoint: an emulator or a VPC endpoint.
+    #[arg(long, value_name = "URL", env = "AWS_ENDPOINT_URL_KINESIS")]
+    pub endpoint_url: Option<String>,
+    /// Start with records put from now on (the default).
+    #[arg(long)]
+    pub latest: bool,
+    /// Start with the records that arrived since a time ago (`30m`, `1h`, `2d`) or since a
+    /// time (`2026-11-30T03:00Z`).
+    #[arg(long, value_name = "AGO|TIME")]
+    pub since: Option<String>,
+    /// Start with the oldest record the stream retains.
+    #[arg(long)]
+    pub from_start: bool,
+    /// Keep positions in FILE and resume from it (after the last record shown, nothing
+    /// twice); FILE defaults to $XDG_STATE_HOME/twimon/kinesis-STREAM.json. The start flags
+    /// apply only to shards it does not name.
+    #[arg(long, value_name = "FILE", num_args = 0..=1)]
+    pub checkpoint: Option<Option<PathBuf>>,
+    /// Pause between two reads of one shard (`1s`, `500ms`, `0`): the stream allows 5 reads
+    /// per shard per second for all its consumers together.
+    #[arg(long, value_name = "DURATION", default_value = "1s")]
+    pub poll_interval: String,
+    /// Append every record to FILE before it is shown; `twimon replay FILE` shows it again.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReadArgs {
+    /// An NDJSON file, or `-` for standard input (`kcat -C -t twilio-events -u | twimon read -`).
+    #[arg(value_name = "FILE|-")]
+    pub file: PathBuf,
+    /// Append every line to FILE before it is shown; `twimon replay FILE` shows it again.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum HttpMethod {
     Post,
@@ -298,5 +359,25 @@ mod tests {
         };
         assert!(args.output.headless);
         assert_eq!(args.output.format, Format::Json);
+    }
+
+    #[cfg(feature = "kinesis")]
+    #[test]
+    fn kinesis_start_flags_exclude_each_other_and_checkpoint_takes_an_optional_file() {
+        let cli = Cli::parse_from(["twimon", "kinesis", "s", "--since", "1h", "--checkpoint"]);
+        let Some(Command::Kinesis(args)) = cli.command else {
+            panic!("kinesis")
+        };
+        assert_eq!(args.since.as_deref(), Some("1h"));
+        assert_eq!(args.checkpoint, Some(None));
+        assert!(
+            Cli::try_parse_from(["twimon", "kinesis", "s", "--since", "1h", "--from-start"])
+                .is_err()
+        );
+        let cli = Cli::parse_from(["twimon", "kinesis", "s", "--checkpoint", "cp.json"]);
+        let Some(Command::Kinesis(args)) = cli.command else {
+            panic!("kinesis")
+        };
+        assert_eq!(args.checkpoint, Some(Some(PathBuf::from("cp.json"))));
     }
 }

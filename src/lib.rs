@@ -5,7 +5,8 @@
 //! - [`tui`], [`headless`], [`export`]: the consumers of a feed.
 //! - [`ui`]: rendering only, over the [`app`] state machine.
 //! - [`app`]: the monitor's state; keys in, effects out, no I/O.
-//! - [`source`]: where deliveries come from (listener, replay), all ending in one `Feed`.
+//! - [`source`]: where deliveries come from (listener, replay, Kinesis, NDJSON input), all
+//!   ending in one `Feed`.
 //! - [`store`]: retained events, indexes, running aggregates.
 //! - [`text`]: terminal-safe strings, masking, shared formats.
 //! - [`domain`]: pure data and rules.

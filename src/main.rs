@@ -27,6 +27,9 @@ fn main() -> ExitCode {
             Some(Command::Listen(args)) => cmd::listen::run(args).await,
             Some(Command::Replay(args)) => cmd::replay::run(args).await,
             Some(Command::Export(args)) => cmd::export::run(&args).await,
+            #[cfg(feature = "kinesis")]
+            Some(Command::Kinesis(args)) => cmd::kinesis::run(args).await,
+            Some(Command::Read(args)) => cmd::read::run(args).await,
             Some(Command::Call(args)) => cmd::call::run(args).await,
             None => cmd::listen::run(cli.monitor).await,
         }

@@ -613,3 +613,29 @@ fn help_scrolls_when_the_terminal_is_short() {
     assert!(!app.help_open());
     assert!(app.status.is_none(), "the closing key does nothing else");
 }
+
+#[test]
+fn header_shows_a_pulling_sources_label_lag_throttles_and_trouble() {
+    let mut app = samples();
+    app.health.url = "kinesis twilio-events · 4 shards".into();
+    app.health.listening = true;
+    app.health.info = twimon::source::SourceInfo {
+        label: Some("kinesis twilio-events · 5 shards".into()),
+        lag_ms: Some(754_000),
+        throttles: 3,
+        problem: Some("kinesis:GetRecords: dispatch failure".into()),
+        ..Default::default()
+    };
+    let terminal = render(&mut app, 200, 24);
+    let header = row_text(terminal.backend().buffer(), 0);
+    assert!(
+        header.contains("● kinesis twilio-events · 5 shards"),
+        "{header}"
+    );
+    assert!(header.contains("lag 12m34s"), "{header}");
+    assert!(header.contains("3 throttled"), "{header}");
+    assert!(
+        header.contains("kinesis:GetRecords: dispatch failure"),
+        "{header}"
+    );
+}

@@ -137,6 +137,8 @@ pub struct Health {
     pub forbidden: u64,
     /// Why the recording could not be written, when it could not.
     pub record_error: Option<String>,
+    /// A pulling source's own facts (shards, lag, throttles, trouble).
+    pub info: crate::source::SourceInfo,
 }
 
 /// Events taken from the channel per turn of the event loop, so keys are never starved.

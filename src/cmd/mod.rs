@@ -4,8 +4,11 @@
 pub mod call;
 pub mod demo;
 pub mod export;
+#[cfg(feature = "kinesis")]
+pub mod kinesis;
 pub mod listen;
 pub mod logging;
+pub mod read;
 pub mod replay;
 pub mod send;
 pub mod shutdown;
@@ -18,6 +21,28 @@ use crate::source::Feed;
 /// Whether to print instead of opening the full-screen monitor.
 pub fn headless_wanted(flag: bool) -> bool {
     flag || !std::io::stdout().is_terminal()
+}
+
+/// Consumes a pulling source's feed, then says how it went: its figures on stderr when
+/// headless, and its failure (a lost stream, a broken pipe) as the command's error.
+async fn consume_pulled(
+    feed: Feed,
+    output: &OutputArgs,
+    headless: bool,
+    signal: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let stats = feed.stats.clone();
+    let label = feed.label.clone();
+    consume(feed, output, headless, signal).await?;
+    let info = stats.info();
+    if headless {
+        let label = info.label.unwrap_or(label);
+        eprintln!("twimon: {label}: {}", stats.summary());
+    }
+    match info.failure {
+        Some(f) => Err(anyhow::anyhow!(f)),
+        None => Ok(()),
+    }
 }
 
 /// Hands a feed to its consumer: the headless printer or the monitor.

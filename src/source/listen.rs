@@ -76,6 +76,8 @@ pub struct Stats {
     pub record_errors: AtomicU64,
     /// The last recording error, for the screen.
     pub last_record_error: Mutex<Option<String>>,
+    /// What a pulling source (a stream, a pipe) reports beyond these counters.
+    pub info: Mutex<super::SourceInfo>,
 }
 
 impl Default for Stats {
@@ -91,6 +93,7 @@ impl Default for Stats {
             forbidden: AtomicU64::new(0),
             record_errors: AtomicU64::new(0),
             last_record_error: Mutex::new(None),
+            info: Mutex::new(super::SourceInfo::default()),
         }
     }
 }

@@ -1,11 +1,15 @@
-//! Where deliveries come from. Every source — the HTTP listener, a recording being replayed —
+//! Where deliveries come from. Every source — the HTTP listener, a recording being replayed,
+//! a Kinesis stream, NDJSON from a pipe —
 //! ends in one [`Feed`]: parsed, deduplicated [`Delivery`]s on a bounded channel, counters,
 //! and a way to stop the producer. A consumer (the monitor, the headless printer, an export)
 //! never knows which source it reads.
 
 pub mod call;
 pub mod dedup;
+#[cfg(feature = "kinesis")]
+pub mod kinesis;
 pub mod listen;
+pub mod read;
 pub mod record;
 pub mod replay;
 pub mod signature;
@@ -21,6 +25,61 @@ pub use listen::Stats;
 
 /// Deliveries a feed's channel holds before its producer waits (or a listener answers 503).
 pub const CHANNEL_CAPACITY: usize = 1024;
+
+/// Facts a source that pulls (rather than being posted to) reports for the header and the
+/// exit summary, in general terms so that the screen needs no case per source.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceInfo {
+    /// Replaces the feed's label while running, e.g. `kinesis twilio-events · 4 shards`.
+    pub label: Option<String>,
+    /// How far the reader is behind the newest data, worst partition first (milliseconds).
+    pub lag_ms: Option<u64>,
+    /// Reads the source refused for throughput so far (each one was retried after a pause).
+    pub throttles: u64,
+    /// Records (or lines) read from the source so far.
+    pub records: u64,
+    /// A passing trouble being retried (a network error), cleared once a read succeeds.
+    pub problem: Option<String>,
+    /// Why the source stopped for good, when it did; the command exits non-zero with it.
+    pub failure: Option<String>,
+}
+
+impl Stats {
+    /// A copy of the source's facts (a poisoned lock only means a reader panicked mid-update).
+    pub fn info(&self) -> SourceInfo {
+        self.info
+            .lock()
+            .map_or_else(|e| e.into_inner().clone(), |i| i.clone())
+    }
+
+    /// Changes the source's facts in place.
+    pub fn update_info(&self, f: impl FnOnce(&mut SourceInfo)) {
+        match self.info.lock() {
+            Ok(mut i) => f(&mut i),
+            Err(e) => f(&mut e.into_inner()),
+        }
+    }
+
+    /// The `/healthz`-like figures a headless run prints on stderr when it ends.
+    pub fn summary(&self) -> String {
+        use std::fmt::Write;
+        use std::sync::atomic::Ordering::Relaxed;
+        let info = self.info();
+        let mut s = format!(
+            "{} records, {} events, {} invalid, {} duplicates, {} throttles",
+            info.records,
+            self.events.load(Relaxed),
+            self.invalid.load(Relaxed),
+            self.duplicates.load(Relaxed),
+            info.throttles,
+        );
+        if let Some(lag) = info.lag_ms {
+            let _ = write!(s, ", lag {lag} ms");
+        }
+        let _ = write!(s, ", {:.1} s", self.uptime().as_secs_f64());
+        s
+    }
+}
 
 /// What a consumer reads from: deliveries, counters, and a way to stop the producer.
 pub struct Feed {

@@ -43,6 +43,21 @@ pub struct Record {
 }
 
 impl Record {
+    /// A record pulled from a stream or a pipe rather than posted: `place` says where it came
+    /// from (`/kinesis/SHARD/SEQUENCE`, `/read/LINE`), the body is kept as text.
+    pub fn pulled(arrival: jiff::Timestamp, place: String, body: &[u8]) -> Record {
+        Record {
+            arrival: arrival.to_string(),
+            remote: None,
+            path: place,
+            headers: BTreeMap::from([("content-type".into(), "application/json".into())]),
+            signature: "unchecked".into(),
+            signature_reason: None,
+            body: String::from_utf8_lossy(body).into_owned(),
+            decoded_from: None,
+        }
+    }
+
     pub fn kept_headers(headers: &HeaderMap) -> BTreeMap<String, String> {
         KEPT_HEADERS
             .iter()

@@ -275,4 +275,5 @@ fn sync_health(app: &mut App, stats: &Stats) {
     if let Ok(e) = stats.last_record_error.lock() {
         app.health.record_error.clone_from(&e);
     }
+    app.health.info = stats.info();
 }

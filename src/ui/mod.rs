@@ -95,6 +95,16 @@ fn fit(mut pieces: Vec<Piece>, width: u16) -> Vec<Span<'static>> {
     pieces.into_iter().flat_map(|p| p.spans).collect()
 }
 
+/// A source's lag: `0ms`, `4.2s`, `12m05s`, `3h20m`.
+fn lag_text(ms: u64) -> String {
+    let secs = ms / 1000;
+    match secs {
+        0..60 => crate::text::format::duration_text(ms as u32),
+        60..3600 => format!("{}m{:02}s", secs / 60, secs % 60),
+        _ => format!("{}h{:02}m", secs / 3600, secs / 60 % 60),
+    }
+}
+
 fn header_line(app: &App, width: u16) -> Paragraph<'static> {
     let c = app.store.counters();
     let sep = || Span::styled(" │ ", theme::dim());
@@ -127,7 +137,10 @@ fn header_line(app: &App, width: u16) -> Paragraph<'static> {
             vec![
                 sep(),
                 health,
-                Span::raw(safe::line(&app.health.url).into_owned()),
+                Span::raw(
+                    safe::line(app.health.info.label.as_deref().unwrap_or(&app.health.url))
+                        .into_owned(),
+                ),
             ],
         ),
         Piece::new(8, vec![sep(), Span::raw(format!("{} events", c.received))]),
@@ -151,7 +164,14 @@ fn header_line(app: &App, width: u16) -> Paragraph<'static> {
             Piece::new(9, vec![sep(), Span::styled("MASKED", theme::notice())]),
         );
     }
+    if let Some(lag) = app.health.info.lag_ms {
+        pieces.push(Piece::new(
+            6,
+            vec![sep(), Span::raw(format!("lag {}", lag_text(lag)))],
+        ));
+    }
     let extras = [
+        (app.health.info.throttles, "throttled"),
         (c.evicted, "evicted"),
         (c.duplicates, "dup"),
         (app.health.busy, "busy (503)"),
@@ -165,6 +185,16 @@ fn header_line(app: &App, width: u16) -> Paragraph<'static> {
                 vec![sep(), Span::styled(format!("{n} {what}"), theme::warning())],
             ));
         }
+    }
+    let trouble = [&app.health.info.failure, &app.health.info.problem];
+    if let Some(m) = trouble.into_iter().flatten().next() {
+        pieces.push(Piece::new(
+            9,
+            vec![
+                sep(),
+                Span::styled(safe::line(m).into_owned(), theme::problem()),
+            ],
+        ));
     }
     if let Some(e) = &app.health.record_error {
         pieces.push(Piece::new(

@@ -1,0 +1,176 @@
+//! Kinesis drain bench: N records (200 000 by default, the first bundled sample with unique
+//! ids, over 2 shards) are put into the in-process emulator once, then drained from
+//! `TRIM_HORIZON` by two readers, one after the other, for R rounds:
+//!
+//! 1. `sdk`    — a bare SDK loop: per shard `GetShardIterator` + `GetRecords` (10 000 a call)
+//!    until every record was read, each record dropped (the floor of reading the stream);
+//! 2. `twimon` — the real binary, `kinesis --from-start --headless --format json
+//!    --poll-interval 0`, its stdout counted line by line until every event was printed.
+//!
+//! It prints records/s of each and the ratio twimon ÷ sdk of the medians.
+//!
+//! `cargo bench --bench kinesis -- [--records 200000] [--rounds 3]`
+
+#[path = "../tests/common/kinesis.rs"]
+#[allow(dead_code)]
+mod emulator;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use aws_sdk_kinesis::types::ShardIteratorType;
+use emulator::{Emulator, KEY, event};
+
+const STREAM: &str = "bench";
+
+fn opts() -> (usize, usize) {
+    let mut records = 200_000;
+    let mut rounds = 3;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--records" => records = it.next().and_then(|v| v.parse().ok()).unwrap_or(records),
+            "--rounds" => rounds = it.next().and_then(|v| v.parse().ok()).unwrap_or(rounds),
+            _ => {} // cargo bench passes --bench
+        }
+    }
+    (records, rounds)
+}
+
+/// Reads every shard from the start until `total` records were seen; the time it took.
+fn sdk_drain(emu: &Emulator, total: usize) -> Duration {
+    let client = emulator::client(&emu.url, KEY);
+    let shards: Vec<String> = emu.shards(STREAM).into_iter().map(|(id, _)| id).collect();
+    emu.block_on(async {
+        let started = Instant::now();
+        let counter = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for shard in shards {
+            let client = client.clone();
+            let counter = counter.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut it = client
+                    .get_shard_iterator()
+                    .stream_name(STREAM)
+                    .shard_id(shard)
+                    .shard_iterator_type(ShardIteratorType::TrimHorizon)
+                    .send()
+                    .await
+                    .unwrap()
+                    .shard_iterator()
+                    .unwrap()
+                    .to_owned();
+                loop {
+                    let out = client
+                        .get_records()
+                        .shard_iterator(&it)
+                        .limit(10_000)
+                        .send()
+                        .await
+                        .unwrap();
+                    let n = out.records().len();
+                    let seen = counter.fetch_add(n, std::sync::atomic::Ordering::Relaxed) + n;
+                    if seen >= total || (n == 0 && out.millis_behind_latest() == Some(0)) {
+                        return;
+                    }
+                    out.next_shard_iterator().unwrap().clone_into(&mut it);
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(
+            counter.load(std::sync::atomic::Ordering::Relaxed),
+            total,
+            "the SDK loop read every record"
+        );
+        started.elapsed()
+    })
+}
+
+/// The binary drains the stream; the time until its `total`-th line.
+fn twimon_drain(emu: &Emulator, total: usize) -> Duration {
+    let state = std::env::temp_dir().join(format!("twimon-bench-kinesis-{}", std::process::id()));
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_twimon"));
+    emu.env(&mut cmd, KEY);
+    cmd.env("XDG_STATE_HOME", &state)
+        .env("TWIMON_LOG_FILE", state.join("twimon.log"))
+        .args([
+            "kinesis",
+            STREAM,
+            "--from-start",
+            "--headless",
+            "--format",
+            "json",
+        ])
+        .args(["--poll-interval", "0", "--max-events", "1000000"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let started = Instant::now();
+    let mut child = cmd.spawn().unwrap();
+    let out = BufReader::with_capacity(1 << 20, child.stdout.take().unwrap());
+    let mut lines = 0usize;
+    for line in out.split(b'\n') {
+        if line.is_err() {
+            break;
+        }
+        lines += 1;
+        if lines == total {
+            break;
+        }
+    }
+    let took = started.elapsed();
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&state);
+    assert_eq!(lines, total, "twimon printed every event");
+    took
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn main() {
+    let (total, rounds) = opts();
+    let emu = Emulator::start();
+    emu.create_stream(STREAM, 2);
+    let t = Instant::now();
+    let records: Vec<(String, Vec<u8>)> = (0..total)
+        .map(|i| (format!("key-{i}"), event(&format!("bench-{i}"))))
+        .collect();
+    let bytes: usize = records.iter().map(|(_, d)| d.len()).sum();
+    emu.put_many(STREAM, &records);
+    drop(records);
+    println!(
+        "put {total} records ({:.0} MB) in {:.1} s",
+        bytes as f64 / 1e6,
+        t.elapsed().as_secs_f64()
+    );
+    let (mut sdk, mut twimon) = (Vec::new(), Vec::new());
+    for round in 1..=rounds {
+        let s = sdk_drain(&emu, total);
+        let w = twimon_drain(&emu, total);
+        println!(
+            "round {round}: sdk {:.2} s ({:.0}/s), twimon {:.2} s ({:.0}/s)",
+            s.as_secs_f64(),
+            total as f64 / s.as_secs_f64(),
+            w.as_secs_f64(),
+            total as f64 / w.as_secs_f64()
+        );
+        sdk.push(s);
+        twimon.push(w);
+    }
+    let (s, w) = (median(sdk), median(twimon));
+    println!(
+        "medians: sdk {:.0} records/s, twimon {:.0} records/s, twimon ÷ sdk = {:.2} (target ≥ 0.80)",
+        total as f64 / s.as_secs_f64(),
+        total as f64 / w.as_secs_f64(),
+        s.as_secs_f64() / w.as_secs_f64()
+    );
+}
