@@ -21,6 +21,7 @@ fn recording(home: &Home) -> PathBuf {
             headers: BTreeMap::new(),
             signature: "unchecked".into(),
             signature_reason: None,
+            signed_by: None,
             body: body.into(),
         })
         .unwrap();

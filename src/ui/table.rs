@@ -213,7 +213,10 @@ fn marks(app: &App, ev: &Event) -> Line<'static> {
     match ev.signature {
         Signature::Valid => spans.push(Span::styled("✓", Style::new().fg(Color::Green))),
         Signature::Invalid => spans.push(Span::styled("✗", theme::problem())),
-        Signature::Unsigned => spans.push(Span::styled("?", Style::new().fg(Color::Yellow))),
+        // Not proven either way: the same mark as a missing signature.
+        Signature::Unsigned | Signature::Unverifiable => {
+            spans.push(Span::styled("?", Style::new().fg(Color::Yellow)));
+        }
         Signature::Unchecked => {}
     }
     if ev.invalid.is_some() || ev.twiml_failed() {
