@@ -317,7 +317,7 @@ mod tests {
         let ev = parse_delivery(body.as_bytes(), now).unwrap().remove(0);
         let v = json_value(&ev);
         assert_eq!(v["lint"][0]["code"], "unknown-verb");
-        assert_eq!(v["lint"][0]["severity"], "error");
+        assert_eq!(v["lint"][0]["severity"], "warning");
         assert_eq!(
             json_value(&event())["lint"].as_array().map(Vec::len),
             Some(1),
