@@ -4,6 +4,7 @@
 pub mod call;
 pub mod callback;
 pub mod check;
+pub mod codes;
 pub mod delivery;
 pub mod event;
 pub mod lint;
