@@ -7,6 +7,7 @@ pub mod check;
 pub mod codes;
 pub mod delivery;
 pub mod event;
+pub mod family;
 pub mod lint;
 pub mod twiml;
 

@@ -8,7 +8,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::domain::{CallSid, Event};
-use crate::domain::{check, codes, lint};
+use crate::domain::{check, codes, family, lint};
 use crate::text::safe;
 
 /// How events are printed.
@@ -86,6 +86,8 @@ struct Line<'a> {
     twiml_error: Option<String>,
     /// TwiML check findings; empty for clean TwiML and for bodies that are not TwiML.
     lint: Cow<'a, [lint::Finding]>,
+    /// The event's family (by type prefix): twiml, progress, status-callback, api…
+    family: &'static str,
     /// The codes Twilio's Debugger would log for this request (inferred).
     error_codes: Vec<codes::ErrorCode>,
     signature: &'static str,
@@ -169,6 +171,7 @@ fn write_json(out: &mut impl Write, ev: &Event, opts: Options) -> std::io::Resul
         twiml: twiml.map(Cow::Borrowed),
         twiml_error,
         lint: Cow::Borrowed(lint),
+        family: family::Stream::of(ev.type_name()).as_str(),
         error_codes: codes::infer(
             ev,
             checked
@@ -328,6 +331,7 @@ mod tests {
         assert_eq!(v["lint"][0]["code"], "unknown-verb");
         assert_eq!(v["lint"][0]["severity"], "warning");
         assert_eq!(v["error_codes"][0]["code"], 12200);
+        assert_eq!(v["family"], "twiml");
         assert_eq!(v["error_codes"][0]["inferred"], true);
         assert_eq!(
             v["error_codes"][0]["url"],
