@@ -75,6 +75,11 @@ pub struct OutputArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+#[command(group(
+    clap::ArgGroup::new("signing")
+        .multiple(true)
+        .args(["auth_token", "shared_key_secret"])
+))]
 pub struct MonitorArgs {
     /// Address to listen on. Loopback by default: expose it through a tunnel, not the network.
     #[arg(long, default_value = "127.0.0.1:7077", env = "TWIMON_ADDR")]
@@ -100,8 +105,20 @@ pub struct MonitorArgs {
     /// default: rebuilt from X-Forwarded-Proto and Host / X-Forwarded-Host.
     #[arg(long, value_name = "URL")]
     pub public_url: Option<String>,
-    /// Refuse (403) deliveries whose signature is invalid or missing; they are only counted.
-    #[arg(long, requires = "auth_token")]
+    /// Shared-key secret for webhooks signed per X-Twilio-Webhooks-Signature-Settings.
+    /// `KEY_ID=SECRET` answers for that key only, a bare `SECRET` for any key (`*=SECRET` when
+    /// the secret holds `=`). Repeat (or separate with commas) to rotate keys.
+    #[arg(
+        long,
+        env = "TWILIO_SHARED_KEY_SECRET",
+        hide_env_values = true,
+        value_name = "[KEY_ID=]SECRET",
+        value_delimiter = ','
+    )]
+    pub shared_key_secret: Vec<String>,
+    /// Refuse (403) deliveries whose signature is invalid, missing or unverifiable (signed
+    /// with a key twimon has no secret for); they are only counted.
+    #[arg(long, requires = "signing")]
     pub require_signature: bool,
     /// Append every accepted delivery to FILE (one JSON line each) before acknowledging it;
     /// `twimon replay FILE` shows it again.
@@ -379,5 +396,36 @@ mod tests {
             panic!("kinesis")
         };
         assert_eq!(args.checkpoint, Some(Some(PathBuf::from("cp.json"))));
+    }
+
+    #[test]
+    fn require_signature_needs_a_token_or_a_shared_key() {
+        // The environment must not satisfy the requirement behind the test's back.
+        let parse = |args: &[&str]| Cli::try_parse_from(args.iter().copied());
+        if std::env::var_os("TWILIO_AUTH_TOKEN").is_none()
+            && std::env::var_os("TWILIO_SHARED_KEY_SECRET").is_none()
+        {
+            assert!(parse(&["twimon", "--require-signature"]).is_err());
+        }
+        for args in [
+            &["twimon", "--require-signature", "--auth-token", "t"][..],
+            &[
+                "twimon",
+                "--require-signature",
+                "--shared-key-secret",
+                "KS1=a",
+            ][..],
+        ] {
+            assert!(parse(args).is_ok(), "{args:?}");
+        }
+        let cli = parse(&[
+            "twimon",
+            "--shared-key-secret",
+            "KS1=a,KS2=b",
+            "--shared-key-secret",
+            "c",
+        ])
+        .unwrap();
+        assert_eq!(cli.monitor.shared_key_secret, ["KS1=a", "KS2=b", "c"]);
     }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use common::bin::Home;
-use common::fixtures::{FAILED, IVR, IVR_SID};
+use common::fixtures::{FAILED, FAILED_SID, IVR, IVR_SID};
 use twimon::source::record::{Record, Recorder};
 
 /// A recording of the IVR call and the failed call, in `home`.
@@ -21,6 +21,7 @@ fn recording(home: &Home) -> PathBuf {
             headers: BTreeMap::new(),
             signature: "unchecked".into(),
             signature_reason: None,
+            signed_by: None,
             body: body.into(),
             decoded_from: None,
         })
@@ -64,6 +65,35 @@ fn export_writes_markdown_and_json_to_stdout() {
     assert_eq!(v["from"], "+1415•••0100");
     assert_eq!(v["steps"][1]["key_parameters"]["Digits"], "1");
     assert!(!String::from_utf8_lossy(&out.stdout).contains("+14155550100"));
+}
+
+#[test]
+fn export_lists_the_codes_twilio_would_log() {
+    let home = Home::new("export-codes");
+    let rec = recording(&home);
+    let file = rec.to_str().unwrap();
+    let out = twimon(&home, &["export", file, "--call", FAILED_SID]);
+    assert!(out.status.success(), "{out:?}");
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(md.contains("Twilio would log (inferred):"), "{md}");
+    assert!(
+        md.contains("[11200](https://www.twilio.com/docs/api/errors/11200) HTTP retrieval failure"),
+        "{md}"
+    );
+    let out = twimon(
+        &home,
+        &["export", file, "--call", FAILED_SID, "--format", "json"],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let codes: Vec<&serde_json::Value> = v["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["error_codes"].as_array().unwrap())
+        .collect();
+    assert!(!codes.is_empty(), "{v:#}");
+    assert!(codes.iter().all(|c| c["inferred"] == true), "{codes:?}");
+    assert!(codes.iter().any(|c| c["code"] == 11200), "{codes:?}");
 }
 
 #[test]

@@ -5,6 +5,7 @@
 mod common;
 
 use common::fixtures::IVR as BODY;
+use common::http::{Reply, TUNNEL};
 use common::http::{
     TOKEN, assert_channel_empty, batch, client, counts, health, listen, listen_recording, post,
     post_to, post_via_tunnel, post_with, recv, replay_all, with_token,
@@ -16,9 +17,8 @@ use std::time::Duration;
 use twimon::domain::Signature;
 use twimon::source::Delivery;
 use twimon::source::listen::{Config, Listener};
-
 use twimon::source::replay::start as start_replay;
-use twimon::source::signature::{body_sha256_hex, compute};
+use twimon::source::signature::{Algorithm, Verifier, body_sha256_hex, compute, compute_with};
 
 /// Per delivery: (type, id, time, arrival) of each event, and the number of duplicates.
 type Summary = Vec<(Vec<(String, String, String, String)>, usize)>;
@@ -315,4 +315,112 @@ async fn a_gzip_delivery_is_verified_on_its_received_bytes_and_replays() {
             .all(|e| e.signature == Signature::Valid && e.invalid.is_none())
     );
     let _ = std::fs::remove_file(&path);
+}
+
+/// Posts `body` through the tunnel signed with a shared key, as a Webhook Rule makes Twilio.
+async fn post_shared_key(l: &Listener, body: &str, settings: &str, secret: &str) -> Reply {
+    let path = signed_path(body);
+    let algorithm = settings
+        .split(',')
+        .find_map(|p| p.trim().strip_prefix("algorithm="))
+        .and_then(Algorithm::from_header)
+        .unwrap_or(Algorithm::Sha1);
+    let signature = compute_with(algorithm, secret, &format!("{TUNNEL}{path}"), &[]);
+    let req = client()
+        .post(format!("http://{}{path}", l.addr))
+        .header("content-type", JSON)
+        .header("host", TUNNEL.trim_start_matches("https://"))
+        .header("x-forwarded-proto", "https")
+        .header("x-twilio-signature", signature)
+        .header("x-twilio-webhooks-signature-settings", settings)
+        .body(body.to_owned());
+    common::http::send(req).await
+}
+
+fn with_shared_key(require: bool) -> Config {
+    Config {
+        verifier: Verifier::new(Some(TOKEN.into()), None)
+            .with_shared_secrets(["KS1=one", "KS2=two"]),
+        require_signature: require,
+        ..Config::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shared_key_signatures_over_http_and_in_the_recording() {
+    let dir = TempDir::new("sharedkey");
+    let (mut l, path) = listen_recording(with_shared_key(false), &dir).await;
+    let bodies: Vec<String> = (0..4).map(|i| batch(&[&format!("shared-{i}")])).collect();
+    let cases = [
+        ("key=KS1,algorithm=HMAC_SHA256", "one", Signature::Valid),
+        ("key=KS2,algorithm=HMAC_SHA1", "two", Signature::Valid),
+        (
+            "key=KS3,algorithm=HMAC_SHA256",
+            "three",
+            Signature::Unverifiable,
+        ),
+        ("key=KS1,algorithm=HMAC_SHA3", "one", Signature::Invalid),
+    ];
+    for ((settings, secret, want), body) in cases.iter().zip(&bodies) {
+        let resp = post_shared_key(&l, body, settings, secret).await;
+        assert_eq!(resp.json, counts(1, 0, 0), "{settings}");
+        assert_next_signed(&mut l, *want).await;
+    }
+    // The auth token still signs requests without the settings header.
+    let body = batch(&["shared-token"]);
+    let resp = post_json_via_tunnel(&l, &signed_path(&body), &body, Some(TOKEN)).await;
+    assert_eq!(resp.json, counts(1, 0, 0));
+    assert_next_signed(&mut l, Signature::Valid).await;
+
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["signed_by"], "shared key KS1, HMAC-SHA256");
+    assert_eq!(lines[1]["signed_by"], "shared key KS2, HMAC-SHA1");
+    assert_eq!(lines[2]["signature"], "unverifiable");
+    assert_eq!(
+        lines[2]["signature_reason"],
+        "cannot verify: no secret for key \"KS3\""
+    );
+    assert_eq!(
+        lines[0]["headers"]["x-twilio-webhooks-signature-settings"],
+        "key=KS1,algorithm=HMAC_SHA256"
+    );
+    assert_eq!(lines[4]["signed_by"], "auth token, HMAC-SHA1");
+    let verdicts: Vec<Signature> = replay_all(&path, 100)
+        .await
+        .iter()
+        .map(|d| d.events[0].signature)
+        .collect();
+    assert_eq!(
+        verdicts,
+        [
+            Signature::Valid,
+            Signature::Valid,
+            Signature::Unverifiable,
+            Signature::Invalid,
+            Signature::Valid
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn require_signature_refuses_what_it_cannot_verify() {
+    let mut l = listen(with_shared_key(true)).await;
+    let resp = post_shared_key(&l, BODY, "key=KS9,algorithm=HMAC_SHA256", "nine").await;
+    assert_eq!(resp.status, 403);
+    let message = resp.json["message"].as_str().unwrap();
+    assert!(
+        message.contains("cannot verify: no secret for key"),
+        "{message}"
+    );
+    let resp = post_shared_key(&l, BODY, "key=KS1,algorithm=HMAC_SHA512", "one").await;
+    assert_eq!(resp.status, 403);
+    let resp = post_shared_key(&l, BODY, "key=KS2,algorithm=HMAC_SHA256", "two").await;
+    assert_eq!(resp.json, counts(5, 0, 0));
+    assert_next_signed(&mut l, Signature::Valid).await;
+    assert_channel_empty(&mut l, "after the refused deliveries");
+    assert_eq!(health(&l).await["forbidden"], 2);
 }

@@ -138,7 +138,7 @@ pub struct Health {
     /// Why the recording could not be written, when it could not.
     pub record_error: Option<String>,
     /// A pulling source's own facts (shards, lag, throttles, trouble).
-    pub info: crate::source::SourceInfo,
+    pub info: crate::domain::feed::SourceInfo,
 }
 
 /// Events taken from the channel per turn of the event loop, so keys are never starved.

@@ -7,6 +7,7 @@ use std::rc::Rc;
 
 use crate::domain::call::legs::Leg;
 use crate::domain::call::path::{self, Step};
+use crate::domain::codes::{self, ErrorCode};
 use crate::domain::event::{KEY_PARAMETERS, key_eq};
 use crate::domain::lint::{self, Finding};
 use crate::domain::twiml::{self, Decoded};
@@ -22,11 +23,13 @@ pub const CALL_STEPS: usize = 2_000;
 /// Steps the path line reads: a longer call's line fits no screen.
 pub const PATH_STEPS: usize = 48;
 
-/// An event as the screen shows it: its decoded TwiML and check findings (worst first).
+/// An event as the screen shows it: its decoded TwiML, check findings (worst first) and the
+/// error codes Twilio would log for it.
 #[derive(Debug, Clone)]
 pub struct Viewed {
     pub decoded: Rc<Decoded>,
     pub findings: Rc<[Finding]>,
+    pub codes: Rc<[ErrorCode]>,
 }
 
 /// The per-call drilldown, with everything its frame reads computed when it was built.
@@ -99,9 +102,11 @@ impl Views {
             Vec::new()
         };
         findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+        let codes = codes::infer(ev, codes::Answer::from((&decoded, findings.as_slice())));
         let v = Viewed {
             decoded: Rc::new(decoded),
             findings: findings.into(),
+            codes: codes.into(),
         };
         self.viewed.insert(ev.seq, v.clone());
         self.order.push_back(ev.seq);

@@ -117,6 +117,7 @@ mod tests {
                 headers: BTreeMap::new(),
                 signature: "unchecked".into(),
                 signature_reason: None,
+                signed_by: None,
                 body: body.into(),
                 decoded_from: None,
             })

@@ -13,7 +13,8 @@ pub async fn run(args: MonitorArgs) -> anyhow::Result<()> {
     let config = Config {
         body_limit: args.body_limit,
         dedup_cap: args.output.max_events,
-        verifier: Verifier::new(args.auth_token.clone(), args.public_url.clone()),
+        verifier: Verifier::new(args.auth_token.clone(), args.public_url.clone())
+            .with_shared_secrets(&args.shared_key_secret),
         require_signature: args.require_signature,
         record: args.record.clone(),
         ..Config::default()

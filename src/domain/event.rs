@@ -302,6 +302,9 @@ pub enum Signature {
     Invalid,
     /// No signature header although a token is configured.
     Unsigned,
+    /// Signed with a secret twimon was not given (a shared key without a configured secret):
+    /// neither valid nor forged.
+    Unverifiable,
     /// No auth token configured: nothing was checked.
     #[default]
     Unchecked,
@@ -313,6 +316,7 @@ impl Signature {
             Signature::Valid => "valid",
             Signature::Invalid => "invalid",
             Signature::Unsigned => "unsigned",
+            Signature::Unverifiable => "unverifiable",
             Signature::Unchecked => "unchecked",
         }
     }

@@ -4,8 +4,11 @@
 pub mod call;
 pub mod callback;
 pub mod check;
+pub mod codes;
 pub mod delivery;
 pub mod event;
+pub mod family;
+pub mod feed;
 pub mod lint;
 pub mod twiml;
 

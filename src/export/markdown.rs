@@ -205,6 +205,20 @@ fn write_step(out: &mut String, s: &StepRecord) -> std::fmt::Result {
         let lang = if s.twiml_error.is_none() { "xml" } else { "" };
         writeln!(out, "\n{fence}{lang}\n{}\n{fence}", twiml.trim_end())?;
     }
+    if !s.error_codes.is_empty() {
+        writeln!(out, "\nTwilio would log (inferred):\n")?;
+        for c in &s.error_codes {
+            writeln!(
+                out,
+                "- **{}** [{}]({}) {}: {}",
+                c.level.as_str(),
+                c.code,
+                c.url,
+                plain(c.meaning),
+                plain(&c.why)
+            )?;
+        }
+    }
     if !s.lint.is_empty() {
         writeln!(out, "\nTwiML checks:\n")?;
         for f in &s.lint {

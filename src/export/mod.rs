@@ -23,7 +23,7 @@ use crate::domain::call::path::{self, Step};
 use crate::domain::event::KEY_PARAMETERS;
 use crate::domain::event::key_eq;
 use crate::domain::twiml::{self, Decoded};
-use crate::domain::{CallSid, Event, lint};
+use crate::domain::{CallSid, Event, codes, lint};
 
 /// How a call is exported.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -95,6 +95,8 @@ pub struct StepRecord {
     /// Why the body is not TwiML (bad base64, not XML…).
     pub twiml_error: Option<String>,
     pub lint: Vec<lint::Finding>,
+    /// The codes Twilio's Debugger would log for this request (inferred from the above).
+    pub error_codes: Vec<codes::ErrorCode>,
     /// Delivered after an event that happened later.
     pub late: bool,
     /// The request one of this answer's verbs should have caused never came.
@@ -215,12 +217,25 @@ pub fn build(sid: &CallSid, steps: &[&Event], legs: &[Leg], opts: Options) -> Re
                             .collect()
                     })
                     .unwrap_or_default(),
+                error_codes: error_codes(ev, d.as_ref()),
                 late: *late,
                 no_reply: path.missing.contains(&i),
                 invalid: ev.invalid.as_deref().map(|r| m.text(r)),
             })
             .collect(),
     }
+}
+
+fn error_codes(ev: &Event, decoded: Option<&Decoded>) -> Vec<codes::ErrorCode> {
+    let Some(d) = decoded else {
+        return codes::infer(ev, codes::Answer::default());
+    };
+    let findings = if d.is_twiml() {
+        lint::check(d)
+    } else {
+        Vec::new()
+    };
+    codes::infer(ev, codes::Answer::from((d, findings.as_slice())))
 }
 
 fn key_parameters(ev: &Event, m: Masker) -> Map<String, Value> {

@@ -8,7 +8,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::domain::{CallSid, Event};
-use crate::domain::{check, lint};
+use crate::domain::{check, codes, family, lint};
 use crate::text::safe;
 
 /// How events are printed.
@@ -93,6 +93,10 @@ struct Line<'a> {
     twiml_error: Option<String>,
     /// TwiML check findings; empty for clean TwiML and for bodies that are not TwiML.
     lint: Cow<'a, [lint::Finding]>,
+    /// The event's family (by type prefix): twiml, progress, status-callback, api…
+    family: &'static str,
+    /// The codes Twilio's Debugger would log for this request (inferred).
+    error_codes: Vec<codes::ErrorCode>,
     signature: &'static str,
     invalid: Option<Cow<'a, str>>,
     raw: Option<Cow<'a, str>>,
@@ -175,6 +179,14 @@ fn write_json(out: &mut impl Write, ev: &Event, opts: Options) -> std::io::Resul
         twiml: twiml.map(Cow::Borrowed),
         twiml_error,
         lint: Cow::Borrowed(lint),
+        family: family::Stream::of(ev.type_name()).as_str(),
+        error_codes: codes::infer(
+            ev,
+            checked
+                .as_deref()
+                .map(codes::Answer::from)
+                .unwrap_or_default(),
+        ),
         signature: ev.signature.as_str(),
         invalid: ev.invalid.as_deref().map(Cow::Borrowed),
         raw: ev.invalid.is_some().then_some(Cow::Borrowed(&*ev.raw)),
@@ -340,7 +352,14 @@ mod tests {
         let ev = parse_delivery(body.as_bytes(), now).unwrap().remove(0);
         let v = json_value(&ev);
         assert_eq!(v["lint"][0]["code"], "unknown-verb");
-        assert_eq!(v["lint"][0]["severity"], "error");
+        assert_eq!(v["lint"][0]["severity"], "warning");
+        assert_eq!(v["error_codes"][0]["code"], 12200);
+        assert_eq!(v["family"], "twiml");
+        assert_eq!(v["error_codes"][0]["inferred"], true);
+        assert_eq!(
+            v["error_codes"][0]["url"],
+            "https://www.twilio.com/docs/api/errors/12200"
+        );
         assert_eq!(
             json_value(&event())["lint"].as_array().map(Vec::len),
             Some(1),

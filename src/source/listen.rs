@@ -24,7 +24,7 @@ use tokio::task::JoinHandle;
 
 use super::dedup::{Dedup, split_duplicates};
 use super::record::{Record, Recorder};
-use super::signature::{self, Verdict, Verifier};
+use super::signature::{self, Verifier};
 use super::{CHANNEL_CAPACITY, Delivery, Feed};
 use crate::domain::Event;
 use crate::domain::callback::{self, CallbackError};
@@ -481,15 +481,13 @@ async fn deliver(
         .config
         .verifier
         .verify(headers, path, &received, params.as_deref());
-    if state.config.require_signature
-        && matches!(signature, Verdict::Invalid(_) | Verdict::Unsigned)
-    {
+    if state.config.require_signature && signature.refused_when_required() {
         Stats::add(&state.stats.forbidden, 1);
         let why = signature
             .reason()
             .unwrap_or("no X-Twilio-Signature header")
             .to_owned();
-        tracing::warn!(%why, "refusing an unsigned or forged delivery");
+        tracing::warn!(%why, "refusing an unsigned, unverifiable or forged delivery");
         return error(
             StatusCode::FORBIDDEN,
             "bad_signature",
@@ -569,6 +567,7 @@ async fn deliver(
             headers: Record::kept_headers(headers),
             signature: signature.as_str().to_owned(),
             signature_reason: signature.reason().map(str::to_owned),
+            signed_by: signature.signed_by().map(ToString::to_string),
             body: String::from_utf8_lossy(&bytes).into_owned(),
             decoded_from: (!codings.is_empty()).then(|| {
                 codings

@@ -21,28 +21,11 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 pub use crate::domain::delivery::Delivery;
+pub use crate::domain::feed::SourceInfo;
 pub use listen::Stats;
 
 /// Deliveries a feed's channel holds before its producer waits (or a listener answers 503).
 pub const CHANNEL_CAPACITY: usize = 1024;
-
-/// Facts a source that pulls (rather than being posted to) reports for the header and the
-/// exit summary, in general terms so that the screen needs no case per source.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SourceInfo {
-    /// Replaces the feed's label while running, e.g. `kinesis twilio-events · 4 shards`.
-    pub label: Option<String>,
-    /// How far the reader is behind the newest data, worst partition first (milliseconds).
-    pub lag_ms: Option<u64>,
-    /// Reads the source refused for throughput so far (each one was retried after a pause).
-    pub throttles: u64,
-    /// Records (or lines) read from the source so far.
-    pub records: u64,
-    /// A passing trouble being retried (a network error), cleared once a read succeeds.
-    pub problem: Option<String>,
-    /// Why the source stopped for good, when it did; the command exits non-zero with it.
-    pub failure: Option<String>,
-}
 
 impl Stats {
     /// A copy of the source's facts (a poisoned lock only means a reader panicked mid-update).

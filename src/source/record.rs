@@ -10,9 +10,10 @@ use axum::http::HeaderMap;
 use serde::{Deserialize, Serialize};
 
 /// The headers worth keeping: enough to re-check a signature and tell senders apart.
-const KEPT_HEADERS: [&str; 7] = [
+const KEPT_HEADERS: [&str; 8] = [
     "content-type",
     "x-twilio-signature",
+    "x-twilio-webhooks-signature-settings",
     "user-agent",
     "host",
     "x-forwarded-host",
@@ -29,11 +30,15 @@ pub struct Record {
     /// Path and query as requested (the query carries `bodySHA256`).
     pub path: String,
     pub headers: BTreeMap<String, String>,
-    /// The signature verdict: valid, invalid, unsigned or unchecked.
+    /// The signature verdict: valid, invalid, unsigned, unverifiable or unchecked.
     pub signature: String,
-    /// Why the signature is invalid.
+    /// Why the signature is invalid or unverifiable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature_reason: Option<String>,
+    /// Which key and hash made a valid signature (`auth token, HMAC-SHA1`,
+    /// `shared key <id>, HMAC-SHA256`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_by: Option<String>,
     /// The body as received (JSON deliveries are UTF-8); decoded when it came compressed.
     pub body: String,
     /// The `Content-Encoding` the body was decoded from (`gzip`), if any. The signature
@@ -55,6 +60,7 @@ impl Record {
             signature_reason: None,
             body: String::from_utf8_lossy(body).into_owned(),
             decoded_from: None,
+            signed_by: None,
         }
     }
 
@@ -257,6 +263,7 @@ mod tests {
             headers: BTreeMap::from([("content-type".into(), "application/json".into())]),
             signature: "unchecked".into(),
             signature_reason: None,
+            signed_by: None,
             body: "[{\"type\":\"x\",\"id\":\"1\"}]\n".into(),
             decoded_from: None,
         };
@@ -338,6 +345,7 @@ mod tests {
             signature_reason: None,
             body,
             decoded_from: None,
+            signed_by: None,
         }
     }
 

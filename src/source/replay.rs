@@ -73,7 +73,7 @@ fn parsed_delivery(seen: &mut Dedup, rec: Result<Record, (usize, String)>) -> De
         Err((line, e)) => invalid("", format!("recording line {line} is unreadable: {e}")),
         Ok(rec) => {
             let arrival = rec.arrival.parse().unwrap_or(now);
-            let verdict = Verdict::from_recorded(&rec.signature, rec.signature_reason.as_deref());
+            let verdict = Verdict::recorded(&rec.signature);
             if listen::is_form_content_type(rec.headers.get("content-type").map(String::as_str)) {
                 let params = signature::form_pairs(rec.body.as_bytes());
                 let headers: axum::http::HeaderMap = rec
@@ -82,12 +82,12 @@ fn parsed_delivery(seen: &mut Dedup, rec: Result<Record, (usize, String)>) -> De
                     .filter_map(|(k, v)| Some((k.parse().ok()?, v.parse().ok()?)))
                     .collect();
                 return match listen::form_event(&headers, &rec.path, &params, arrival) {
-                    Ok(ev) => split_duplicates(seen, vec![ev], verdict.signature()),
+                    Ok(ev) => split_duplicates(seen, vec![ev], verdict),
                     Err(e) => invalid(&rec.body, format!("recorded body: {e}")),
                 };
             }
             match crate::domain::delivery::parse_delivery(rec.body.as_bytes(), arrival) {
-                Ok(events) => split_duplicates(seen, events, verdict.signature()),
+                Ok(events) => split_duplicates(seen, events, verdict),
                 Err(e) => invalid(&rec.body, format!("recorded body: {e}")),
             }
         }

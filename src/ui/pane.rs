@@ -12,6 +12,7 @@ use ratatui::widgets::{Block, Paragraph};
 use super::theme;
 use crate::app::{App, Geometry, Pane};
 use crate::domain::Event;
+use crate::domain::codes::{ErrorCode, Level};
 use crate::domain::lint::{self, Severity};
 use crate::domain::twiml::Decoded;
 use crate::text::format::duration_text;
@@ -210,6 +211,7 @@ fn twiml_lines(app: &App, ev: &Event) -> (Vec<Line<'static>>, Body) {
     };
     let decoded = viewed.decoded.clone();
     if decoded.is_empty_body() && decoded.base64_error.is_none() {
+        push_codes(&mut head, &viewed.codes);
         head.push(Line::from(Span::styled(
             " (no response body)",
             theme::dim(),
@@ -250,6 +252,7 @@ fn twiml_lines(app: &App, ev: &Event) -> (Vec<Line<'static>>, Body) {
             theme::warning(),
         )));
     }
+    push_codes(&mut head, &viewed.codes);
     push_findings(&mut head, &viewed.findings);
     (head, Body::Twiml(decoded))
 }
@@ -259,6 +262,23 @@ fn raw_body(app: &App, ev: &Event) -> Body {
     match app.raw_lines(ev.seq) {
         Some(lines) => Body::Text(lines),
         None => Body::Lines(vec![Line::from(Span::styled(" decoding…", theme::dim()))]),
+    }
+}
+
+/// The codes Twilio's Debugger would log, a line each: inferred, with Twilio's page.
+fn push_codes(head: &mut Vec<Line<'static>>, codes: &[ErrorCode]) {
+    for c in codes {
+        let style = match c.level {
+            Level::Error => theme::problem(),
+            Level::Warning => theme::warning(),
+        };
+        head.push(Line::from(vec![
+            Span::styled(format!(" ◆ {} {}", c.code, c.meaning), style),
+            Span::styled(
+                format!(" · inferred: {} · {}", safe::line(&c.why), c.url),
+                theme::dim(),
+            ),
+        ]));
     }
 }
 

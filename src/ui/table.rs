@@ -212,7 +212,10 @@ fn marks(app: &App, ev: &Event) -> Line<'static> {
     match ev.signature {
         Signature::Valid => spans.push(Span::styled("✓", theme::ok())),
         Signature::Invalid => spans.push(Span::styled("✗", theme::problem())),
-        Signature::Unsigned => spans.push(Span::styled("?", theme::warning())),
+        // Not proven either way: the same mark as a missing signature.
+        Signature::Unsigned | Signature::Unverifiable => {
+            spans.push(Span::styled("?", theme::warning()));
+        }
         Signature::Unchecked => {}
     }
     if ev.invalid.is_some() || ev.twiml_failed() {
