@@ -314,10 +314,11 @@ impl App {
     /// findings, and raw JSON when that pane is open). Cheap when nothing changed; the call
     /// view's steps are decoded when the view opens or its call grows.
     pub fn prepare(&mut self) {
-        let Some(seq) = self.current().map(|e| e.seq) else {
+        let Some((seq, invalid)) = self.current().map(|e| (e.seq, e.invalid.is_some())) else {
             return;
         };
-        let raw = self.pane == Pane::Raw || self.current().is_some_and(|e| e.invalid.is_some());
+        // An invalid event's TwiML pane shows its raw JSON too.
+        let raw = self.pane == Pane::Raw || invalid;
         self.views
             .prepare(&self.store, seq, raw.then_some(self.mask));
     }

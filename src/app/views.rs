@@ -30,6 +30,8 @@ pub struct Viewed {
     pub decoded: Rc<Decoded>,
     pub findings: Rc<[Finding]>,
     pub codes: Rc<[ErrorCode]>,
+    /// The response's content type, read from the event's JSON with its body.
+    pub content_type: Option<Rc<str>>,
 }
 
 /// The per-call drilldown, with everything its frame reads computed when it was built.
@@ -93,9 +95,12 @@ impl Views {
         if let Some(v) = self.viewed.get(&ev.seq) {
             return v.clone();
         }
-        let decoded = ev
-            .response_body()
-            .map_or_else(|| twiml::decode_text(""), |b| twiml::decode(&b));
+        let parts = ev.parts();
+        let decoded = parts
+            .response_body
+            .as_deref()
+            .map_or_else(|| twiml::decode_text(""), twiml::decode);
+        let content_type = parts.content_type.as_deref().map(Rc::from);
         let mut findings = if decoded.is_twiml() {
             lint::check(&decoded)
         } else {
@@ -107,6 +112,7 @@ impl Views {
             decoded: Rc::new(decoded),
             findings: findings.into(),
             codes: codes.into(),
+            content_type,
         };
         self.viewed.insert(ev.seq, v.clone());
         self.order.push_back(ev.seq);

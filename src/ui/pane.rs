@@ -191,13 +191,14 @@ fn twiml_lines(app: &App, ev: &Event) -> (Vec<Line<'static>>, Body) {
         )));
         return (head, raw_body(app, ev));
     }
+    let viewed = app.viewed(ev.seq);
+    let content_type = viewed.and_then(|v| v.content_type.as_deref());
     let mut meta = vec![Span::raw(" ")];
     if let Some(code) = ev.response_code {
         meta.push(Span::styled(code.to_string(), theme::status_code(code)));
         meta.push(Span::styled(" · ", theme::dim()));
     }
-    let content_type = ev.content_type();
-    if let Some(ct) = &content_type {
+    if let Some(ct) = content_type {
         meta.push(Span::raw(safe::line(ct).into_owned()));
         meta.push(Span::styled(" · ", theme::dim()));
     }
@@ -205,7 +206,7 @@ fn twiml_lines(app: &App, ev: &Event) -> (Vec<Line<'static>>, Body) {
         meta.push(Span::styled(duration_text(d), theme::duration(d)));
     }
     head.push(Line::from(meta));
-    let Some(viewed) = app.viewed(ev.seq) else {
+    let Some(viewed) = viewed else {
         head.push(Line::from(Span::styled(" decoding…", theme::dim())));
         return (head, Body::Lines(Vec::new()));
     };
@@ -218,9 +219,7 @@ fn twiml_lines(app: &App, ev: &Event) -> (Vec<Line<'static>>, Body) {
         )));
         return (head, Body::Lines(Vec::new()));
     }
-    let html = content_type
-        .as_deref()
-        .is_some_and(|ct| ct.to_ascii_lowercase().contains("html"))
+    let html = content_type.is_some_and(|ct| ct.to_ascii_lowercase().contains("html"))
         || decoded
             .doc
             .as_ref()
