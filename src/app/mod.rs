@@ -199,7 +199,7 @@ impl App {
     /// Stores a delivery's events and marks the originals of its duplicates.
     pub fn ingest(&mut self, d: Delivery) {
         for dup in &d.duplicates {
-            self.store.note_duplicate(*dup);
+            self.store.note_duplicate(dup);
         }
         for (ev, key) in d.events.into_iter().zip(d.keys) {
             self.push(ev, key);

@@ -1114,7 +1114,10 @@ fn ingest_marks_the_original_of_a_duplicate() {
     let mut app = App::new(100);
     let evs = parse(EVENTS[4]);
     let keys: Vec<_> = evs.iter().map(Event::dedup_key).collect();
-    let dup = keys[0].unwrap();
+    let dup = crate::domain::delivery::Duplicate {
+        key: keys[0].unwrap(),
+        call: evs[0].call_sid.clone(),
+    };
     app.ingest(Delivery {
         events: evs,
         keys,
@@ -1123,7 +1126,7 @@ fn ingest_marks_the_original_of_a_duplicate() {
     app.ingest(Delivery {
         events: Vec::new(),
         keys: Vec::new(),
-        duplicates: vec![dup, dup],
+        duplicates: vec![dup.clone(), dup],
     });
     assert_eq!(app.store.len(), 1);
     assert_eq!(app.store.duplicates_of(0), 2);

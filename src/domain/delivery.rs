@@ -28,8 +28,17 @@ pub struct Delivery {
     pub events: Vec<Event>,
     /// Dedup key of each event in `events` (None for invalid ones).
     pub keys: Vec<Option<DedupKey>>,
-    /// Keys of events that were already delivered before: the consumer marks the original.
-    pub duplicates: Vec<DedupKey>,
+    /// Events that were already delivered before: the consumer marks the original.
+    pub duplicates: Vec<Duplicate>,
+}
+
+/// A redelivered event, reduced to what finds its original: the key, and the call whose
+/// events are searched for it (a call holds few events; an index of every key would be as
+/// large as the store and touched at every insert).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Duplicate {
+    pub key: DedupKey,
+    pub call: Option<CallSid>,
 }
 
 /// Why a body as a whole could not be taken.

@@ -1,9 +1,9 @@
 //! At-least-once delivery means the same event can arrive twice: one bounded memory of the
 //! keys seen, shared by every source, so a replay deduplicates exactly as the live run did.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
-use crate::domain::delivery::Delivery;
+use crate::domain::delivery::{Delivery, Duplicate};
 use crate::domain::event::{DedupKey, KeyBuild};
 use crate::domain::{Event, Signature};
 
@@ -11,7 +11,11 @@ use crate::domain::{Event, Signature};
 #[derive(Debug)]
 pub struct Dedup {
     seen: HashSet<DedupKey, KeyBuild>,
+    /// Keys in the order they were first seen; the oldest leave beyond `cap`.
     order: VecDeque<DedupKey>,
+    /// Forgotten keys whose entry is still in `order`, with how many such entries: when that
+    /// entry leaves, the key (seen again since, perhaps) must stay. Almost always empty.
+    stale: HashMap<DedupKey, u32, KeyBuild>,
     cap: usize,
 }
 
@@ -20,6 +24,7 @@ impl Dedup {
         Dedup {
             seen: HashSet::default(),
             order: VecDeque::new(),
+            stale: HashMap::default(),
             cap: cap.max(1),
         }
     }
@@ -32,18 +37,33 @@ impl Dedup {
         self.order.push_back(key);
         while self.order.len() > self.cap {
             if let Some(old) = self.order.pop_front() {
-                self.seen.remove(&old);
+                self.expire(old);
             }
         }
         true
     }
 
-    /// Forgets keys whose delivery could not be handed on, so Twilio's retry is not a duplicate.
+    fn expire(&mut self, old: DedupKey) {
+        if !self.stale.is_empty()
+            && let Some(n) = self.stale.get_mut(&old)
+        {
+            *n -= 1;
+            if *n == 0 {
+                self.stale.remove(&old);
+            }
+            return;
+        }
+        self.seen.remove(&old);
+    }
+
+    /// Forgets keys whose delivery could not be handed on, so Twilio's retry is not a
+    /// duplicate. Costs O(keys), not O(window): this runs under the lock every handler shares.
     pub fn forget(&mut self, keys: &[DedupKey]) {
         for k in keys {
-            self.seen.remove(k);
+            if self.seen.remove(k) {
+                *self.stale.entry(*k).or_default() += 1;
+            }
         }
-        self.order.retain(|k| !keys.contains(k));
     }
 }
 /// Splits parsed events into new ones and duplicates of earlier (or same-body) ones, and
@@ -57,7 +77,10 @@ pub fn split_duplicates(seen: &mut Dedup, parsed: Vec<Event>, signature: Signatu
     for mut e in parsed {
         e.signature = signature;
         match e.dedup_key() {
-            Some(key) if !seen.insert(key) => delivery.duplicates.push(key),
+            Some(key) if !seen.insert(key) => delivery.duplicates.push(Duplicate {
+                key,
+                call: e.call_sid.take(),
+            }),
             k => {
                 delivery.events.push(e);
                 delivery.keys.push(k);
@@ -82,5 +105,30 @@ mod tests {
         d.forget(&[1]);
         assert!(d.insert(1));
         assert!(d.seen.len() <= 3);
+    }
+
+    #[test]
+    fn a_forgotten_key_seen_again_keeps_its_full_window() {
+        let mut d = Dedup::new(3);
+        assert!(d.insert(1));
+        d.forget(&[1]); // the delivery was cut short…
+        assert!(d.insert(1), "…so Twilio's retry is new");
+        assert!(d.insert(2));
+        // The first entry of 1 leaves the window; the retry's entry is still inside it.
+        assert!(d.insert(3));
+        assert!(!d.insert(1), "the retry is remembered for its own window");
+        assert!(d.stale.is_empty(), "the stale entry is spent");
+        assert!(d.insert(4));
+        assert!(d.insert(5)); // the retry's entry leaves now
+        assert!(d.insert(1), "and then it is forgotten");
+    }
+
+    #[test]
+    fn forgetting_an_unseen_key_changes_nothing() {
+        let mut d = Dedup::new(2);
+        d.forget(&[7]);
+        assert!(d.stale.is_empty());
+        assert!(d.insert(7));
+        assert!(!d.insert(7));
     }
 }

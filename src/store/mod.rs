@@ -10,6 +10,7 @@ pub mod stats;
 
 use std::collections::{HashMap, VecDeque};
 
+use crate::domain::delivery::Duplicate;
 use crate::domain::event::{DedupKey, KeyBuild};
 use crate::domain::{CallSid, Event, EventKind};
 
@@ -105,8 +106,10 @@ pub struct Store {
     problems: VecDeque<u64>,
     by_call: HashMap<CallSid, VecDeque<u64>>,
     dup_counts: HashMap<u64, u32>,
-    /// The retained event of each dedup key: a redelivery marks its original.
-    by_key: HashMap<DedupKey, u64, KeyBuild>,
+    /// The retained event of each dedup key, for keyed events without a call SID only: a
+    /// redelivery of a call's event finds its original among that call's few events instead
+    /// (see [`Store::note_duplicate`]), so no index as large as the store is touched per insert.
+    loose_keys: HashMap<DedupKey, u64, KeyBuild>,
     counters: Counters,
     filter: Filter,
     view: ViewSeqs,
@@ -123,7 +126,7 @@ impl Store {
             problems: VecDeque::new(),
             by_call: HashMap::new(),
             dup_counts: HashMap::new(),
-            by_key: HashMap::default(),
+            loose_keys: HashMap::default(),
             counters: Counters::default(),
             filter: Filter::default(),
             view: ViewSeqs::All,
@@ -179,9 +182,19 @@ impl Store {
     /// Records that an already stored event arrived again.
     /// Counts a redelivery of the event with `key`, and marks that event when it is retained.
     /// Every duplicate counts, so the header agrees with the source's own count.
-    pub fn note_duplicate(&mut self, key: DedupKey) {
+    pub fn note_duplicate(&mut self, dup: &Duplicate) {
         self.counters.duplicates += 1;
-        if let Some(&seq) = self.by_key.get(&key) {
+        let original = match &dup.call {
+            // Newest first: a redelivery usually follows its original closely.
+            Some(call) => self.by_call.get(call).and_then(|seqs| {
+                seqs.iter()
+                    .rev()
+                    .copied()
+                    .find(|&s| self.get(s).is_some_and(|e| e.dedup_key() == Some(dup.key)))
+            }),
+            None => self.loose_keys.get(&dup.key).copied(),
+        };
+        if let Some(seq) = original {
             *self.dup_counts.entry(seq).or_default() += 1;
         }
     }
@@ -204,8 +217,10 @@ impl Store {
     /// [`Store::push`] with the event's dedup key already known (the source computed it).
     pub fn push_keyed(&mut self, mut ev: Event, key: Option<DedupKey>) -> u64 {
         let seq = self.next_seq();
-        if let Some(k) = key {
-            self.by_key.insert(k, seq);
+        if let Some(k) = key
+            && ev.call_sid.is_none()
+        {
+            self.loose_keys.insert(k, seq);
         }
         ev.seq = seq;
         self.counters.received += 1;
@@ -259,10 +274,11 @@ impl Store {
             }
         }
         self.dup_counts.remove(&seq);
-        if let Some(k) = ev.dedup_key()
-            && self.by_key.get(&k) == Some(&seq)
+        if ev.call_sid.is_none()
+            && let Some(k) = ev.dedup_key()
+            && self.loose_keys.get(&k) == Some(&seq)
         {
-            self.by_key.remove(&k);
+            self.loose_keys.remove(&k);
         }
         if let ViewSeqs::List(list) = &mut self.view {
             pop_if_front(list, seq);
@@ -664,23 +680,52 @@ mod tests {
     #[test]
     fn duplicates_are_counted_on_the_original() {
         let mut s = filled();
-        let key = s.get(1).and_then(Event::dedup_key).unwrap();
-        s.note_duplicate(key);
-        s.note_duplicate(key);
+        let dup = duplicate_of(s.get(1).unwrap());
+        s.note_duplicate(&dup);
+        s.note_duplicate(&dup);
         assert_eq!(s.duplicates_of(1), 2);
         assert_eq!(s.counters().duplicates, 2);
+        assert_eq!(
+            s.duplicates_of(0) + s.duplicates_of(3),
+            0,
+            "the call's other events are not marked"
+        );
+    }
+
+    fn duplicate_of(e: &Event) -> Duplicate {
+        Duplicate {
+            key: e.dedup_key().unwrap(),
+            call: e.call_sid.clone(),
+        }
+    }
+
+    #[test]
+    fn a_duplicate_without_a_call_finds_its_original_by_key() {
+        let mut s = filled();
+        let mut loose = ev(EventKind::CallRequested, "CA1", 200);
+        loose.call_sid = None;
+        let dup = duplicate_of(&loose);
+        let seq = s.push(loose);
+        assert!(s.loose_keys.contains_key(&dup.key), "indexed by key");
+        s.note_duplicate(&dup);
+        assert_eq!(s.duplicates_of(seq), 1);
+        assert!(
+            !s.loose_keys
+                .contains_key(&duplicate_of(s.get(1).unwrap()).key),
+            "events of a call are found through the call, not this index"
+        );
     }
 
     #[test]
     fn a_duplicate_of_an_evicted_event_still_counts() {
         let mut s = Store::new(2);
         let first = ev(EventKind::CallRequested, "CA1", 200);
-        let key = first.dedup_key().unwrap();
+        let dup = duplicate_of(&first);
         s.push(first);
         s.push(ev(EventKind::GatherFinished, "CA1", 200));
         s.push(ev(EventKind::DialFinished, "CA1", 200));
         assert!(s.get(0).is_none(), "evicted");
-        s.note_duplicate(key);
+        s.note_duplicate(&dup);
         assert_eq!(
             s.counters().duplicates,
             1,
@@ -691,7 +736,10 @@ mod tests {
             0,
             "no other event marked"
         );
-        assert!(s.by_key.len() <= 2, "the key index leaves with its events");
+        assert!(
+            s.loose_keys.len() <= 2,
+            "the key index leaves with its events"
+        );
     }
 
     #[test]
