@@ -8,17 +8,17 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+mod common;
+use common::temp::TempDir;
+
 use serde_json::{Value, json};
 
 /// Guards against hangs only; nothing here measures time.
 const GUARD: Duration = Duration::from_secs(20);
 
-/// A fresh, empty folder for one test.
-fn scratch(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("twimon-rel-{}-{tag}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh, empty folder for one test, removed when the test ends (failing ones included).
+fn scratch(tag: &str) -> TempDir {
+    TempDir::new(&format!("rel-{tag}"))
 }
 
 /// The binary (or a wrapper running it), with logs and state kept inside `dir`.
@@ -189,7 +189,7 @@ async fn a_write_failure_never_costs_an_acknowledged_delivery() {
         .arg(env!("CARGO_BIN_EXE_twimon"))
         .args(["listen", "--headless", "--addr", "127.0.0.1:0", "--record"])
         .arg(&rec);
-    let listening = start(isolated(sh, &dir));
+    let listening = start(isolated(sh, dir.path()));
     let url = listening.url.clone();
     let small = |id: &str| Value::Array(vec![event(id, 10)]).to_string();
     assert_eq!(post(&url, small("first")).await, 200);
@@ -213,13 +213,12 @@ async fn a_write_failure_never_costs_an_acknowledged_delivery() {
     assert_eq!(post(&url, small("after")).await, 200);
     drop(listening);
 
-    let events = replayed(&dir, &rec);
+    let events = replayed(dir.path(), &rec);
     let ids: Vec<&str> = events
         .iter()
         .map(|e| e["id"].as_str().unwrap_or("?"))
         .collect();
     assert_eq!(ids, ["first", "big", "after"], "{events:#?}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A recording that cannot be read (a directory; a file whose every read fails) ends the run
@@ -249,7 +248,7 @@ fn an_unreadable_recording_ends_with_an_error() {
         ],
     ];
     for args in cases {
-        let mut cmd = twimon(&dir);
+        let mut cmd = twimon(dir.path());
         cmd.args(args);
         let (out, in_time) = run_bounded(cmd);
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -265,7 +264,6 @@ fn an_unreadable_recording_ends_with_an_error() {
             assert!(stderr.contains("directory"), "{args:?}: {stderr}");
         }
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A listener on 127.0.0.1 that accepts connections and answers each with `answer` (or
@@ -303,8 +301,8 @@ fn delivery_file(dir: &Path, name: &str) -> PathBuf {
 fn send_gives_up_on_a_listener_that_never_answers() {
     let dir = scratch("send-hang");
     let url = fake_listener(None);
-    let file = delivery_file(&dir, "one.json");
-    let mut cmd = twimon(&dir);
+    let file = delivery_file(dir.path(), "one.json");
+    let mut cmd = twimon(dir.path());
     cmd.args(["send", "--to", &url, "--timeout", "1s"])
         .arg(&file);
     let (out, in_time) = run_bounded(cmd);
@@ -312,7 +310,6 @@ fn send_gives_up_on_a_listener_that_never_answers() {
     assert!(!out.status.success(), "{out:?}");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("error"), "{stdout}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Whatever the listener answers (2xx included) and whatever the file is called, nothing
@@ -334,8 +331,8 @@ fn send_output_is_terminal_safe_on_every_path() {
         .into_boxed_slice(),
     );
     let url = fake_listener(Some(answer));
-    let file = delivery_file(&dir, "evil-\x1b]0;name\x07.json");
-    let mut cmd = twimon(&dir);
+    let file = delivery_file(dir.path(), "evil-\x1b]0;name\x07.json");
+    let mut cmd = twimon(dir.path());
     cmd.args(["send", "--to", &url]).arg(&file);
     let (out, in_time) = run_bounded(cmd);
     assert!(in_time && out.status.success(), "{out:?}");
@@ -347,7 +344,6 @@ fn send_output_is_terminal_safe_on_every_path() {
         );
     }
     assert!(String::from_utf8_lossy(&out.stdout).contains("␛]0;pwned"));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A folder with nothing to send is an error, not a silent success.
@@ -357,12 +353,11 @@ fn send_with_nothing_to_send_fails() {
     let empty = dir.join("empty");
     std::fs::create_dir_all(empty.join("sub")).unwrap();
     std::fs::write(empty.join("notes.txt"), "not a delivery").unwrap();
-    let mut cmd = twimon(&dir);
+    let mut cmd = twimon(dir.path());
     cmd.args(["send", "--to", "http://127.0.0.1:9/"])
         .arg(&empty);
     let (out, in_time) = run_bounded(cmd);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(in_time && !out.status.success(), "{out:?}");
     assert!(stderr.contains("nothing to send"), "{stderr}");
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1261,12 +1261,33 @@ fn clipboard(app: &mut App) -> Option<String> {
     run_effects(app, std::path::Path::new("."))
 }
 
-/// A fresh, empty folder for exports.
-fn export_dir(name: &str) -> std::path::PathBuf {
+/// A fresh, empty folder for exports, removed when the test ends (a failing one too).
+struct ExportDir(std::path::PathBuf);
+
+impl std::ops::Deref for ExportDir {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::path::Path> for ExportDir {
+    fn as_ref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for ExportDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn export_dir(name: &str) -> ExportDir {
     let dir = std::env::temp_dir().join(format!("twimon-app-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    ExportDir(dir)
 }
 
 #[test]
@@ -1309,7 +1330,6 @@ fn x_exports_the_selected_events_call_to_a_file_and_says_where() {
         "{status}"
     );
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
