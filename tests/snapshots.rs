@@ -349,17 +349,18 @@ fn signature_badges() {
     }
     // The failed call's request.failed: forged, bad TwiML, delivered three times.
     assert_eq!(app.store.get(7).unwrap().signature, Signature::Invalid);
-    let key = |app: &App, seq| {
-        app.store
-            .get(seq)
-            .and_then(twimon::domain::Event::dedup_key)
-            .unwrap()
+    let duplicate = |app: &App, seq| {
+        let original = app.store.get(seq).unwrap();
+        twimon::domain::delivery::Duplicate {
+            key: original.dedup_key().unwrap(),
+            call: original.call_sid.clone(),
+        }
     };
-    let (failed, plain) = (key(&app, 7), key(&app, 3));
-    app.store.note_duplicate(failed);
-    app.store.note_duplicate(failed);
+    let (failed, plain) = (duplicate(&app, 7), duplicate(&app, 3));
+    app.store.note_duplicate(&failed);
+    app.store.note_duplicate(&failed);
     // And a duplicate of a plain one.
-    app.store.note_duplicate(plain);
+    app.store.note_duplicate(&plain);
     check("signatures", &mut app);
     check_styles("signatures", &mut app);
 }
