@@ -27,13 +27,12 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, scroll: usize, area: Rect, geo: &m
     }
     lines.push(Line::from(""));
     lines.push(Line::from(vec![
-        Span::styled(" Log      ", theme::title()),
+        Span::styled(format!(" {:<8}", "Log"), theme::title()),
         Span::raw(app.log.as_deref().map_or_else(
-            || "off (see --log-file)".to_owned(),
+            || " off (see --log-file)".to_owned(),
             |p| format!(" {}", safe::line(p)),
         )),
     ]));
-    lines.push(Line::from(""));
     lines.push(Line::from(Span::styled(
         " Filters combine. PgUp/PgDn scroll; any other key closes this help.",
         theme::dim(),

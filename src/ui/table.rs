@@ -249,10 +249,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, geo: &mut Geometry) {
                 "POST Event Streams deliveries to {}",
                 app.health.url
             )),
-            Line::from(Span::styled(
-                "twimon send assets/samples   ·   twimon --demo",
-                theme::dim(),
-            )),
+            Line::from(Span::styled(send_hint(&app.health.url), theme::dim())),
         ];
         frame.render_widget(Paragraph::new(text).centered(), inner);
         return;
@@ -314,5 +311,19 @@ mod tests {
         assert_eq!(scroll_offset(21, Some(5), 10, 100), 5);
         assert_eq!(scroll_offset(95, None, 10, 20), 10);
         assert_eq!(scroll_offset(0, Some(0), 0, 0), 0);
+    }
+}
+
+/// How to try the empty monitor: `twimon send` posts to the default address unless told
+/// where this one listens.
+fn send_hint(url: &str) -> String {
+    let default = format!("http://{}/", crate::domain::feed::DEFAULT_ADDR);
+    if url == default || url.is_empty() {
+        "twimon send assets/samples   ·   twimon --demo".to_owned()
+    } else {
+        format!(
+            "twimon send --to {} assets/samples   ·   twimon --demo",
+            safe::line(url)
+        )
     }
 }
