@@ -195,6 +195,9 @@ fn twimon_config_shows_rebound_keys_and_the_tokens_source_never_the_token() {
         "{text}"
     );
     assert!(line("help = [\"?\"]").ends_with("# default"), "{text}");
+    // The file's token is as good as a flag for --require-signature.
+    let (status, _, stderr) = home.run(&["config", "--require-signature"]);
+    assert!(status.success(), "{stderr:#?}");
     // A token set in the environment wins over the file's source.
     let mut cmd = home.command();
     let (_, stdout, _) = common::bin::run(cmd.arg("config").env("TWILIO_AUTH_TOKEN", "abc"));

@@ -658,7 +658,12 @@ fn header_shows_a_pulling_sources_label_lag_throttles_and_trouble() {
 fn rebound(pairs: &[(&str, &[&str])]) -> twimon::app::keys::Keymap {
     let map = pairs
         .iter()
-        .map(|(a, ks)| ((*a).to_owned(), ks.iter().map(|k| (*k).to_owned()).collect()))
+        .map(|(a, ks)| {
+            (
+                (*a).to_owned(),
+                ks.iter().map(|k| (*k).to_owned()).collect(),
+            )
+        })
         .collect();
     twimon::app::keys::Keymap::with(&map).unwrap()
 }
@@ -693,7 +698,10 @@ fn rebound_keys_show_in_the_footer_and_the_help() {
             .to_owned()
     };
     assert!(line(" Ctrl-q ").contains("Ctrl-q   quit "), "{help}");
-    assert!(!help.contains("also Ctrl-C"), "the old note is gone: {help}");
+    assert!(
+        !help.contains("also Ctrl-C"),
+        "the old note is gone: {help}"
+    );
     assert!(line(" F1 ").contains("F1       this help"), "{help}");
     assert!(line(" T r p ").contains("pane: decoded TwiML"), "{help}");
     insta::assert_snapshot!("help_rebound_80x24", terminal.backend());

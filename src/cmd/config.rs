@@ -530,6 +530,17 @@ fn set_default(cmd: Command, id: &'static str, values: &[String]) -> Command {
     } else {
         cmd
     };
+    // clap's `requires` counts only explicit values: a token from the file must satisfy
+    // `--require-signature` as one on the command line does.
+    if id == TOKEN_ARG
+        && cmd
+            .get_arguments()
+            .any(|a| a.get_id() == "require_signature")
+    {
+        cmd = cmd.mut_arg("require_signature", |a| {
+            a.requires(clap::builder::Resettable::<clap::Id>::Reset)
+        });
+    }
     cmd = cmd.mut_subcommands(|sub| set_default(sub, id, values));
     cmd
 }

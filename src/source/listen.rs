@@ -263,8 +263,11 @@ async fn dispatch(State(state): State<AppState>, request: Request) -> Response {
             resp
         }
     };
-    let request = format!("{method} {}", safe_path(uri.path()));
-    note(&state.stats, &response, request, remote, &headers, started);
+    // An accepted delivery costs nothing here unless debug logging is on.
+    if !response.status().is_success() || tracing::enabled!(tracing::Level::DEBUG) {
+        let request = format!("{method} {}", safe_path(uri.path()));
+        note(&state.stats, &response, request, remote, &headers, started);
+    }
     response
 }
 

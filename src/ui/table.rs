@@ -300,20 +300,6 @@ pub fn scroll_offset(previous: usize, selected: Option<usize>, rows: usize, tota
     offset
 }
 
-#[cfg(test)]
-mod tests {
-    use super::scroll_offset;
-
-    #[test]
-    fn offset_keeps_selection_visible() {
-        assert_eq!(scroll_offset(0, Some(30), 10, 100), 21);
-        assert_eq!(scroll_offset(21, Some(25), 10, 100), 21);
-        assert_eq!(scroll_offset(21, Some(5), 10, 100), 5);
-        assert_eq!(scroll_offset(95, None, 10, 20), 10);
-        assert_eq!(scroll_offset(0, Some(0), 0, 0), 0);
-    }
-}
-
 /// How to try the empty monitor: `twimon send` posts to the default address unless told
 /// where this one listens.
 fn send_hint(url: &str) -> String {
@@ -325,5 +311,19 @@ fn send_hint(url: &str) -> String {
             "twimon send --to {} assets/samples   ·   twimon --demo",
             safe::line(url)
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scroll_offset;
+
+    #[test]
+    fn offset_keeps_selection_visible() {
+        assert_eq!(scroll_offset(0, Some(30), 10, 100), 21);
+        assert_eq!(scroll_offset(21, Some(25), 10, 100), 21);
+        assert_eq!(scroll_offset(21, Some(5), 10, 100), 5);
+        assert_eq!(scroll_offset(95, None, 10, 20), 10);
+        assert_eq!(scroll_offset(0, Some(0), 0, 0), 0);
     }
 }
