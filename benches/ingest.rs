@@ -229,6 +229,8 @@ fn start(kind: &str) -> (Server, String) {
         Command::new(env!("CARGO_BIN_EXE_twimon"))
             .args([
                 "listen",
+                // The developer's config file must not change what is measured.
+                "--no-config",
                 "--headless",
                 "--format",
                 "json",

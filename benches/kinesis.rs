@@ -98,6 +98,8 @@ fn twimon_drain(emu: &Emulator, total: usize) -> Duration {
     emu.env(&mut cmd, KEY);
     cmd.env("XDG_STATE_HOME", &state)
         .env("TWIMON_LOG_FILE", state.join("twimon.log"))
+        // The developer's config file must not change what is measured.
+        .arg("--no-config")
         .args([
             "kinesis",
             STREAM,

@@ -22,6 +22,13 @@ pub struct Cli {
     pub command: Option<Command>,
     #[command(flatten)]
     pub monitor: MonitorArgs,
+    /// Read the flags' defaults from FILE (default: `$XDG_CONFIG_HOME/twimon/config.toml`,
+    /// else `~/.config/twimon/config.toml`, when it exists). `twimon config` shows the result.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Read no config file.
+    #[arg(long, global = true, conflicts_with = "config")]
+    pub no_config: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -42,6 +49,16 @@ pub enum Command {
     /// Play Twilio's side of a call against your app (no phone, no account): interactively in
     /// the monitor, or from a script as an IVR test.
     Call(CallArgs),
+    /// Print the effective configuration of the monitor, and where each value came from (a
+    /// flag, the environment, the config file's line, or the default).
+    Config(ConfigArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ConfigArgs {
+    /// The monitor's flags, to see how they combine with the file and the environment.
+    #[command(flatten)]
+    pub monitor: MonitorArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -82,7 +99,7 @@ pub struct OutputArgs {
 ))]
 pub struct MonitorArgs {
     /// Address to listen on. Loopback by default: expose it through a tunnel, not the network.
-    #[arg(long, default_value = "127.0.0.1:7077", env = "TWIMON_ADDR")]
+    #[arg(long, default_value = crate::domain::feed::DEFAULT_ADDR, env = "TWIMON_ADDR")]
     pub addr: String,
     /// Largest delivery body accepted (after decoding gzip/deflate), in bytes; bigger ones
     /// get 413, which Twilio never retries. At least 131072 (one event with a 64 kB TwiML

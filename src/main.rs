@@ -2,12 +2,18 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use twimon::cli::{Cli, Command};
+use twimon::cli::Command;
 use twimon::cmd;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let (cli, config) = match cmd::config::load(std::env::args_os().collect()) {
+        Ok(loaded) => loaded,
+        Err(cmd::config::Failure::Cli(e)) => e.exit(),
+        Err(cmd::config::Failure::Config(e)) => {
+            eprintln!("twimon: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -31,6 +37,10 @@ fn main() -> ExitCode {
             Some(Command::Kinesis(args)) => cmd::kinesis::run(args).await,
             Some(Command::Read(args)) => cmd::read::run(args).await,
             Some(Command::Call(args)) => cmd::call::run(args).await,
+            Some(Command::Config(_)) => {
+                print!("{}", config.report.unwrap_or_default());
+                Ok(())
+            }
             None => cmd::listen::run(cli.monitor).await,
         }
     });

@@ -164,3 +164,66 @@ async fn copy_goes_to_the_clipboard_writer_and_quit_ends_the_loop() {
     assert_eq!(written, twimon::tui::clipboard::osc52(IVR_SID));
     assert!(app.quit);
 }
+
+#[tokio::test]
+async fn refused_deliveries_are_listed_in_the_stats_overlay_with_why() {
+    use common::http::{listen, post_to};
+    let listener = listen(twimon::source::listen::Config::default()).await;
+    let url = listener.url();
+    assert_eq!(
+        post_to(&url, Some("application/json"), "not json")
+            .await
+            .status,
+        400
+    );
+    assert_eq!(
+        post_to(&url, Some("text/html"), "<p>hi</p>").await.status,
+        415
+    );
+    let mut feed = listener.into_feed();
+    let mut app = new_app(100);
+    let mut term = terminal(140, 30);
+    let (key_tx, key_rx) = keys::unbounded();
+    key_tx
+        .unbounded_send(Ok(press(KeyCode::Char('s'))))
+        .unwrap();
+    drop(key_tx);
+    let mut host = Host {
+        export_dir: std::env::temp_dir(),
+        clipboard: Vec::new(),
+    };
+    let run = event_loop(
+        &mut term,
+        &mut app,
+        &mut feed,
+        key_rx,
+        std::future::pending(),
+        &mut host,
+    );
+    tokio::time::timeout(Duration::from_secs(20), run)
+        .await
+        .expect("the loop ended within the guard")
+        .unwrap();
+    feed.stop().await.unwrap();
+    let screen = screen_text(term.backend().buffer());
+    assert!(
+        screen.contains("Refused deliveries · the last 2, newest first"),
+        "{screen}"
+    );
+    let row = |needle: &str| {
+        screen
+            .lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no row with {needle:?}:\n{screen}"))
+            .to_owned()
+    };
+    // Newest first: the 415 above the 400, each with who sent it, where, and why.
+    let (ct, json) = (row("content type \"text/html\""), row("body is not JSON"));
+    assert!(
+        ct.contains(" 415 ") && ct.contains("127.0.0.1:") && ct.contains("POST /"),
+        "{ct}"
+    );
+    assert!(json.contains(" 400 "), "{json}");
+    let at = |needle| screen.find(needle).unwrap();
+    assert!(at(" 415 ") < at(" 400 "), "{screen}");
+}

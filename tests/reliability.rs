@@ -33,6 +33,7 @@ fn isolated(mut cmd: Command, dir: &Path) -> Command {
     }
     cmd.env("XDG_STATE_HOME", dir.join("state"))
         .env("HOME", dir.join("home"))
+        .env("XDG_CONFIG_HOME", dir.join("config"))
         .env("TWIMON_LOG_FILE", dir.join("twimon-test.log"))
         .current_dir(dir)
         .stdin(Stdio::null());

@@ -167,6 +167,20 @@ fn empty() {
     check("empty", &mut new_app());
 }
 
+/// On another address, the empty screen's `twimon send` hint posts to that address.
+#[test]
+fn empty_on_another_address_says_where_to_send() {
+    let mut app = new_app();
+    app.health.url = "http://127.0.0.1:7192/".into();
+    let screen = common::screen::screen_text(render(&mut app, 80, 24).backend().buffer());
+    assert!(
+        screen.contains("twimon send --to http://127.0.0.1:7192/ assets/samples"),
+        "{screen}"
+    );
+    let screen = common::screen::screen_text(render(&mut new_app(), 80, 24).backend().buffer());
+    assert!(screen.contains("twimon send assets/samples "), "{screen}");
+}
+
 #[test]
 fn table() {
     let mut app = samples();
@@ -639,4 +653,96 @@ fn header_shows_a_pulling_sources_label_lag_throttles_and_trouble() {
         header.contains("kinesis:GetRecords: dispatch failure"),
         "{header}"
     );
+}
+
+/// The keys of a config's `[keys]` table laid over the keymap.
+fn rebound(pairs: &[(&str, &[&str])]) -> twimon::app::keys::Keymap {
+    let map = pairs
+        .iter()
+        .map(|(a, ks)| {
+            (
+                (*a).to_owned(),
+                ks.iter().map(|k| (*k).to_owned()).collect(),
+            )
+        })
+        .collect();
+    twimon::app::keys::Keymap::with(&map).unwrap()
+}
+
+/// A rebound key is the one the footer and the help show, and the one that works.
+#[test]
+fn rebound_keys_show_in_the_footer_and_the_help() {
+    let mut app = samples();
+    app.keys = rebound(&[
+        ("quit", &["ctrl-q"]),
+        ("help", &["f1"]),
+        ("pane-twiml", &["T"]),
+    ]);
+    let terminal = render(&mut app, 160, 48);
+    let footer = row_text(terminal.backend().buffer(), 47);
+    assert!(footer.contains(" Ctrl-q  quit "), "{footer}");
+    assert!(footer.contains(" F1  help "), "{footer}");
+    assert!(footer.contains(" T r p  pane"), "{footer}");
+    assert!(!footer.contains(" q  quit"), "{footer}");
+
+    // `?` and `q` are free now; F1 opens the help.
+    keys(&mut app, "?q");
+    assert!(!app.help_open() && !app.quit);
+    key(&mut app, KeyCode::F(1));
+    assert!(app.help_open());
+    let terminal = render(&mut app, 80, 24);
+    let help = common::screen::screen_text(terminal.backend().buffer());
+    let line = |word: &str| {
+        help.lines()
+            .find(|l| l.contains(word))
+            .unwrap_or_else(|| panic!("{word}: {help}"))
+            .to_owned()
+    };
+    assert!(line(" Ctrl-q ").contains("Ctrl-q   quit "), "{help}");
+    assert!(
+        !help.contains("also Ctrl-C"),
+        "the old note is gone: {help}"
+    );
+    assert!(line(" F1 ").contains("F1       this help"), "{help}");
+    assert!(line(" T r p ").contains("pane: decoded TwiML"), "{help}");
+    insta::assert_snapshot!("help_rebound_80x24", terminal.backend());
+    key(&mut app, KeyCode::Esc);
+    app.on_key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::CONTROL));
+    assert!(app.quit);
+}
+
+/// The stats overlay lists the last deliveries the listener refused, newest first, with why.
+#[test]
+fn stats_with_refused_deliveries() {
+    use twimon::domain::feed::Rejection;
+    let mut app = samples();
+    app.log = Some("/home/u/.local/state/twimon/twimon-20261130T030000Z-42.log".into());
+    let at = |t: &str| t.parse().unwrap();
+    app.health.rejections = vec![
+        Rejection {
+            at: at("2026-11-30T03:00:01Z"),
+            status: 400,
+            reason: "body is not JSON: expected value at line 1 column 1".into(),
+            remote: Some("127.0.0.1:52114".into()),
+            request: "POST /".into(),
+        },
+        Rejection {
+            at: at("2026-11-30T03:00:02Z"),
+            status: 415,
+            reason: "content type \"text/html\" is not handled: send JSON CloudEvents \
+                     (application/json) or form-encoded voice callbacks"
+                .into(),
+            remote: Some("203.0.113.9:40022".into()),
+            request: "POST /events".into(),
+        },
+        Rejection {
+            at: at("2026-11-30T03:00:05Z"),
+            status: 403,
+            reason: "signature check failed: no X-Twilio-Signature header".into(),
+            remote: Some("203.0.113.9:40023".into()),
+            request: "POST /events".into(),
+        },
+    ];
+    keys(&mut app, "s");
+    check("stats_refused", &mut app);
 }

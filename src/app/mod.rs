@@ -5,6 +5,7 @@
 //! shows, once; rendering (in `ui`) only reads.
 
 pub mod keymap;
+pub mod keys;
 mod share;
 
 mod views;
@@ -139,6 +140,8 @@ pub struct Health {
     pub record_error: Option<String>,
     /// A pulling source's own facts (shards, lag, throttles, trouble).
     pub info: crate::domain::feed::SourceInfo,
+    /// The last deliveries refused, oldest first, with why (the stats overlay lists them).
+    pub rejections: Vec<crate::domain::feed::Rejection>,
 }
 
 /// Events taken from the channel per turn of the event loop, so keys are never starved.
@@ -165,6 +168,10 @@ pub struct App {
     pub mask: bool,
     /// Where the last frame put things (set by the event loop after each frame).
     pub geometry: Geometry,
+    /// The keys in force: the keymap's table with the config's rebindings.
+    pub keys: keys::Keymap,
+    /// Where this run logs, for the help overlay.
+    pub log: Option<String>,
     effects: Vec<Effect>,
     /// What the screen shows, decoded once: see [`App::prepare`].
     views: Views,
@@ -189,6 +196,8 @@ impl App {
             status: None,
             mask: false,
             geometry: Geometry::default(),
+            keys: keys::Keymap::default(),
+            log: None,
             effects: Vec::new(),
             views: Views::default(),
             rate: VecDeque::new(),
@@ -398,7 +407,7 @@ impl App {
             View::Table => keymap::Scope::Table,
             View::Call(_) => keymap::Scope::Call,
         };
-        keymap::lookup(key.code, key.modifiers, scope)
+        self.keys.lookup(key.code, key.modifiers, scope)
     }
 
     pub fn on_mouse(&mut self, m: MouseEvent) -> bool {

@@ -7,8 +7,11 @@ use crate::source::signature::Verifier;
 pub async fn run(args: MonitorArgs) -> anyhow::Result<()> {
     let signal = super::shutdown::signal();
     let headless = super::headless_wanted(args.output.headless);
+    // Before the listener's first line ("listening"), so that it reaches the log.
     if headless {
         super::logging::init_stderr();
+    } else {
+        super::logging::init_file(args.output.log_file.as_deref());
     }
     let config = Config {
         body_limit: args.body_limit,

@@ -65,10 +65,18 @@ pub fn create_log(path: &Path) -> std::io::Result<std::fs::File> {
         .open(path)
 }
 
+/// The file logging went to, once set up: a command sets it up before its first log line
+/// (the listener's "listening"), the monitor asks again and gets the same file.
+static FILE_LOG: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+
 /// Logs to a file (the monitor): `path` (`--log-file`, `TWIMON_LOG_FILE`: appended to), else
 /// this run's own file. Returns the path used; when it cannot be opened, says so on stderr
-/// (the terminal is not taken yet) and logs nothing.
+/// (the terminal is not taken yet) and logs nothing. Only the first call opens a file.
 pub fn init_file(path: Option<&Path>) -> Option<PathBuf> {
+    FILE_LOG.get_or_init(|| open_file_log(path)).clone()
+}
+
+fn open_file_log(path: Option<&Path>) -> Option<PathBuf> {
     let (path, file) = if let Some(p) = path {
         (
             p.to_owned(),

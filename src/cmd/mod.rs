@@ -2,6 +2,7 @@
 //! the plain option structs of the rooms below (`source`, `tui`, `headless`, `export`).
 
 pub mod call;
+pub mod config;
 pub mod demo;
 pub mod export;
 #[cfg(feature = "kinesis")]
@@ -66,7 +67,15 @@ async fn consume(
             max_events: output.max_events,
             mask: output.mask,
             log,
+            keys: config::keymap(),
         };
-        crate::tui::run(feed, &opts, signal).await
+        let result = crate::tui::run(feed, &opts, signal).await;
+        if let Some(log) = &opts.log {
+            eprintln!(
+                "twimon: this run's log: {}",
+                crate::text::safe::line(&log.display().to_string())
+            );
+        }
+        result
     }
 }

@@ -17,3 +17,23 @@ pub struct SourceInfo {
     /// Why the source stopped for good, when it did; the command exits non-zero with it.
     pub failure: Option<String>,
 }
+
+/// The address a listener takes when none is given (`--addr`, `addr` in the config).
+pub const DEFAULT_ADDR: &str = "127.0.0.1:7077";
+
+/// Refused deliveries a feed remembers for the screen; the log keeps every one.
+pub const REJECTIONS_KEPT: usize = 16;
+
+/// A delivery a listener refused, and why: what the stats overlay lists and the log says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    pub at: jiff::Timestamp,
+    /// The HTTP status answered (400, 403, 405, 408, 413, 415, 503…).
+    pub status: u16,
+    /// The answer's own message: what was wrong with the request.
+    pub reason: String,
+    /// Who sent it (`ip:port`), when known.
+    pub remote: Option<String>,
+    /// The method and path it was sent to.
+    pub request: String,
+}

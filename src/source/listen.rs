@@ -5,9 +5,10 @@
 //! answers 200 whenever it could use any part of a body, and 503 (never a silent drop) when the
 //! consumer cannot take more.
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -30,6 +31,7 @@ use crate::domain::Event;
 use crate::domain::callback::{self, CallbackError};
 use crate::domain::delivery::{DeliveryError, parse_delivery};
 use crate::domain::event::DedupKey;
+use crate::domain::feed::{REJECTIONS_KEPT, Rejection};
 
 /// Default `--body-limit`.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
@@ -78,6 +80,8 @@ pub struct Stats {
     pub last_record_error: Mutex<Option<String>>,
     /// What a pulling source (a stream, a pipe) reports beyond these counters.
     pub info: Mutex<super::SourceInfo>,
+    /// The last [`REJECTIONS_KEPT`] refused deliveries, oldest first.
+    rejections: Mutex<VecDeque<Rejection>>,
 }
 
 impl Default for Stats {
@@ -94,6 +98,7 @@ impl Default for Stats {
             record_errors: AtomicU64::new(0),
             last_record_error: Mutex::new(None),
             info: Mutex::new(super::SourceInfo::default()),
+            rejections: Mutex::new(VecDeque::with_capacity(REJECTIONS_KEPT)),
         }
     }
 }
@@ -110,7 +115,43 @@ impl Stats {
     pub fn get(counter: &AtomicU64) -> u64 {
         counter.load(Ordering::Relaxed)
     }
+
+    /// Logs a refused delivery with its reason and keeps it among the last few for the screen.
+    pub fn reject(&self, r: Rejection) {
+        tracing::warn!(
+            status = r.status,
+            remote = %r.remote.as_deref().unwrap_or("-"),
+            request = %r.request,
+            reason = %r.reason,
+            "delivery refused"
+        );
+        let mut kept = self
+            .rejections
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if kept.len() == REJECTIONS_KEPT {
+            kept.pop_front();
+        }
+        kept.push_back(r);
+    }
+
+    /// The last refused deliveries, oldest first.
+    pub fn rejections(&self) -> Vec<Rejection> {
+        let kept = self
+            .rejections
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        kept.iter().cloned().collect()
+    }
 }
+
+/// Why a request was refused, carried on the answer for the log and the screen.
+#[derive(Debug, Clone)]
+struct Reason(String);
+
+/// The size of a delivery's body as received, carried on the answer for the debug log.
+#[derive(Debug, Clone, Copy)]
+struct Received(usize);
 
 /// Listener settings.
 #[derive(Debug, Clone)]
@@ -184,14 +225,15 @@ pub fn router(
 }
 
 async fn dispatch(State(state): State<AppState>, request: Request) -> Response {
+    let started = Instant::now();
     let (parts, body) = request.into_parts();
     let (method, uri, headers) = (parts.method, parts.uri, parts.headers);
     let remote = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(a)| *a);
-    match (&method, uri.path()) {
-        (&Method::GET | &Method::HEAD, "/healthz") => health(&state),
+    let response = match (&method, uri.path()) {
+        (&Method::GET | &Method::HEAD, "/healthz") => return health(&state),
         (&Method::POST, _) => {
             let path = uri.path_and_query().map_or("/", |pq| pq.as_str());
             let response = deliver(&state, &headers, path, body, remote).await;
@@ -220,6 +262,66 @@ async fn dispatch(State(state): State<AppState>, request: Request) -> Response {
                 .insert(header::ALLOW, header::HeaderValue::from_static(allow));
             resp
         }
+    };
+    // An accepted delivery costs nothing here unless debug logging is on.
+    if !response.status().is_success() || tracing::enabled!(tracing::Level::DEBUG) {
+        let request = format!("{method} {}", safe_path(uri.path()));
+        note(&state.stats, &response, request, remote, &headers, started);
+    }
+    response
+}
+
+/// One debug line per delivery (remote, size, status, time), and a refused one logged with
+/// its reason and kept for the screen.
+fn note(
+    stats: &Stats,
+    response: &Response,
+    request: String,
+    remote: Option<SocketAddr>,
+    headers: &HeaderMap,
+    started: Instant,
+) {
+    let status = response.status();
+    let bytes = response.extensions().get::<Received>().map_or_else(
+        || {
+            headers
+                .get(header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<usize>().ok())
+        },
+        |r| Some(r.0),
+    );
+    let remote = remote.map(|r| r.to_string());
+    tracing::debug!(
+        remote = %remote.as_deref().unwrap_or("-"),
+        %request,
+        bytes = %bytes.map_or_else(|| "?".to_owned(), |b| b.to_string()),
+        status = status.as_u16(),
+        ms = %format!("{:.1}", started.elapsed().as_secs_f64() * 1000.0),
+        "delivery"
+    );
+    if !status.is_success() {
+        let reason = response
+            .extensions()
+            .get::<Reason>()
+            .map_or_else(|| status.to_string(), |r| r.0.clone());
+        stats.reject(Rejection {
+            at: Timestamp::now(),
+            status: status.as_u16(),
+            reason,
+            remote,
+            request,
+        });
+    }
+}
+
+/// A request path for the log and the screen: terminal-safe and bounded.
+fn safe_path(path: &str) -> String {
+    const MAX: usize = 120;
+    let safe = crate::text::safe::line(path);
+    match safe.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &safe[..cut]),
+        None => safe.into_owned(),
     }
 }
 
@@ -242,11 +344,13 @@ fn health(state: &AppState) -> Response {
 
 #[allow(clippy::needless_pass_by_value)] // callers build the message for this call only
 fn error(status: StatusCode, code: &str, message: String) -> Response {
-    (
+    let mut resp = (
         status,
-        axum::Json(json!({ "error": code, "message": message })),
+        axum::Json(json!({ "error": code, "message": &message })),
     )
-        .into_response()
+        .into_response();
+    resp.extensions_mut().insert(Reason(message));
+    resp
 }
 
 /// Content types taken as a JSON delivery. None (curl's default is form-encoded, but a sink
@@ -487,7 +591,6 @@ async fn deliver(
             .reason()
             .unwrap_or("no X-Twilio-Signature header")
             .to_owned();
-        tracing::warn!(%why, "refusing an unsigned, unverifiable or forged delivery");
         return error(
             StatusCode::FORBIDDEN,
             "bad_signature",
@@ -537,7 +640,6 @@ async fn deliver(
         if let Ok(mut d) = state.dedup.lock() {
             d.forget(&new_keys);
         }
-        tracing::warn!(why, "answering 503");
         let mut resp = error(
             StatusCode::SERVICE_UNAVAILABLE,
             "busy",
@@ -597,7 +699,9 @@ async fn deliver(
     Stats::add(&state.stats.duplicates, dups);
     // Written directly: this answer goes out for every delivery.
     let body = format!(r#"{{"accepted":{accepted},"duplicates":{dups},"invalid":{invalid}}}"#);
-    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+    let mut resp = ([(header::CONTENT_TYPE, "application/json")], body).into_response();
+    resp.extensions_mut().insert(Received(received.len()));
+    resp
 }
 
 /// Forgets its keys when dropped, unless they were cleared because the delivery was kept.
@@ -881,7 +985,15 @@ async fn serve_connection(
             Ok::<_, std::convert::Infallible>(match answer {
                 Ok(Ok(resp)) => resp,
                 Ok(Err(never)) => match never {},
-                Err(_) => handler_timed_out(limits.handler_timeout),
+                Err(_) => {
+                    tracing::warn!(
+                        status = 503,
+                        %remote,
+                        reason = "not handled in time",
+                        "delivery refused"
+                    );
+                    handler_timed_out(limits.handler_timeout)
+                }
             })
         }
     });

@@ -41,8 +41,10 @@ pub struct Options {
     pub max_events: usize,
     /// Start with masking on.
     pub mask: bool,
-    /// Where the log goes, for the exit message after an internal error.
+    /// Where the log goes, for the help overlay and the exit message.
     pub log: Option<PathBuf>,
+    /// The keys in force (the keymap's table with the config's rebindings).
+    pub keys: crate::app::keys::Keymap,
 }
 
 /// What the loop's effects need from the world: where exports go, and the terminal's writer
@@ -77,6 +79,8 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let mut app = App::new(opts.max_events);
     app.mask = opts.mask;
+    app.keys = opts.keys.clone();
+    app.log = opts.log.as_ref().map(|p| p.display().to_string());
     app.health.url.clone_from(&feed.label);
     app.health.listening = feed.live;
 
@@ -276,4 +280,6 @@ fn sync_health(app: &mut App, stats: &Stats) {
         app.health.record_error.clone_from(&e);
     }
     app.health.info = stats.info();
+    // At most `REJECTIONS_KEPT` short records, and only when a frame is drawn.
+    app.health.rejections = stats.rejections();
 }

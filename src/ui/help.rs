@@ -7,23 +7,32 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
 use super::{centered, theme};
-use crate::app::Geometry;
-use crate::app::keymap::{BINDINGS, Scope};
+use crate::app::keymap::Scope;
+use crate::app::{App, Geometry};
+use crate::text::safe;
 
-pub fn draw(frame: &mut Frame<'_>, scroll: usize, area: Rect, geo: &mut Geometry) {
+pub fn draw(frame: &mut Frame<'_>, app: &App, scroll: usize, area: Rect, geo: &mut Geometry) {
     let mut lines = Vec::new();
-    for b in BINDINGS {
+    for bound in app.keys.bindings() {
+        let b = bound.binding;
         let scope = match b.scope {
             Scope::Global => "",
             Scope::Table => " (table)",
             Scope::Call => " (call view)",
         };
         lines.push(Line::from(vec![
-            Span::styled(format!(" {:<8}", b.label), theme::title()),
-            Span::raw(format!(" {}{scope}", b.help)),
+            Span::styled(format!(" {:<8}", bound.label), theme::title()),
+            Span::raw(format!(" {}{scope}", bound.help())),
         ]));
     }
     lines.push(Line::from(""));
+    lines.push(Line::from(vec![
+        Span::styled(format!(" {:<8}", "Log"), theme::title()),
+        Span::raw(app.log.as_deref().map_or_else(
+            || " off (see --log-file)".to_owned(),
+            |p| format!(" {}", safe::line(p)),
+        )),
+    ]));
     lines.push(Line::from(Span::styled(
         " Filters combine. PgUp/PgDn scroll; any other key closes this help.",
         theme::dim(),

@@ -4,6 +4,7 @@
 mod call;
 mod help;
 mod pane;
+mod rejections;
 mod stats;
 mod table;
 pub mod theme;
@@ -14,7 +15,7 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use crate::app::keymap::{self, Scope};
+use crate::app::keymap::Scope;
 use crate::app::{App, Geometry, Mode, View};
 use crate::text::safe;
 
@@ -43,7 +44,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) -> Geometry {
     frame.render_widget(footer_line(app, footer.width), footer);
     match app.mode {
         Mode::Stats => stats::draw(frame, app, frame.area()),
-        Mode::Help { scroll } => help::draw(frame, scroll, frame.area(), &mut geo),
+        Mode::Help { scroll } => help::draw(frame, app, scroll, frame.area(), &mut geo),
         Mode::Normal | Mode::Search(_) => {}
     }
     geo
@@ -234,13 +235,15 @@ fn footer_line(app: &App, width: u16) -> Paragraph<'static> {
         )
     };
     // Earlier bindings in the table matter more.
-    let pieces = keymap::footer(view)
+    let pieces = app
+        .keys
+        .footer(view)
         .enumerate()
         .map(|(i, b)| {
             hint(
                 u8::MAX - u8::try_from(i).unwrap_or(u8::MAX),
-                b.label,
-                b.hint,
+                &b.label,
+                b.binding.hint,
             )
         })
         .collect();

@@ -24,9 +24,11 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let s = &app.metrics;
     let spark_height: u16 = if area.height >= 40 { 5 } else { 3 };
     let rows = u16::try_from(s.slow().len()).unwrap_or(u16::MAX).max(1);
+    let refused = super::rejections::lines(app);
     let height = FIXED_LINES
         .saturating_add(spark_height)
         .saturating_add(rows)
+        .saturating_add(refused)
         .min(area.height.saturating_sub(2));
     let rect = centered(area, MAX_WIDTH.min(area.width.saturating_sub(4)), height);
     frame.render_widget(Clear, rect);
@@ -35,6 +37,9 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
         .title_bottom(Line::from(" s Esc close ").right_aligned());
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
+    let [inner, refused_area] =
+        Layout::vertical([Constraint::Min(0), Constraint::Length(refused)]).areas(inner);
+    super::rejections::draw(frame, app, refused_area);
 
     let [
         caption,

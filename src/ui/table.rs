@@ -249,10 +249,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, geo: &mut Geometry) {
                 "POST Event Streams deliveries to {}",
                 app.health.url
             )),
-            Line::from(Span::styled(
-                "twimon send assets/samples   ·   twimon --demo",
-                theme::dim(),
-            )),
+            Line::from(Span::styled(send_hint(&app.health.url), theme::dim())),
         ];
         frame.render_widget(Paragraph::new(text).centered(), inner);
         return;
@@ -301,6 +298,20 @@ pub fn scroll_offset(previous: usize, selected: Option<usize>, rows: usize, tota
         }
     }
     offset
+}
+
+/// How to try the empty monitor: `twimon send` posts to the default address unless told
+/// where this one listens.
+fn send_hint(url: &str) -> String {
+    let default = format!("http://{}/", crate::domain::feed::DEFAULT_ADDR);
+    if url == default || url.is_empty() {
+        "twimon send assets/samples   ·   twimon --demo".to_owned()
+    } else {
+        format!(
+            "twimon send --to {} assets/samples   ·   twimon --demo",
+            safe::line(url)
+        )
+    }
 }
 
 #[cfg(test)]

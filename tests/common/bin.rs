@@ -41,11 +41,26 @@ impl Home {
         self.dir.join("twimon.log")
     }
 
-    /// The variables every run gets, so nothing lands in the user's log or state.
-    fn env(&self) -> [(&'static str, PathBuf); 2] {
+    /// Where the binary looks for its config file (`XDG_CONFIG_HOME`): nothing is there
+    /// unless the test writes it with [`Home::write_config`].
+    pub fn config_file(&self) -> PathBuf {
+        self.dir.join("config/twimon/config.toml")
+    }
+
+    /// Writes the config file the binary reads by default.
+    pub fn write_config(&self, text: &str) {
+        let path = self.config_file();
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    /// The variables every run gets, so nothing lands in the user's log or state, and the
+    /// user's own config file is never read.
+    fn env(&self) -> [(&'static str, PathBuf); 3] {
         [
             ("TWIMON_LOG_FILE", self.log_file()),
             ("XDG_STATE_HOME", self.dir.join("state")),
+            ("XDG_CONFIG_HOME", self.dir.join("config")),
         ]
     }
 
