@@ -5,6 +5,7 @@
 //! shows, once; rendering (in `ui`) only reads.
 
 pub mod keymap;
+pub mod look;
 mod share;
 
 mod views;
@@ -163,6 +164,8 @@ pub struct App {
     pub status: Option<String>,
     /// Phone numbers, speech, caller names and recording URLs are masked on screen.
     pub mask: bool,
+    /// The palette the screen is drawn in (`App::set_theme` switches it at run time).
+    pub theme: look::Theme,
     /// Where the last frame put things (set by the event loop after each frame).
     pub geometry: Geometry,
     effects: Vec<Effect>,
@@ -188,6 +191,7 @@ impl App {
             quit: false,
             status: None,
             mask: false,
+            theme: look::Theme::default(),
             geometry: Geometry::default(),
             effects: Vec::new(),
             views: Views::default(),
@@ -246,6 +250,11 @@ impl App {
 
     pub fn events_per_sec(&self) -> f64 {
         self.events_per_sec
+    }
+
+    /// Switches the palette from the next frame on (`:theme light`).
+    pub fn set_theme(&mut self, theme: look::Theme) {
+        self.theme = theme;
     }
 
     /// Events received since follow was paused.

@@ -66,7 +66,19 @@ async fn consume(
             max_events: output.max_events,
             mask: output.mask,
             log,
+            theme: theme_choice(output.theme),
         };
         crate::tui::run(feed, &opts, signal).await
+    }
+}
+
+fn theme_choice(arg: crate::cli::ThemeArg) -> crate::ui::theme::ThemeChoice {
+    use crate::cli::ThemeArg;
+    use crate::ui::theme::{Theme, ThemeChoice};
+    match arg {
+        ThemeArg::Auto => ThemeChoice::Auto,
+        ThemeArg::Dark => ThemeChoice::Fixed(Theme::Dark),
+        ThemeArg::Light => ThemeChoice::Fixed(Theme::Light),
+        ThemeArg::None => ThemeChoice::Fixed(Theme::NoColor),
     }
 }

@@ -23,6 +23,10 @@ const SIDE_BY_SIDE: u16 = 120;
 
 /// Draws the whole screen, and says where it put things (the next key moves by them).
 pub fn draw(frame: &mut Frame<'_>, app: &App) -> Geometry {
+    theme::with(app.theme, || draw_screen(frame, app))
+}
+
+fn draw_screen(frame: &mut Frame<'_>, app: &App) -> Geometry {
     let mut geo = app.geometry;
     let [header, filters, body, footer] = Layout::vertical([
         Constraint::Length(1),
