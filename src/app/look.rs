@@ -58,6 +58,44 @@ pub enum ThemeChoice {
     Fixed(Theme),
 }
 
+/// A column of the event table. The table shows [`Column::DEFAULT`] unless told otherwise,
+/// and drops columns by [`Column::priority`] when the terminal is too narrow for them all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    Time,
+    Type,
+    Call,
+    Request,
+    Code,
+    Duration,
+    Marks,
+}
+
+impl Column {
+    pub const DEFAULT: [Column; 7] = [
+        Column::Time,
+        Column::Type,
+        Column::Call,
+        Column::Request,
+        Column::Code,
+        Column::Duration,
+        Column::Marks,
+    ];
+
+    /// Higher stays longer: what happened first, then whether it went wrong, then to whom.
+    pub fn priority(self) -> u8 {
+        match self {
+            Column::Type => 10,
+            Column::Request => 9,
+            Column::Code => 8,
+            Column::Duration => 7,
+            Column::Time => 6,
+            Column::Marks => 5,
+            Column::Call => 4,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Theme;

@@ -166,6 +166,8 @@ pub struct App {
     pub mask: bool,
     /// The palette the screen is drawn in (`App::set_theme` switches it at run time).
     pub theme: look::Theme,
+    /// The event table's columns, in order (narrow terminals drop some by priority).
+    pub columns: Vec<look::Column>,
     /// Where the last frame put things (set by the event loop after each frame).
     pub geometry: Geometry,
     effects: Vec<Effect>,
@@ -192,6 +194,7 @@ impl App {
             status: None,
             mask: false,
             theme: look::Theme::default(),
+            columns: look::Column::DEFAULT.to_vec(),
             geometry: Geometry::default(),
             effects: Vec::new(),
             views: Views::default(),

@@ -2,6 +2,7 @@
 //! except the table geometry the next key needs (through `Cell`s).
 
 mod call;
+mod fit;
 mod help;
 mod pane;
 mod stats;
@@ -59,8 +60,13 @@ fn split(body: Rect, side_by_side: bool) -> (Rect, Rect) {
             .areas(body);
         (a, b)
     } else {
-        let [a, b] =
-            Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(body);
+        // On a short terminal the list keeps enough rows to read; the pane scrolls.
+        let list = if body.height < 24 { 65 } else { 55 };
+        let [a, b] = Layout::vertical([
+            Constraint::Percentage(list),
+            Constraint::Percentage(100 - list),
+        ])
+        .areas(body);
         (a, b)
     }
 }
@@ -133,20 +139,32 @@ fn header_line(app: &App, width: u16) -> Paragraph<'static> {
         };
         Span::styled(text, theme::warning().add_modifier(Modifier::BOLD))
     };
+    let label = safe::line(app.health.info.label.as_deref().unwrap_or(&app.health.url));
     let mut pieces = vec![
         Piece::new(10, vec![Span::styled(" twimon", theme::title())]),
         Piece::new(9, vec![sep(), follow]),
-        Piece::new(
+    ];
+    if app.health.listening {
+        pieces.push(Piece::new(
             3,
-            vec![
-                sep(),
-                health,
-                Span::raw(
-                    safe::line(app.health.info.label.as_deref().unwrap_or(&app.health.url))
-                        .into_owned(),
-                ),
-            ],
-        ),
+            vec![sep(), health, Span::raw(label.into_owned())],
+        ));
+    } else {
+        // A recording: what it is and which night it is from matter as much as FOLLOW.
+        let (what, rest) = label.split_once(' ').unwrap_or((&label, ""));
+        let mut source = vec![sep(), health, Span::raw(what.to_owned())];
+        if let Some(days) = days_text(app.store.time_span()) {
+            source.push(Span::styled(format!(" {days}"), theme::title()));
+        }
+        pieces.push(Piece::new(9, source));
+        if !rest.is_empty() {
+            pieces.push(Piece::new(
+                3,
+                vec![sep(), Span::styled(rest.to_owned(), theme::dim())],
+            ));
+        }
+    }
+    pieces.extend([
         Piece::new(8, vec![sep(), Span::raw(format!("{} events", c.received))]),
         Piece::new(
             5,
@@ -160,7 +178,7 @@ fn header_line(app: &App, width: u16) -> Paragraph<'static> {
             4,
             vec![sep(), Span::raw(format!("{:.1}/s", app.events_per_sec()))],
         ),
-    ];
+    ]);
     if app.mask {
         // Right after FOLLOW, and as important: whoever watches the screen must see it.
         pieces.insert(
@@ -215,6 +233,14 @@ fn header_line(app: &App, width: u16) -> Paragraph<'static> {
     Paragraph::new(Line::from(fit(pieces, width)))
 }
 
+/// The days events span: `2026-11-28`, or `2026-11-27 → 2026-11-28`.
+fn days_text(span: Option<(jiff::Timestamp, jiff::Timestamp)>) -> Option<String> {
+    let (first, last) = span?;
+    let day = |t: jiff::Timestamp| t.strftime("%Y-%m-%d").to_string();
+    let (a, b) = (day(first), day(last));
+    Some(if a == b { a } else { format!("{a} → {b}") })
+}
+
 fn footer_line(app: &App, width: u16) -> Paragraph<'static> {
     if let Some(msg) = &app.status {
         return Paragraph::new(Line::from(Span::styled(
@@ -227,28 +253,55 @@ fn footer_line(app: &App, width: u16) -> Paragraph<'static> {
     } else {
         Scope::Table
     };
-    let hint = |priority: u8, key: &str, what: &str| {
+    let hint = |priority: u8, key: &str, what: &str, roomy: bool| {
+        let badge = if roomy {
+            format!(" {key} ")
+        } else {
+            key.to_owned()
+        };
         Piece::new(
             priority,
             vec![
                 Span::raw(" "),
-                Span::styled(format!(" {key} "), theme::key()),
+                Span::styled(badge, theme::key()),
                 Span::raw(format!(" {what}")),
             ],
         )
     };
-    // Earlier bindings in the table matter more.
-    let pieces = keymap::footer(view)
-        .enumerate()
-        .map(|(i, b)| {
-            hint(
-                u8::MAX - u8::try_from(i).unwrap_or(u8::MAX),
-                b.label,
-                b.hint,
-            )
-        })
-        .collect();
+    // The footer's bindings first, the ways into and out of a view before the rest, then
+    // in the keymap's order; the help-only bindings after them when there is room.
+    let mut bindings: Vec<&keymap::Binding> = keymap::footer(view).collect();
+    for b in keymap::BINDINGS {
+        let shown = bindings.iter().any(|s| s.hint == b.hint);
+        if b.scope.applies_in(view) && b.footer == keymap::Footer::No && !shown {
+            bindings.push(b);
+        }
+    }
+    let mut importance: Vec<usize> = (0..bindings.len()).collect();
+    importance.sort_by_key(|i| !moves_between_views(bindings[*i]));
+    let pieces = |roomy: bool| -> Vec<Piece> {
+        bindings
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                let place = importance.iter().position(|j| *j == i).unwrap_or(i);
+                let rank = u8::MAX - u8::try_from(place).unwrap_or(u8::MAX);
+                hint(rank, b.label, b.hint, roomy)
+            })
+            .collect()
+    };
+    // Padded badges while the footer's own bindings all fit that way; tight ones otherwise.
+    let footer_count = keymap::footer(view).count();
+    let roomy: usize = pieces(true).iter().take(footer_count).map(Piece::width).sum();
+    let pieces = pieces(roomy <= usize::from(width));
     Paragraph::new(Line::from(fit(pieces, width)))
+}
+
+/// `Enter` (into the timeline) and `Esc` (back out of it).
+fn moves_between_views(b: &keymap::Binding) -> bool {
+    b.keys
+        .iter()
+        .any(|k| matches!(k.action, crate::app::Action::OpenCall | crate::app::Action::Back))
 }
 
 /// Adds "↑ N  ↓ M more · PgUp/PgDn" to a scrollable block's bottom border when there is
