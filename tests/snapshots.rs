@@ -6,7 +6,6 @@
 
 mod common;
 
-
 use common::fixtures::{
     ARRIVAL, EVENTS, FAILED, FC_GATHER, IVR, IVR_DIAL, IVR_RECORD, IVR_REDIRECTED, IVR_REQUESTED,
 };
@@ -32,7 +31,6 @@ const BAD_TWIML: &str = r#"[{"specversion":"1.0","type":"com.twilio.voice.twiml.
     "request":{"method":"POST","url":"https://ivr.acme-example.com/voice","parameters":{}},
     "response":{"responseCode":200,"requestDuration":95,"contentType":"application/xml",
     "responseBody":"PD94bWwgdmVyc2lvbj0iMS4wIiBlbmNvZGluZz0iVVRGLTgiPz48UmVzcG9uc2U+PFN5YT5XZWxjb21lPC9TeWE+PEdhdGhlciBhY3Rpb249Ii9tZW51Ij48RGlhbD4rMTQxNTU1NTAxMDA8L0RpYWw+PC9HYXRoZXI+PFJlZGlyZWN0Lz48SGFuZ3VwLz48U2F5PkJ5ZTwvU2F5PjwvUmVzcG9uc2U+"}}}]"#;
-
 
 fn new_app() -> App {
     common::screen::new_app(100)
@@ -386,10 +384,17 @@ fn filter_bar_keeps_names_when_counts_reach_100() {
     let mut app = common::screen::new_app(2000);
     for round in 0..100 {
         for body in EVENTS {
-            push_body(&mut app, &body.replace("\"id\": \"", &format!("\"id\": \"r{round}-")));
+            push_body(
+                &mut app,
+                &body.replace("\"id\": \"", &format!("\"id\": \"r{round}-")),
+            );
         }
     }
-    assert_eq!(app.store.kind_count(twimon::domain::EventKind::GatherFinished), 100);
+    assert_eq!(
+        app.store
+            .kind_count(twimon::domain::EventKind::GatherFinished),
+        100
+    );
     let terminal = render(&mut app, 80, 24);
     let bar = row_text(terminal.backend().buffer(), 1);
     for name in ["1req", "4gath", "8fail"] {
@@ -410,7 +415,12 @@ fn footer_keeps_enter_and_shows_more_keys_when_wide() {
     }
     let terminal = render(&mut app, 200, 50);
     let footer = row_text(terminal.backend().buffer(), 49);
-    for (key, hint) in [("s", "stats"), ("x", "export"), ("y", "copy"), ("m", "mask")] {
+    for (key, hint) in [
+        ("s", "stats"),
+        ("x", "export"),
+        ("y", "copy"),
+        ("m", "mask"),
+    ] {
         assert!(footer.contains(&format!(" {key}  {hint}")), "{footer}");
     }
 }
@@ -507,7 +517,12 @@ fn the_selected_row_is_distinguishable_without_colour() {
         let reversed: Vec<u16> = (0..h)
             .filter(|y| (1..30).all(|x| buf[(x, *y)].modifier.contains(Modifier::REVERSED)))
             .collect();
-        assert_eq!(reversed.len(), 1, "{w}x{h}: one reversed row\n{}", buf_text(buf));
+        assert_eq!(
+            reversed.len(),
+            1,
+            "{w}x{h}: one reversed row\n{}",
+            buf_text(buf)
+        );
         let row = row_text(buf, reversed[0]);
         assert!(row.contains("dial.finished"), "{w}x{h}: {row}");
     }
@@ -534,14 +549,22 @@ fn no_colour_output_keeps_reverse_video_under_no_color() {
     drop(terminal);
     crossterm::style::Colored::set_ansi_color_disabled(false);
     let out = String::from_utf8_lossy(&bytes).into_owned();
-    let reverse = out.find("\x1b[7m").expect("the selection is in reverse video");
-    let row_end = reverse + out[reverse..].find("88ms").expect("the selected row's text");
+    let reverse = out
+        .find("\x1b[7m")
+        .expect("the selection is in reverse video");
+    let row_end = reverse
+        + out[reverse..]
+            .find("88ms")
+            .expect("the selected row's text");
     assert!(
         !out[reverse..row_end].contains("\x1b[m"),
         "the reverse video is reset inside the selected row: {:?}",
         &out[reverse..row_end]
     );
-    assert!(!out.contains("\x1b[38;") && !out.contains("\x1b[48;"), "{out:?}");
+    assert!(
+        !out.contains("\x1b[38;") && !out.contains("\x1b[48;"),
+        "{out:?}"
+    );
 }
 
 /// The timeline's selected step, both its lines, in reverse video without colour.
@@ -583,10 +606,16 @@ fn narrow_screens_keep_units_and_mark_cuts() {
     key(&mut app, KeyCode::Enter);
     for (w, h) in SIZES {
         let screen = render(&mut app, w, h).backend().to_string();
-        assert!(screen.contains("dial.finished"), "{w}x{h}: no steps\n{screen}");
+        assert!(
+            screen.contains("dial.finished"),
+            "{w}x{h}: no steps\n{screen}"
+        );
         assert!(screen.contains("DialCallStatus=busy"), "{w}x{h}\n{screen}");
         let path = screen.lines().find(|l| l.contains(" path ")).unwrap();
-        assert!(path.contains('…') || path.contains("/voicemail"), "{w}x{h}: {path}");
+        assert!(
+            path.contains('…') || path.contains("/voicemail"),
+            "{w}x{h}: {path}"
+        );
     }
 }
 
@@ -609,7 +638,10 @@ fn times_carry_the_date_when_events_span_days() {
     assert_eq!(years.len(), 2, "{screen}");
     let mut one_day = ivr_call_with(|_| {});
     let screen = render(&mut one_day, 200, 50).backend().to_string();
-    assert!(screen.contains("Time (UTC)") && !screen.contains("2026-"), "{screen}");
+    assert!(
+        screen.contains("Time (UTC)") && !screen.contains("2026-"),
+        "{screen}"
+    );
 }
 
 /// The IVR call without its `gather.finished`: the Gather's step is marked, and the path says so.

@@ -107,6 +107,9 @@ mod tests {
         }
         assert_eq!(" Light ".parse::<Theme>(), Ok(Theme::Light));
         let err = "solarized".parse::<Theme>().unwrap_err();
-        assert!(err.contains("\"solarized\"") && err.contains("dark, light or none"), "{err}");
+        assert!(
+            err.contains("\"solarized\"") && err.contains("dark, light or none"),
+            "{err}"
+        );
     }
 }

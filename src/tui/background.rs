@@ -12,7 +12,8 @@ const TIMEOUT: Duration = Duration::from_millis(150);
 const MAX_ANSWER: usize = 256;
 
 /// The terminal's raw answer to `OSC 11 ; ?`, when stdin and stdout are a terminal that
-/// answers in time. Reads only the answers, so no key typed meanwhile is lost beyond them.
+/// answers in time. Runs before the key reader starts; a key typed during the wait (at most
+/// [`TIMEOUT`]) is read with the answers and dropped.
 pub fn query() -> Option<Vec<u8>> {
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
         return None;

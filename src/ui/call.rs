@@ -7,7 +7,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
 
-use super::fit::{Want, columns, kept, ellipsize, fit_line, pad};
+use super::fit::{Want, columns, ellipsize, fit_line, kept, pad};
 use super::theme;
 use crate::app::{App, CallView};
 use crate::domain::call::late_steps;
@@ -102,8 +102,8 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, cv: &CallView, area: Rect) {
         Layout::vertical([Constraint::Length(head_height), Constraint::Min(1)]).areas(inner);
     frame.render_widget(Paragraph::new(head_lines), head);
     let two_lines = list.width < TWO_LINE_BELOW;
-    // Two-line steps need no column header where it would cost a step.
-    let with_header = !two_lines || list.height >= 7;
+    // Two-line steps keep the column header only where it costs no step.
+    let with_header = !two_lines || list.height % 2 == 1 || list.height >= 12;
     let rows = if two_lines {
         usize::from(list.height.saturating_sub(u16::from(with_header))) / 2
     } else {
@@ -112,7 +112,8 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, cv: &CallView, area: Rect) {
     .max(1);
     let offset = super::table::scroll_offset(0, Some(cv.selected), rows, steps.len());
     let below = steps.len().saturating_sub(offset + rows);
-    block = super::with_scroll_hint(block, offset, below);
+    // The steps move with the selection; PgUp/PgDn scroll the pane.
+    block = super::with_more_hint(block, offset, below, "↑↓");
     frame.render_widget(block, area);
     let t0 = steps.first().map(|e| e.time);
     let late = late_steps(&steps);
@@ -131,7 +132,10 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, cv: &CallView, area: Rect) {
                 offset: off,
                 late: *late,
                 params: key_params(app, cv.params.get(i).map_or(&[][..], Vec::as_slice)),
-                verbs: super::shown(app, safe::line(cv.verbs.get(i).map_or("", String::as_str)).into_owned()),
+                verbs: super::shown(
+                    app,
+                    safe::line(cv.verbs.get(i).map_or("", String::as_str)).into_owned(),
+                ),
                 missing: cv.missing.get(i).copied().unwrap_or(false),
                 selected: i == cv.selected,
             }
@@ -194,7 +198,10 @@ fn draw_two_line(
     let mut lines = Vec::with_capacity(steps.len() * 2 + 1);
     if with_header {
         lines.push(Line::from(Span::styled(
-            fit_text("Offset  Type             Request · then parameters and TwiML", width),
+            fit_text(
+                "Offset  Type             Request · then parameters and TwiML",
+                width,
+            ),
             theme::dim().add_modifier(Modifier::UNDERLINED),
         )));
     }
@@ -206,7 +213,10 @@ fn draw_two_line(
                 format!("{:<16} ", step.ev.kind.short()),
                 Style::new().fg(theme::family(step.ev.kind)),
             ),
-            Span::raw(format!("{:<request_room$} ", ellipsize(&request, request_room))),
+            Span::raw(format!(
+                "{:<request_room$} ",
+                ellipsize(&request, request_room)
+            )),
             code_span(step.ev),
             Span::raw(" "),
             duration_span(step.ev),
@@ -289,15 +299,12 @@ fn draw_one_line(frame: &mut Frame<'_>, app: &App, steps: &[Step<'_>], area: Rec
         table_rows,
         widths.iter().flatten().map(|w| Constraint::Length(*w)),
     )
-    .header(
-        Row::new(kept(header, &widths)).style(theme::dim().add_modifier(Modifier::UNDERLINED)),
-    )
+    .header(Row::new(kept(header, &widths)).style(theme::dim().add_modifier(Modifier::UNDERLINED)))
     .row_highlight_style(theme::selected_row())
     .column_spacing(1);
     let mut state = TableState::default().with_selected(selected);
     frame.render_stateful_widget(table, area, &mut state);
 }
-
 
 fn fit_text(text: &str, width: usize) -> String {
     ellipsize(text, width).into_owned()

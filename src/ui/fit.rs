@@ -156,7 +156,10 @@ mod tests {
     #[test]
     fn cut_lines_keep_their_styles_and_end_in_an_ellipsis() {
         use ratatui::style::{Style, Stylize};
-        let line = Line::from(vec![Span::raw("path "), Span::styled("/voice → Gather", Style::new().bold())]);
+        let line = Line::from(vec![
+            Span::raw("path "),
+            Span::styled("/voice → Gather", Style::new().bold()),
+        ]);
         assert_eq!(fit_line(line.clone(), 40), line);
         let cut = fit_line(line.clone(), 12);
         assert_eq!(cut.to_string(), "path /voice…");

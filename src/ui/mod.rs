@@ -292,21 +292,38 @@ fn footer_line(app: &App, width: u16) -> Paragraph<'static> {
     };
     // Padded badges while the footer's own bindings all fit that way; tight ones otherwise.
     let footer_count = keymap::footer(view).count();
-    let roomy: usize = pieces(true).iter().take(footer_count).map(Piece::width).sum();
+    let roomy: usize = pieces(true)
+        .iter()
+        .take(footer_count)
+        .map(Piece::width)
+        .sum();
     let pieces = pieces(roomy <= usize::from(width));
     Paragraph::new(Line::from(fit(pieces, width)))
 }
 
 /// `Enter` (into the timeline) and `Esc` (back out of it).
 fn moves_between_views(b: &keymap::Binding) -> bool {
-    b.keys
-        .iter()
-        .any(|k| matches!(k.action, crate::app::Action::OpenCall | crate::app::Action::Back))
+    b.keys.iter().any(|k| {
+        matches!(
+            k.action,
+            crate::app::Action::OpenCall | crate::app::Action::Back
+        )
+    })
 }
 
 /// Adds "↑ N  ↓ M more · PgUp/PgDn" to a scrollable block's bottom border when there is
 /// more than fits.
 pub fn with_scroll_hint(block: Block<'static>, above: usize, below: usize) -> Block<'static> {
+    with_more_hint(block, above, below, "PgUp/PgDn")
+}
+
+/// [`with_scroll_hint`] naming the keys that move through what is hidden.
+pub fn with_more_hint(
+    block: Block<'static>,
+    above: usize,
+    below: usize,
+    keys: &str,
+) -> Block<'static> {
     if above == 0 && below == 0 {
         return block;
     }
@@ -317,7 +334,7 @@ pub fn with_scroll_hint(block: Block<'static>, above: usize, below: usize) -> Bl
     if below > 0 {
         hint.push(format!("↓ {below} more"));
     }
-    let hint = format!(" {} · PgUp/PgDn ", hint.join("  "));
+    let hint = format!(" {} · {keys} ", hint.join("  "));
     block.title_bottom(Line::from(Span::styled(hint, theme::dim())).right_aligned())
 }
 

@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::RenderDirection;
 use ratatui::widgets::{Block, Cell, Clear, Paragraph, Row, Sparkline, Table};
 
-use super::fit::{Want, columns, kept, ellipsize, fit_line};
+use super::fit::{Want, columns, ellipsize, fit_line, kept};
 use super::{centered, theme};
 use crate::app::App;
 use crate::store::stats::{CodeClass, SLOW_MS, Stats};
@@ -87,7 +87,10 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     );
     frame.render_widget(axis_line(seconds.len(), axis.width), axis);
     frame.render_widget(Paragraph::new(fit_line(codes_line(s), width)), codes);
-    frame.render_widget(Paragraph::new(fit_line(durations_line(s), width)), durations);
+    frame.render_widget(
+        Paragraph::new(fit_line(durations_line(s), width)),
+        durations,
+    );
     frame.render_widget(Paragraph::new(fit_line(slow_heading(s), width)), slow_head);
     draw_slow(frame, s, slow_rows);
 }
@@ -164,12 +167,18 @@ fn draw_slow(frame: &mut Frame<'_>, s: &Stats, area: Rect) {
     }
     let visible = usize::from(area.height.saturating_sub(1));
     // Time, type, call, request, duration: the call goes first when narrow, then the time.
-    let wants = [(12, false, 6), (16, false, 9), (9, false, 5), (8, true, 8), (6, false, 10)]
-        .map(|(width, stretch, priority)| Want {
-            width,
-            stretch,
-            priority,
-        });
+    let wants = [
+        (12, false, 6),
+        (16, false, 9),
+        (9, false, 5),
+        (8, true, 8),
+        (6, false, 10),
+    ]
+    .map(|(width, stretch, priority)| Want {
+        width,
+        stretch,
+        priority,
+    });
     // The block's left padding takes one column.
     let widths = columns(&wants, area.width.saturating_sub(1), 1);
     let request_width = usize::from(widths[3].unwrap_or(0));

@@ -308,7 +308,7 @@ pub fn assumed_background(theme: Theme) -> Option<(u8, u8, u8)> {
     }
 }
 
-/// Every style text is drawn in, by name, for the contrast test and the README's table.
+/// Every style text is drawn in, by name: what the contrast test measures.
 pub fn all_styles() -> Vec<(String, Style)> {
     let mut out: Vec<(String, Style)> = vec![
         ("ok".into(), ok()),
@@ -340,7 +340,10 @@ pub fn all_styles() -> Vec<(String, Style)> {
     }
     if let Some(p) = palette() {
         for (i, c) in p.calls.iter().enumerate() {
-            out.push((format!("call colour {i}"), Style::new().fg(Color::Indexed(*c))));
+            out.push((
+                format!("call colour {i}"),
+                Style::new().fg(Color::Indexed(*c)),
+            ));
         }
     }
     out
@@ -418,8 +421,14 @@ mod tests {
             parse_osc11(b"\x1b]11;rgb:ffff/ffff/ffff\x1b\\"),
             Some((255, 255, 255))
         );
-        assert_eq!(parse_osc11(b"\x1b]11;rgb:1e1e/1e1e/1e1e\x07"), Some((30, 30, 30)));
-        assert_eq!(parse_osc11(b"\x1b]11;rgb:fd/f6/e3\x07"), Some((253, 246, 227)));
+        assert_eq!(
+            parse_osc11(b"\x1b]11;rgb:1e1e/1e1e/1e1e\x07"),
+            Some((30, 30, 30))
+        );
+        assert_eq!(
+            parse_osc11(b"\x1b]11;rgb:fd/f6/e3\x07"),
+            Some((253, 246, 227))
+        );
         assert_eq!(parse_osc11(b"\x1b]11;rgb:f/0/8\x07"), Some((255, 0, 136)));
         // The device-attributes reply that bounds the wait may come before or after it.
         assert_eq!(
