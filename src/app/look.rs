@@ -50,7 +50,7 @@ impl FromStr for Theme {
     }
 }
 
-/// What the user asked for: a theme, or `Auto` (NO_COLOR, then the terminal's background).
+/// What the user asked for: a theme, or `Auto` (`NO_COLOR`, then the terminal's background).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ThemeChoice {
     #[default]

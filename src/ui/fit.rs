@@ -155,7 +155,7 @@ mod tests {
 
     #[test]
     fn cut_lines_keep_their_styles_and_end_in_an_ellipsis() {
-        use ratatui::style::{Style, Stylize};
+        use ratatui::style::Style;
         let line = Line::from(vec![
             Span::raw("path "),
             Span::styled("/voice → Gather", Style::new().bold()),
