@@ -181,6 +181,28 @@ fn bench_frames(c: &mut Criterion) {
     g.finish();
 }
 
+/// A frame at each size of the snapshot matrix, in each theme, at 1M events, beside the
+/// same frame at 1k events: themes and the narrow layouts must cost what the dark 200×50
+/// frame does, and nothing may grow with the number of events.
+fn bench_frame_themes(c: &mut Criterion) {
+    use twimon::app::look::Theme;
+    let mut g = c.benchmark_group("frame_themes");
+    for n in [1_000usize, 1_000_000] {
+        let mut app = app_with(n);
+        for (w, h) in [(60, 15), (80, 24), (200, 50)] {
+            let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+            for theme in Theme::ALL {
+                app.set_theme(theme);
+                let id = BenchmarkId::new(format!("{w}x{h}_{theme}"), n);
+                g.bench_with_input(id, &n, |b, _| {
+                    b.iter(|| twimon::tui::draw(&mut term, &mut app).unwrap());
+                });
+            }
+        }
+    }
+    g.finish();
+}
+
 /// `n` events whose every response is `twiml` (base64'd into the first sample's shape).
 fn app_answering(n: usize, twiml: &str) -> App {
     use base64::Engine as _;
@@ -249,6 +271,7 @@ criterion_group!(
     bench_store,
     bench_filters,
     bench_frames,
+    bench_frame_themes,
     bench_pane
 );
 criterion_main!(benches);

@@ -69,6 +69,21 @@ pub enum Format {
     Json,
 }
 
+/// The monitor's colours. A value type of its own so a config file can name it too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ThemeArg {
+    /// `none` when `NO_COLOR` is set, else light or dark by the terminal's background.
+    #[default]
+    Auto,
+    /// Light text on a dark background.
+    Dark,
+    /// Dark text on a light background.
+    Light,
+    /// No colours; selection and active filters in reverse video and bold.
+    None,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct OutputArgs {
     /// Print events instead of opening the full-screen monitor (the default when stdout is not
@@ -82,6 +97,9 @@ pub struct OutputArgs {
     /// pairing (headless output, and the monitor starts masked; `m` toggles it there).
     #[arg(long)]
     pub mask: bool,
+    /// The monitor's colours.
+    #[arg(long, value_enum, default_value_t = ThemeArg::Auto, env = "TWIMON_THEME")]
+    pub theme: ThemeArg,
     /// Events kept in memory; the oldest leave beyond it (a recording keeps everything).
     #[arg(long, default_value_t = crate::store::DEFAULT_MAX_EVENTS, value_name = "N")]
     pub max_events: usize,

@@ -1,21 +1,20 @@
-//! Snapshots of every screen on ratatui's `TestBackend`, at 80×24 and 160×48.
+//! Snapshots of every screen on ratatui's `TestBackend`, at 60×15, 80×24 and 200×50.
 //!
 //! The state is deterministic: a fixed arrival time, a fixed listener URL, samples pushed in a
 //! fixed order, and no `tick` (events/s stays 0.0). Where colour carries meaning, a second
-//! snapshot (160×48 only) lists, per row, the runs of cells with a non-default style.
+//! snapshot (200×50, or every size and theme for the main screens) lists, per row, the runs of cells with a non-default style.
 
 mod common;
-
-use std::fmt::Write as _;
 
 use common::fixtures::{
     ARRIVAL, EVENTS, FAILED, FC_GATHER, IVR, IVR_DIAL, IVR_RECORD, IVR_REDIRECTED, IVR_REQUESTED,
 };
-use common::screen::{render, row_text};
+use common::screen::{SIZES, matrix, render, row_text, styles};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier};
 use twimon::app::App;
+use twimon::app::look::Theme;
 use twimon::domain::delivery::parse_delivery;
 use twimon::domain::{Event, Signature};
 
@@ -32,8 +31,6 @@ const BAD_TWIML: &str = r#"[{"specversion":"1.0","type":"com.twilio.voice.twiml.
     "request":{"method":"POST","url":"https://ivr.acme-example.com/voice","parameters":{}},
     "response":{"responseCode":200,"requestDuration":95,"contentType":"application/xml",
     "responseBody":"PD94bWwgdmVyc2lvbj0iMS4wIiBlbmNvZGluZz0iVVRGLTgiPz48UmVzcG9uc2U+PFN5YT5XZWxjb21lPC9TeWE+PEdhdGhlciBhY3Rpb249Ii9tZW51Ij48RGlhbD4rMTQxNTU1NTAxMDA8L0RpYWw+PC9HYXRoZXI+PFJlZGlyZWN0Lz48SGFuZ3VwLz48U2F5PkJ5ZTwvU2F5PjwvUmVzcG9uc2U+"}}}]"#;
-
-const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
 
 fn new_app() -> App {
     common::screen::new_app(100)
@@ -99,65 +96,20 @@ fn check(name: &str, app: &mut App) {
     }
 }
 
-/// The screen's styles at 160×48.
+/// The screen's styles at 200×50 in the dark theme.
 fn check_styles(name: &str, app: &mut App) {
-    let terminal = render(app, 160, 48);
+    let terminal = render(app, 200, 50);
     insta::assert_snapshot!(
-        format!("{name}_styles_160x48"),
+        format!("{name}_styles_200x50"),
         styles(terminal.backend().buffer())
     );
 }
 
-fn color(c: Color) -> String {
-    format!("{c:?}")
-}
-
-fn style_text(fg: Color, bg: Color, modifier: Modifier) -> String {
-    let mut parts = Vec::new();
-    if fg != Color::Reset {
-        parts.push(format!("fg={}", color(fg)));
+/// The screen at every size of [`SIZES`] in every theme, each cell's style listed.
+fn check_matrix(name: &str, app: &mut App) {
+    for (suffix, frame) in matrix(app) {
+        insta::assert_snapshot!(format!("{name}_{suffix}"), frame);
     }
-    if bg != Color::Reset {
-        parts.push(format!("bg={}", color(bg)));
-    }
-    let mods: Vec<&str> = modifier.iter_names().map(|(n, _)| n).collect();
-    if !mods.is_empty() {
-        parts.push(mods.join("|"));
-    }
-    parts.join(" ")
-}
-
-/// Each row as text, then its runs of equally styled, non-default cells:
-/// `  x0..x1 fg=Cyan BOLD "text"` (x1 exclusive).
-fn styles(buf: &Buffer) -> String {
-    let width = usize::from(buf.area.width);
-    let mut out = String::new();
-    for (y, row) in buf.content.chunks(width).enumerate() {
-        let text: String = row.iter().map(ratatui::buffer::Cell::symbol).collect();
-        writeln!(out, "{y:2} \"{text}\"").unwrap();
-        let mut x = 0;
-        while x < row.len() {
-            let c = &row[x];
-            let key = (c.fg, c.bg, c.modifier);
-            let start = x;
-            while x < row.len() && (row[x].fg, row[x].bg, row[x].modifier) == key {
-                x += 1;
-            }
-            if key != (Color::Reset, Color::Reset, Modifier::empty()) {
-                let run: String = row[start..x]
-                    .iter()
-                    .map(ratatui::buffer::Cell::symbol)
-                    .collect();
-                writeln!(
-                    out,
-                    "     {start:>3}..{x:<3} {} \"{run}\"",
-                    style_text(key.0, key.1, key.2)
-                )
-                .unwrap();
-            }
-        }
-    }
-    out
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -187,7 +139,7 @@ fn table() {
     assert!(app.follow);
     assert_eq!(app.selected, Some(15));
     check("table", &mut app);
-    check_styles("table", &mut app);
+    check_matrix("table", &mut app);
 }
 
 #[test]
@@ -232,6 +184,7 @@ fn search_typing() {
     keys(&mut app, "/menu");
     assert_eq!(app.search_input(), Some("menu"));
     check("search_typing", &mut app);
+    check_matrix("search_typing", &mut app);
 }
 
 #[test]
@@ -241,7 +194,7 @@ fn call_view() {
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.call().unwrap().steps, [8, 9, 10, 11, 12]);
     check("call_view", &mut app);
-    check_styles("call_view", &mut app);
+    check_matrix("call_view", &mut app);
 }
 
 /// The IVR call with its `call.redirected` delivered last: marked late in the timeline.
@@ -302,6 +255,7 @@ fn help() {
     key(&mut app, KeyCode::Char('?'));
     assert!(app.help_open());
     check("help", &mut app);
+    check_matrix("help", &mut app);
 }
 
 #[test]
@@ -439,6 +393,69 @@ fn filter_bar_keeps_the_count_at_80_columns() {
     assert!(bar.trim_end().ends_with("1 of 16"), "{bar}");
 }
 
+/// Counts in the hundreds: the chips keep their names (not bare digits) at 80 columns.
+#[test]
+fn filter_bar_keeps_names_when_counts_reach_100() {
+    let mut app = common::screen::new_app(2000);
+    for round in 0..100 {
+        for body in EVENTS {
+            push_body(
+                &mut app,
+                &body.replace("\"id\": \"", &format!("\"id\": \"r{round}-")),
+            );
+        }
+    }
+    assert_eq!(
+        app.store
+            .kind_count(twimon::domain::EventKind::GatherFinished),
+        100
+    );
+    let terminal = render(&mut app, 80, 24);
+    let bar = row_text(terminal.backend().buffer(), 1);
+    for name in ["1req", "4gath", "8fail"] {
+        assert!(bar.contains(name), "{bar}");
+    }
+    assert!(bar.trim_end().ends_with("800 of 800"), "{bar}");
+}
+
+/// The footer keeps the way into the timeline at 80 columns; on a wide terminal it also lists
+/// the keys otherwise only in the help (stats, export, copy, mask).
+#[test]
+fn footer_keeps_enter_and_shows_more_keys_when_wide() {
+    let mut app = samples();
+    for (w, h) in [(60, 15), (80, 24)] {
+        let terminal = render(&mut app, w, h);
+        let footer = row_text(terminal.backend().buffer(), h - 1);
+        assert!(footer.contains("Enter timeline"), "{w}x{h}: {footer}");
+    }
+    let terminal = render(&mut app, 200, 50);
+    let footer = row_text(terminal.backend().buffer(), 49);
+    for (key, hint) in [
+        ("s", "stats"),
+        ("x", "export"),
+        ("y", "copy"),
+        ("m", "mask"),
+    ] {
+        assert!(footer.contains(&format!(" {key}  {hint}")), "{footer}");
+    }
+}
+
+/// A recording's header says it is one, and which night it is from, even at 80 columns.
+#[test]
+fn replay_header_names_the_recording_and_its_date() {
+    let mut app = samples();
+    app.health.listening = false;
+    app.health.url = "replay /var/tmp/night-of-the-outage.ndjson".into();
+    for w in [60, 80] {
+        let terminal = render(&mut app, w, 24);
+        let header = row_text(terminal.backend().buffer(), 0);
+        assert!(header.contains("replay 2026-11-28"), "{w}: {header}");
+    }
+    let terminal = render(&mut app, 200, 50);
+    let header = row_text(terminal.backend().buffer(), 0);
+    assert!(header.contains("night-of-the-outage.ndjson"), "{header}");
+}
+
 #[test]
 fn marks_line_up_when_an_event_has_no_response() {
     let mut app = samples();
@@ -495,6 +512,151 @@ fn stats() {
     keys(&mut app, "s");
     assert!(app.stats_open());
     check("stats", &mut app);
+    check_matrix("stats", &mut app);
+}
+
+/// Without colour, the selected row still stands out: its cells are in reverse video and no
+/// other row's are, and nothing on the screen has a colour.
+#[test]
+fn the_selected_row_is_distinguishable_without_colour() {
+    let mut app = samples();
+    app.set_theme(Theme::NoColor);
+    select(&mut app, IVR_DIAL);
+    for (w, h) in SIZES {
+        let terminal = render(&mut app, w, h);
+        let buf = terminal.backend().buffer();
+        for cell in buf.content() {
+            assert_eq!((cell.fg, cell.bg), (Color::Reset, Color::Reset), "{w}x{h}");
+        }
+        // The table's rows start inside its left border.
+        let reversed: Vec<u16> = (0..h)
+            .filter(|y| (1..30).all(|x| buf[(x, *y)].modifier.contains(Modifier::REVERSED)))
+            .collect();
+        assert_eq!(
+            reversed.len(),
+            1,
+            "{w}x{h}: one reversed row\n{}",
+            buf_text(buf)
+        );
+        let row = row_text(buf, reversed[0]);
+        assert!(row.contains("dial.finished"), "{w}x{h}: {row}");
+    }
+}
+
+/// What reaches the terminal in the no-colour theme: reverse video for the selection, and no
+/// colour change at all, so nothing crossterm suppresses under `NO_COLOR` can become the bare
+/// `ESC[m` that would reset the reverse video mid-screen.
+#[test]
+fn no_colour_output_keeps_reverse_video_under_no_color() {
+    use ratatui::backend::CrosstermBackend;
+    let mut app = samples();
+    app.set_theme(Theme::NoColor);
+    select(&mut app, IVR_DIAL);
+    // As crossterm behaves when NO_COLOR is set.
+    crossterm::style::Colored::set_ansi_color_disabled(true);
+    let mut bytes = Vec::<u8>::new();
+    let options = ratatui::TerminalOptions {
+        viewport: ratatui::Viewport::Fixed(ratatui::layout::Rect::new(0, 0, 80, 24)),
+    };
+    let mut terminal =
+        ratatui::Terminal::with_options(CrosstermBackend::new(&mut bytes), options).unwrap();
+    twimon::tui::draw(&mut terminal, &mut app).unwrap();
+    drop(terminal);
+    crossterm::style::Colored::set_ansi_color_disabled(false);
+    let out = String::from_utf8_lossy(&bytes).into_owned();
+    let reverse = out
+        .find("\x1b[7m")
+        .expect("the selection is in reverse video");
+    let row_end = reverse
+        + out[reverse..]
+            .find("88ms")
+            .expect("the selected row's text");
+    assert!(
+        !out[reverse..row_end].contains("\x1b[m"),
+        "the reverse video is reset inside the selected row: {:?}",
+        &out[reverse..row_end]
+    );
+    assert!(
+        !out.contains("\x1b[38;") && !out.contains("\x1b[48;"),
+        "{out:?}"
+    );
+}
+
+/// The timeline's selected step, both its lines, in reverse video without colour.
+#[test]
+fn the_selected_step_is_distinguishable_without_colour() {
+    let mut app = samples();
+    app.set_theme(Theme::NoColor);
+    select(&mut app, IVR_DIAL);
+    key(&mut app, KeyCode::Enter);
+    for (w, h) in SIZES {
+        let terminal = render(&mut app, w, h);
+        let buf = terminal.backend().buffer();
+        let reversed: Vec<String> = (0..h)
+            .filter(|y| buf[(2, *y)].modifier.contains(Modifier::REVERSED))
+            .map(|y| row_text(buf, y))
+            .collect();
+        assert!(
+            reversed.iter().any(|r| r.contains("dial.finished")),
+            "{w}x{h}: {reversed:#?}"
+        );
+    }
+}
+
+fn buf_text(buf: &Buffer) -> String {
+    common::screen::screen_text(buf)
+}
+
+/// Narrow screens cut text, never a value's unit, and say so with `…`.
+#[test]
+fn narrow_screens_keep_units_and_mark_cuts() {
+    let mut app = samples();
+    select(&mut app, IVR_DIAL);
+    for (w, h) in SIZES {
+        let screen = render(&mut app, w, h).backend().to_string();
+        assert!(screen.contains("15.0s"), "{w}x{h}\n{screen}");
+        assert!(screen.contains("88ms"), "{w}x{h}\n{screen}");
+        assert!(!screen.contains("15. "), "{w}x{h}\n{screen}");
+    }
+    key(&mut app, KeyCode::Enter);
+    for (w, h) in SIZES {
+        let screen = render(&mut app, w, h).backend().to_string();
+        assert!(
+            screen.contains("dial.finished"),
+            "{w}x{h}: no steps\n{screen}"
+        );
+        assert!(screen.contains("DialCallStatus=busy"), "{w}x{h}\n{screen}");
+        let path = screen.lines().find(|l| l.contains(" path ")).unwrap();
+        assert!(
+            path.contains('…') || path.contains("/voicemail"),
+            "{w}x{h}: {path}"
+        );
+    }
+}
+
+/// Events from two years on one screen: each time says its date, so 2025-11-28 and
+/// 2026-11-28 do not look like one day.
+#[test]
+fn times_carry_the_date_when_events_span_days() {
+    let mut app = samples();
+    let last_year = EVENTS[0]
+        .replace("2026-11-28T", "2025-11-28T")
+        .replace("6ae2e12a", "0ld0e12a");
+    push_body(&mut app, &last_year);
+    let screen = render(&mut app, 200, 50).backend().to_string();
+    assert!(screen.contains("Date, time (UTC)"), "{screen}");
+    assert!(screen.contains("2025-11-28 09:12:41.394"), "{screen}");
+    let years: Vec<&str> = ["2025-", "2026-"]
+        .into_iter()
+        .filter(|y| screen.contains(y))
+        .collect();
+    assert_eq!(years.len(), 2, "{screen}");
+    let mut one_day = ivr_call_with(|_| {});
+    let screen = render(&mut one_day, 200, 50).backend().to_string();
+    assert!(
+        screen.contains("Time (UTC)") && !screen.contains("2026-"),
+        "{screen}"
+    );
 }
 
 /// The IVR call without its `gather.finished`: the Gather's step is marked, and the path says so.

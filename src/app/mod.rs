@@ -6,6 +6,7 @@
 
 pub mod keymap;
 pub mod keys;
+pub mod look;
 mod share;
 
 mod views;
@@ -166,6 +167,10 @@ pub struct App {
     pub status: Option<String>,
     /// Phone numbers, speech, caller names and recording URLs are masked on screen.
     pub mask: bool,
+    /// The palette the screen is drawn in (`App::set_theme` switches it at run time).
+    pub theme: look::Theme,
+    /// The event table's columns, in order (narrow terminals drop some by priority).
+    pub columns: Vec<look::Column>,
     /// Where the last frame put things (set by the event loop after each frame).
     pub geometry: Geometry,
     /// The keys in force: the keymap's table with the config's rebindings.
@@ -195,6 +200,8 @@ impl App {
             quit: false,
             status: None,
             mask: false,
+            theme: look::Theme::default(),
+            columns: look::Column::DEFAULT.to_vec(),
             geometry: Geometry::default(),
             keys: keys::Keymap::default(),
             log: None,
@@ -255,6 +262,11 @@ impl App {
 
     pub fn events_per_sec(&self) -> f64 {
         self.events_per_sec
+    }
+
+    /// Switches the palette from the next frame on (`:theme light`).
+    pub fn set_theme(&mut self, theme: look::Theme) {
+        self.theme = theme;
     }
 
     /// Events received since follow was paused.

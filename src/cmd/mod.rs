@@ -68,6 +68,7 @@ async fn consume(
             mask: output.mask,
             log,
             keys: config::keymap(),
+            theme: theme_choice(output.theme),
         };
         let result = crate::tui::run(feed, &opts, signal).await;
         if let Some(log) = &opts.log {
@@ -77,5 +78,16 @@ async fn consume(
             );
         }
         result
+    }
+}
+
+fn theme_choice(arg: crate::cli::ThemeArg) -> crate::ui::theme::ThemeChoice {
+    use crate::cli::ThemeArg;
+    use crate::ui::theme::{Theme, ThemeChoice};
+    match arg {
+        ThemeArg::Auto => ThemeChoice::Auto,
+        ThemeArg::Dark => ThemeChoice::Fixed(Theme::Dark),
+        ThemeArg::Light => ThemeChoice::Fixed(Theme::Light),
+        ThemeArg::None => ThemeChoice::Fixed(Theme::NoColor),
     }
 }

@@ -115,6 +115,8 @@ pub struct Store {
     /// (see [`Store::note_duplicate`]), so no index as large as the store is touched per insert.
     loose_keys: HashMap<DedupKey, u64, KeyBuild>,
     counters: Counters,
+    /// The earliest and latest event time seen, for whether the screen needs dates.
+    time_span: Option<(jiff::Timestamp, jiff::Timestamp)>,
     filter: Filter,
     view: ViewSeqs,
     scan: Option<Scan>,
@@ -137,6 +139,7 @@ impl Store {
             dup_counts: HashMap::new(),
             loose_keys: HashMap::default(),
             counters: Counters::default(),
+            time_span: None,
             filter: Filter::default(),
             view: ViewSeqs::All,
             scan: None,
@@ -157,6 +160,11 @@ impl Store {
 
     pub fn counters(&self) -> Counters {
         self.counters
+    }
+
+    /// The earliest and latest event time received (evicted events included).
+    pub fn time_span(&self) -> Option<(jiff::Timestamp, jiff::Timestamp)> {
+        self.time_span
     }
 
     /// Number of distinct calls among the retained events.
@@ -233,6 +241,10 @@ impl Store {
         }
         ev.seq = seq;
         self.counters.received += 1;
+        self.time_span = Some(match self.time_span {
+            Some((first, last)) => (first.min(ev.time), last.max(ev.time)),
+            None => (ev.time, ev.time),
+        });
         if ev.invalid.is_some() {
             self.counters.invalid += 1;
         }

@@ -88,9 +88,75 @@ pub fn mask_path(line: &str) -> String {
         .collect()
 }
 
+/// How much of the date a time column needs so that no two days look alike: none when every
+/// event is from one day, the month and day within one year, else the whole date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dates {
+    None,
+    MonthDay,
+    Full,
+}
+
+impl Dates {
+    /// The dates a span of event times needs (`Store::time_span`).
+    pub fn for_span(span: Option<(jiff::Timestamp, jiff::Timestamp)>) -> Dates {
+        let Some((first, last)) = span else {
+            return Dates::None;
+        };
+        let day = |t: jiff::Timestamp| t.strftime("%Y-%m-%d").to_string();
+        let (a, b) = (day(first), day(last));
+        if a == b {
+            Dates::None
+        } else if a[..4] == b[..4] {
+            Dates::MonthDay
+        } else {
+            Dates::Full
+        }
+    }
+
+    /// Characters the date adds before the clock (with its space).
+    pub fn width(self) -> usize {
+        match self {
+            Dates::None => 0,
+            Dates::MonthDay => 6,
+            Dates::Full => 11,
+        }
+    }
+}
+
+/// [`clock`], after the date as `dates` asks: `11-28 14:03:07.515`, `2025-11-28 14:03:07.515`.
+pub fn stamp(ev: &Event, dates: Dates) -> String {
+    let date = match dates {
+        Dates::None => return clock(ev),
+        Dates::MonthDay => ev.time.strftime("%m-%d "),
+        Dates::Full => ev.time.strftime("%Y-%m-%d "),
+    };
+    format!("{date}{}", clock(ev))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_appear_when_days_differ_and_years_when_years_do() {
+        let t = |s: &str| s.parse::<jiff::Timestamp>().unwrap();
+        let span = |a, b| Dates::for_span(Some((t(a), t(b))));
+        assert_eq!(Dates::for_span(None), Dates::None);
+        assert_eq!(
+            span("2026-11-28T00:00:00Z", "2026-11-28T23:59:59Z"),
+            Dates::None
+        );
+        assert_eq!(
+            span("2026-11-27T23:59:59Z", "2026-11-28T00:00:00Z"),
+            Dates::MonthDay
+        );
+        // The same month and day a year apart must not look like one day.
+        assert_eq!(
+            span("2025-11-28T10:00:00Z", "2026-11-28T10:00:00Z"),
+            Dates::Full
+        );
+    }
 
     #[test]
     fn paths_and_durations() {

@@ -3,6 +3,7 @@
 //! over the backend and the input stream, so tests drive it on `TestBackend` with scripted
 //! keys and deliveries; [`run`] is the real terminal around it.
 
+mod background;
 pub mod clipboard;
 
 use std::path::PathBuf;
@@ -45,6 +46,8 @@ pub struct Options {
     pub log: Option<PathBuf>,
     /// The keys in force (the keymap's table with the config's rebindings).
     pub keys: crate::app::keys::Keymap,
+    /// The palette, or `Auto`: `NO_COLOR`, then the terminal's background.
+    pub theme: crate::ui::theme::ThemeChoice,
 }
 
 /// What the loop's effects need from the world: where exports go, and the terminal's writer
@@ -86,6 +89,7 @@ pub async fn run(
 
     let mut terminal = ratatui::init();
     install_panic_hook();
+    app.set_theme(pick_theme(opts.theme));
     let _ = execute!(std::io::stdout(), EnableMouseCapture);
     let mut host = Host {
         export_dir: PathBuf::from("."),
@@ -104,6 +108,21 @@ pub async fn run(
         );
     }
     result.and(ended)
+}
+
+/// The theme `choice` means on this terminal. The theme alone decides colour from here on:
+/// crossterm's own `NO_COLOR` handling would turn each suppressed colour into a bare `ESC[m`,
+/// which resets reverse video and bold with it (the selection vanished).
+fn pick_theme(choice: crate::ui::theme::ThemeChoice) -> crate::app::look::Theme {
+    use crate::ui::theme;
+    crossterm::style::Colored::set_ansi_color_disabled(false);
+    let no_color = std::env::var_os("NO_COLOR").map(|v| v.to_string_lossy().into_owned());
+    let answer = theme::needs_background(choice, no_color.as_deref())
+        .then(background::query)
+        .flatten();
+    let picked = theme::resolve(choice, no_color.as_deref(), answer.as_deref());
+    tracing::info!(?choice, ?picked, answered = answer.is_some(), "theme");
+    picked
 }
 
 /// Draws one frame: the app prepares what the frame shows, the frame reads it, and the

@@ -7,6 +7,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
 
+use super::fit::{Want, columns, ellipsize, fit_line, kept, pad};
 use super::theme;
 use crate::app::{App, CallView};
 use crate::domain::call::late_steps;
@@ -66,30 +67,57 @@ fn key_params(app: &App, params: &[(String, String)]) -> String {
         .join(" ")
 }
 
+/// Narrower than this, each step takes two lines: what was asked and answered, then the
+/// parameters and the TwiML verbs on a line of their own.
+const TWO_LINE_BELOW: u16 = 120;
+/// Shorter than this, the head leaves out the times line.
+const COMPACT_HEAD_BELOW: u16 = 12;
+
 pub fn draw(frame: &mut Frame<'_>, app: &App, cv: &CallView, area: Rect) {
     let steps: Vec<&Event> = cv.steps.iter().filter_map(|s| app.store.get(*s)).collect();
-    let block = Block::bordered().title(Line::from(" Call timeline ").style(theme::title()));
+    let mut block = Block::bordered().title(Line::from(" Call timeline ").style(theme::title()));
     let inner = block.inner(area);
-    frame.render_widget(block, area);
-    let head_height = if cv.legs.is_empty() { 3 } else { 4 };
-    let [head, list] =
-        Layout::vertical([Constraint::Length(head_height), Constraint::Min(1)]).areas(inner);
+    let compact = inner.height < COMPACT_HEAD_BELOW;
     let mut head_lines = summary(app, cv, &steps);
+    if compact && head_lines.len() > 1 {
+        head_lines.truncate(1);
+    }
     if !steps.is_empty() {
+        let path = shown_path(app, safe::line(&cv.path).into_owned());
+        let room = usize::from(inner.width).saturating_sub(6);
         head_lines.push(Line::from(vec![
             Span::styled(" path ", theme::dim()),
-            Span::raw(shown_path(app, safe::line(&cv.path).into_owned())),
+            Span::raw(ellipsize(&path, room).into_owned()),
         ]));
     }
-    if !cv.legs.is_empty() {
-        head_lines.push(legs_line(app, cv, head.width));
+    if !cv.legs.is_empty() && !compact {
+        head_lines.push(legs_line(app, cv, inner.width));
     }
+    let head_lines: Vec<Line<'static>> = head_lines
+        .into_iter()
+        .map(|l| fit_line(l, usize::from(inner.width)))
+        .collect();
+    let head_height = u16::try_from(head_lines.len()).unwrap_or(u16::MAX);
+    let [head, list] =
+        Layout::vertical([Constraint::Length(head_height), Constraint::Min(1)]).areas(inner);
     frame.render_widget(Paragraph::new(head_lines), head);
+    let two_lines = list.width < TWO_LINE_BELOW;
+    // Two-line steps keep the column header only where it costs no step.
+    let with_header = !two_lines || list.height % 2 == 1 || list.height >= 12;
+    let rows = if two_lines {
+        usize::from(list.height.saturating_sub(u16::from(with_header))) / 2
+    } else {
+        usize::from(list.height.saturating_sub(1))
+    }
+    .max(1);
+    let offset = super::table::scroll_offset(0, Some(cv.selected), rows, steps.len());
+    let below = steps.len().saturating_sub(offset + rows);
+    // The steps move with the selection; PgUp/PgDn scroll the pane.
+    block = super::with_more_hint(block, offset, below, "↑↓");
+    frame.render_widget(block, area);
     let t0 = steps.first().map(|e| e.time);
     let late = late_steps(&steps);
-    let rows = usize::from(list.height.saturating_sub(1)).max(1);
-    let offset = super::table::scroll_offset(0, Some(cv.selected), rows, steps.len());
-    let table_rows: Vec<Row<'static>> = steps
+    let shown: Vec<Step> = steps
         .iter()
         .zip(&late)
         .enumerate()
@@ -99,71 +127,187 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, cv: &CallView, area: Rect) {
             let off = t0.map_or(0, |t| {
                 i64::try_from(ev.time.duration_since(t).as_millis()).unwrap_or(i64::MAX)
             });
-            let verbs = cv.verbs.get(i).map_or("", String::as_str);
-            let late = if *late {
-                Cell::from(Span::styled("late", theme::problem()))
-            } else {
-                Cell::from("")
-            };
-            Row::new(vec![
-                Cell::from(Span::styled(offset_text(off), theme::dim())),
-                Cell::from(Span::styled(
-                    ev.kind.short(),
-                    Style::new().fg(theme::family(ev.kind)),
-                )),
-                Cell::from(super::shown(app, request_text(ev))),
-                Cell::from(Span::styled(
-                    key_params(app, cv.params.get(i).map_or(&[][..], Vec::as_slice)),
-                    theme::warning(),
-                )),
-                ev.response_code.map_or_else(
-                    || Cell::from(""),
-                    |c| Cell::from(Span::styled(c.to_string(), theme::status_code(c))),
+            Step {
+                ev,
+                offset: off,
+                late: *late,
+                params: key_params(app, cv.params.get(i).map_or(&[][..], Vec::as_slice)),
+                verbs: super::shown(
+                    app,
+                    safe::line(cv.verbs.get(i).map_or("", String::as_str)).into_owned(),
                 ),
-                ev.duration_ms.map_or_else(
-                    || Cell::from(""),
-                    |d| {
-                        Cell::from(Span::styled(
-                            format!("{:>6}", duration_text(d)),
-                            theme::duration(d),
-                        ))
-                    },
-                ),
-                late,
-                Cell::from(Line::from(twiml_spans(
-                    &super::shown(app, safe::line(verbs).into_owned()),
-                    cv.missing.get(i).copied().unwrap_or(false),
-                ))),
-            ])
+                missing: cv.missing.get(i).copied().unwrap_or(false),
+                selected: i == cv.selected,
+            }
         })
         .collect();
-    let widths = [
-        Constraint::Length(7),
-        Constraint::Length(16),
-        Constraint::Fill(2),
-        Constraint::Fill(2),
-        Constraint::Length(3),
-        Constraint::Length(6),
-        Constraint::Length(4),
-        Constraint::Fill(3),
-    ];
-    let header = Row::new([
+    if two_lines {
+        draw_two_line(frame, app, &shown, list, with_header);
+    } else {
+        draw_one_line(frame, app, &shown, list);
+    }
+}
+
+/// A step in view, its words ready.
+struct Step<'a> {
+    ev: &'a Event,
+    offset: i64,
+    late: bool,
+    params: String,
+    verbs: String,
+    missing: bool,
+    selected: bool,
+}
+
+fn code_span(ev: &Event) -> Span<'static> {
+    ev.response_code.map_or_else(
+        || Span::raw("   "),
+        |c| Span::styled(c.to_string(), theme::status_code(c)),
+    )
+}
+
+fn duration_span(ev: &Event) -> Span<'static> {
+    ev.duration_ms.map_or_else(
+        || Span::raw("      "),
+        |d| Span::styled(format!("{:>6}", duration_text(d)), theme::duration(d)),
+    )
+}
+
+fn late_span(late: bool) -> Span<'static> {
+    if late {
+        Span::styled("late", theme::problem())
+    } else {
+        Span::raw("")
+    }
+}
+
+/// Each step on two lines, the selected one in reverse video:
+/// `+8.1s   gather.finished  POST /menu          200  142ms`
+/// `        Digits=1 · Say → Redirect(/sales)`
+fn draw_two_line(
+    frame: &mut Frame<'_>,
+    app: &App,
+    steps: &[Step<'_>],
+    area: Rect,
+    with_header: bool,
+) {
+    let width = usize::from(area.width);
+    // Offset, type, the code and duration at the right; the request takes what is left.
+    let fixed = 8 + 17 + 1 + 3 + 1 + 6 + 5;
+    let request_room = width.saturating_sub(fixed).max(4);
+    let mut lines = Vec::with_capacity(steps.len() * 2 + 1);
+    if with_header {
+        lines.push(Line::from(Span::styled(
+            fit_text(
+                "Offset  Type             Request · then parameters and TwiML",
+                width,
+            ),
+            theme::dim().add_modifier(Modifier::UNDERLINED),
+        )));
+    }
+    for step in steps {
+        let request = super::shown(app, request_text(step.ev));
+        let first = Line::from(vec![
+            Span::styled(format!("{:<7} ", offset_text(step.offset)), theme::dim()),
+            Span::styled(
+                format!("{:<16} ", step.ev.kind.short()),
+                Style::new().fg(theme::family(step.ev.kind)),
+            ),
+            Span::raw(format!(
+                "{:<request_room$} ",
+                ellipsize(&request, request_room)
+            )),
+            code_span(step.ev),
+            Span::raw(" "),
+            duration_span(step.ev),
+            Span::raw(" "),
+            late_span(step.late),
+        ]);
+        let mut second = vec![Span::raw("        ")];
+        if !step.params.is_empty() {
+            second.push(Span::styled(step.params.clone(), theme::warning()));
+            second.push(Span::styled(" · ", theme::dim()));
+        }
+        second.extend(twiml_spans(&step.verbs, step.missing));
+        for line in [first, Line::from(second)] {
+            let line = fit_line(line, width);
+            lines.push(if step.selected {
+                pad(line, width).patch_style(theme::selected_row())
+            } else {
+                line
+            });
+        }
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn draw_one_line(frame: &mut Frame<'_>, app: &App, steps: &[Step<'_>], area: Rect) {
+    // Offset, type, request, parameters, code, duration, late, TwiML.
+    let wants = [
+        (7, false, 9),
+        (16, false, 10),
+        (12, true, 8),
+        (14, true, 7),
+        (3, false, 8),
+        (6, false, 8),
+        (4, false, 6),
+        (14, true, 5),
+    ]
+    .map(|(width, stretch, priority)| Want {
+        width,
+        stretch,
+        priority,
+    });
+    let widths = columns(&wants, area.width, 1);
+    let w = |i: usize| usize::from(widths[i].unwrap_or(0));
+    let selected = steps.iter().position(|s| s.selected);
+    let table_rows: Vec<Row<'static>> = steps
+        .iter()
+        .map(|step| {
+            let request = super::shown(app, request_text(step.ev));
+            let cells = [
+                Cell::from(Span::styled(offset_text(step.offset), theme::dim())),
+                Cell::from(Span::styled(
+                    step.ev.kind.short(),
+                    Style::new().fg(theme::family(step.ev.kind)),
+                )),
+                Cell::from(fit_text(&request, w(2))),
+                Cell::from(Span::styled(fit_text(&step.params, w(3)), theme::warning())),
+                Cell::from(code_span(step.ev)),
+                Cell::from(duration_span(step.ev)),
+                Cell::from(late_span(step.late)),
+                Cell::from(fit_line(
+                    Line::from(twiml_spans(&step.verbs, step.missing)),
+                    w(7),
+                )),
+            ];
+            Row::new(kept(cells, &widths))
+        })
+        .collect();
+    let header = [
         "Offset",
         "Type",
         "Request",
         "Parameters",
         "Res",
-        "Dur",
+        "   Dur",
         "",
         "TwiML",
-    ])
-    .style(theme::dim().add_modifier(Modifier::UNDERLINED));
-    let table = Table::new(table_rows, widths)
-        .header(header)
-        .row_highlight_style(theme::selected_row())
-        .column_spacing(1);
-    let mut state = TableState::default().with_selected(cv.selected.checked_sub(offset));
-    frame.render_stateful_widget(table, list, &mut state);
+    ]
+    .map(Cell::from);
+    let table = Table::new(
+        table_rows,
+        widths.iter().flatten().map(|w| Constraint::Length(*w)),
+    )
+    .header(Row::new(kept(header, &widths)).style(theme::dim().add_modifier(Modifier::UNDERLINED)))
+    .row_highlight_style(theme::selected_row())
+    .column_spacing(1);
+    let mut state = TableState::default().with_selected(selected);
+    frame.render_stateful_widget(table, area, &mut state);
+}
+
+fn fit_text(text: &str, width: usize) -> String {
+    ellipsize(text, width).into_owned()
 }
 
 /// The legs line: `legs ▸ CA…a9ca31 parent +1415… → +1800… 5 events · CA…ba1e18 dialed not

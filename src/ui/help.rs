@@ -6,6 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
+use super::fit::fit_line;
 use super::{centered, theme};
 use crate::app::keymap::Scope;
 use crate::app::{App, Geometry};
@@ -47,7 +48,13 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, scroll: usize, area: Rect, geo: &m
     let below = lines.len().saturating_sub(scroll + room);
     let mut block = Block::bordered().title(" Keys ");
     block = super::with_scroll_hint(block, scroll, below);
-    let shown: Vec<Line<'static>> = lines.into_iter().skip(scroll).take(room).collect();
+    let width = usize::from(rect.width.saturating_sub(2));
+    let shown: Vec<Line<'static>> = lines
+        .into_iter()
+        .skip(scroll)
+        .take(room)
+        .map(|l| fit_line(l, width))
+        .collect();
     frame.render_widget(Clear, rect);
     frame.render_widget(Paragraph::new(shown).block(block), rect);
 }

@@ -2,6 +2,7 @@
 //! except the table geometry the next key needs (through `Cell`s).
 
 mod call;
+mod fit;
 mod help;
 mod pane;
 mod rejections;
@@ -15,7 +16,7 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use crate::app::keymap::Scope;
+use crate::app::keymap::{self, Scope};
 use crate::app::{App, Geometry, Mode, View};
 use crate::text::safe;
 
@@ -24,6 +25,10 @@ const SIDE_BY_SIDE: u16 = 120;
 
 /// Draws the whole screen, and says where it put things (the next key moves by them).
 pub fn draw(frame: &mut Frame<'_>, app: &App) -> Geometry {
+    theme::with(app.theme, || draw_screen(frame, app))
+}
+
+fn draw_screen(frame: &mut Frame<'_>, app: &App) -> Geometry {
     let mut geo = app.geometry;
     let [header, filters, body, footer] = Layout::vertical([
         Constraint::Length(1),
@@ -56,8 +61,13 @@ fn split(body: Rect, side_by_side: bool) -> (Rect, Rect) {
             .areas(body);
         (a, b)
     } else {
-        let [a, b] =
-            Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(body);
+        // On a short terminal the list keeps enough rows to read; the pane scrolls.
+        let list = if body.height < 24 { 65 } else { 55 };
+        let [a, b] = Layout::vertical([
+            Constraint::Percentage(list),
+            Constraint::Percentage(100 - list),
+        ])
+        .areas(body);
         (a, b)
     }
 }
@@ -130,20 +140,32 @@ fn header_line(app: &App, width: u16) -> Paragraph<'static> {
         };
         Span::styled(text, theme::warning().add_modifier(Modifier::BOLD))
     };
+    let label = safe::line(app.health.info.label.as_deref().unwrap_or(&app.health.url));
     let mut pieces = vec![
         Piece::new(10, vec![Span::styled(" twimon", theme::title())]),
         Piece::new(9, vec![sep(), follow]),
-        Piece::new(
+    ];
+    if app.health.listening {
+        pieces.push(Piece::new(
             3,
-            vec![
-                sep(),
-                health,
-                Span::raw(
-                    safe::line(app.health.info.label.as_deref().unwrap_or(&app.health.url))
-                        .into_owned(),
-                ),
-            ],
-        ),
+            vec![sep(), health, Span::raw(label.into_owned())],
+        ));
+    } else {
+        // A recording: what it is and which night it is from matter as much as FOLLOW.
+        let (what, rest) = label.split_once(' ').unwrap_or((&label, ""));
+        let mut source = vec![sep(), health, Span::raw(what.to_owned())];
+        if let Some(days) = days_text(app.store.time_span()) {
+            source.push(Span::styled(format!(" {days}"), theme::title()));
+        }
+        pieces.push(Piece::new(9, source));
+        if !rest.is_empty() {
+            pieces.push(Piece::new(
+                3,
+                vec![sep(), Span::styled(rest.to_owned(), theme::dim())],
+            ));
+        }
+    }
+    pieces.extend([
         Piece::new(8, vec![sep(), Span::raw(format!("{} events", c.received))]),
         Piece::new(
             5,
@@ -157,7 +179,7 @@ fn header_line(app: &App, width: u16) -> Paragraph<'static> {
             4,
             vec![sep(), Span::raw(format!("{:.1}/s", app.events_per_sec()))],
         ),
-    ];
+    ]);
     if app.mask {
         // Right after FOLLOW, and as important: whoever watches the screen must see it.
         pieces.insert(
@@ -212,6 +234,14 @@ fn header_line(app: &App, width: u16) -> Paragraph<'static> {
     Paragraph::new(Line::from(fit(pieces, width)))
 }
 
+/// The days events span: `2026-11-28`, or `2026-11-27 → 2026-11-28`.
+fn days_text(span: Option<(jiff::Timestamp, jiff::Timestamp)>) -> Option<String> {
+    let (first, last) = span?;
+    let day = |t: jiff::Timestamp| t.strftime("%Y-%m-%d").to_string();
+    let (a, b) = (day(first), day(last));
+    Some(if a == b { a } else { format!("{a} → {b}") })
+}
+
 fn footer_line(app: &App, width: u16) -> Paragraph<'static> {
     if let Some(msg) = &app.status {
         return Paragraph::new(Line::from(Span::styled(
@@ -224,35 +254,79 @@ fn footer_line(app: &App, width: u16) -> Paragraph<'static> {
     } else {
         Scope::Table
     };
-    let hint = |priority: u8, key: &str, what: &str| {
+    let hint = |priority: u8, key: &str, what: &str, roomy: bool| {
+        let badge = if roomy {
+            format!(" {key} ")
+        } else {
+            key.to_owned()
+        };
         Piece::new(
             priority,
             vec![
                 Span::raw(" "),
-                Span::styled(format!(" {key} "), theme::key()),
+                Span::styled(badge, theme::key()),
                 Span::raw(format!(" {what}")),
             ],
         )
     };
-    // Earlier bindings in the table matter more.
-    let pieces = app
-        .keys
-        .footer(view)
-        .enumerate()
-        .map(|(i, b)| {
-            hint(
-                u8::MAX - u8::try_from(i).unwrap_or(u8::MAX),
-                &b.label,
-                b.binding.hint,
-            )
-        })
-        .collect();
+    // The footer's bindings first, the ways into and out of a view before the rest, then
+    // in the keymap's order; the help-only bindings after them when there is room. Labels
+    // are the keys in force (a rebinding shows here).
+    let mut bindings: Vec<&crate::app::keys::Bound> = app.keys.footer(view).collect();
+    for b in app.keys.bindings() {
+        let shown = bindings.iter().any(|s| s.binding.hint == b.binding.hint);
+        if b.binding.scope.applies_in(view) && b.binding.footer == keymap::Footer::No && !shown
+        {
+            bindings.push(b);
+        }
+    }
+    let mut importance: Vec<usize> = (0..bindings.len()).collect();
+    importance.sort_by_key(|i| !moves_between_views(bindings[*i].binding));
+    let pieces = |roomy: bool| -> Vec<Piece> {
+        bindings
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                let place = importance.iter().position(|j| *j == i).unwrap_or(i);
+                let rank = u8::MAX - u8::try_from(place).unwrap_or(u8::MAX);
+                hint(rank, &b.label, b.binding.hint, roomy)
+            })
+            .collect()
+    };
+    // Padded badges while the footer's own bindings all fit that way; tight ones otherwise.
+    let footer_count = app.keys.footer(view).count();
+    let roomy: usize = pieces(true)
+        .iter()
+        .take(footer_count)
+        .map(Piece::width)
+        .sum();
+    let pieces = pieces(roomy <= usize::from(width));
     Paragraph::new(Line::from(fit(pieces, width)))
+}
+
+/// `Enter` (into the timeline) and `Esc` (back out of it).
+fn moves_between_views(b: &keymap::Binding) -> bool {
+    b.keys.iter().any(|k| {
+        matches!(
+            k.action,
+            crate::app::Action::OpenCall | crate::app::Action::Back
+        )
+    })
 }
 
 /// Adds "↑ N  ↓ M more · PgUp/PgDn" to a scrollable block's bottom border when there is
 /// more than fits.
 pub fn with_scroll_hint(block: Block<'static>, above: usize, below: usize) -> Block<'static> {
+    with_more_hint(block, above, below, "PgUp/PgDn")
+}
+
+/// [`with_scroll_hint`] naming the keys that move through what is hidden.
+pub fn with_more_hint(
+    block: Block<'static>,
+    above: usize,
+    below: usize,
+    keys: &str,
+) -> Block<'static> {
     if above == 0 && below == 0 {
         return block;
     }
@@ -263,7 +337,7 @@ pub fn with_scroll_hint(block: Block<'static>, above: usize, below: usize) -> Bl
     if below > 0 {
         hint.push(format!("↓ {below} more"));
     }
-    let hint = format!(" {} · PgUp/PgDn ", hint.join("  "));
+    let hint = format!(" {} · {keys} ", hint.join("  "));
     block.title_bottom(Line::from(Span::styled(hint, theme::dim())).right_aligned())
 }
 

@@ -8,6 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::RenderDirection;
 use ratatui::widgets::{Block, Cell, Clear, Paragraph, Row, Sparkline, Table};
 
+use super::fit::{Want, columns, ellipsize, fit_line, kept};
 use super::{centered, theme};
 use crate::app::App;
 use crate::store::stats::{CodeClass, SLOW_MS, Stats};
@@ -67,15 +68,19 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     // One bar per second, the newest at the right.
     let seconds: Vec<u64> = s.per_second(usize::from(spark.width)).collect();
     let peak = seconds.iter().copied().max().unwrap_or(0);
+    let width = usize::from(inner.width);
     frame.render_widget(
-        Paragraph::new(Line::from(vec![
-            Span::styled(" Events/s", theme::title()),
-            Span::styled(
-                format!(" · last {} s by arrival · peak {peak}/s · ", seconds.len()),
-                theme::dim(),
-            ),
-            Span::raw(format!("{} events", s.total())),
-        ])),
+        Paragraph::new(fit_line(
+            Line::from(vec![
+                Span::styled(" Events/s", theme::title()),
+                Span::styled(
+                    format!(" · last {} s by arrival · peak {peak}/s · ", seconds.len()),
+                    theme::dim(),
+                ),
+                Span::raw(format!("{} events", s.total())),
+            ]),
+            width,
+        )),
         caption,
     );
     frame.render_widget(
@@ -86,9 +91,12 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
         spark,
     );
     frame.render_widget(axis_line(seconds.len(), axis.width), axis);
-    frame.render_widget(Paragraph::new(codes_line(s)), codes);
-    frame.render_widget(Paragraph::new(durations_line(s)), durations);
-    frame.render_widget(Paragraph::new(slow_heading(s)), slow_head);
+    frame.render_widget(Paragraph::new(fit_line(codes_line(s), width)), codes);
+    frame.render_widget(
+        Paragraph::new(fit_line(durations_line(s), width)),
+        durations,
+    );
+    frame.render_widget(Paragraph::new(fit_line(slow_heading(s), width)), slow_head);
     draw_slow(frame, s, slow_rows);
 }
 
@@ -163,6 +171,22 @@ fn draw_slow(frame: &mut Frame<'_>, s: &Stats, area: Rect) {
         return;
     }
     let visible = usize::from(area.height.saturating_sub(1));
+    // Time, type, call, request, duration: the call goes first when narrow, then the time.
+    let wants = [
+        (12, false, 6),
+        (16, false, 9),
+        (9, false, 5),
+        (8, true, 8),
+        (6, false, 10),
+    ]
+    .map(|(width, stretch, priority)| Want {
+        width,
+        stretch,
+        priority,
+    });
+    // The block's left padding takes one column.
+    let widths = columns(&wants, area.width.saturating_sub(1), 1);
+    let request_width = usize::from(widths[3].unwrap_or(0));
     let rows = s.slow().iter().take(visible).map(|step| {
         let call = step.call_sid.as_ref().map_or_else(
             || Span::styled("—", theme::dim()),
@@ -182,14 +206,14 @@ fn draw_slow(frame: &mut Frame<'_>, s: &Stats, area: Rect) {
                 safe::line(url_path(&step.url))
             )
         };
-        Row::new([
+        let cells = [
             Cell::from(step.time.strftime("%H:%M:%S%.3f").to_string()),
             Cell::from(Span::styled(
                 step.kind.short(),
                 Style::new().fg(theme::family(step.kind)),
             )),
             Cell::from(call),
-            Cell::from(request),
+            Cell::from(ellipsize(&request, request_width).into_owned()),
             Cell::from(
                 Line::from(Span::styled(
                     duration_text(step.duration_ms),
@@ -197,19 +221,15 @@ fn draw_slow(frame: &mut Frame<'_>, s: &Stats, area: Rect) {
                 ))
                 .right_aligned(),
             ),
-        ])
+        ];
+        Row::new(kept(cells, &widths))
     });
+    let header = ["Time (UTC)", "Type", "Call", "Request", "   Dur"].map(Cell::from);
     let table = Table::new(
         rows,
-        [
-            Constraint::Length(12),
-            Constraint::Length(16),
-            Constraint::Length(9),
-            Constraint::Fill(1),
-            Constraint::Length(6),
-        ],
+        widths.iter().flatten().map(|w| Constraint::Length(*w)),
     )
-    .header(Row::new(["Time (UTC)", "Type", "Call", "Request", "   Dur"]).style(theme::dim()))
+    .header(Row::new(kept(header, &widths)).style(theme::dim()))
     .block(Block::new().padding(ratatui::widgets::Padding::left(1)));
     frame.render_widget(table, area);
 }

@@ -8,10 +8,12 @@ use ratatui::widgets::{
     Block, Cell, Paragraph, Row, Scrollbar, ScrollbarOrientation, ScrollbarState, Table, TableState,
 };
 
+use super::fit::{Want, ellipsize};
 use super::theme;
+use crate::app::look::Column;
 use crate::app::{App, Geometry};
 use crate::domain::{Event, EventKind, Signature, TwimlMark};
-use crate::text::format::{clock, duration_text, request_text};
+use crate::text::format::{Dates, duration_text, request_text, stamp};
 use crate::text::safe;
 
 /// Short labels for the filter bar on narrow terminals.
@@ -87,6 +89,8 @@ fn active_filters(app: &App) -> Vec<Span<'static>> {
 enum Chips {
     Wide,
     Short,
+    /// Short labels without their counts (counts in the hundreds do not fit 80 columns).
+    Labels,
     /// Only the keys, the active ones highlighted.
     Keys,
 }
@@ -113,6 +117,10 @@ fn type_chips(app: &App, mode: Chips) -> Vec<Span<'static>> {
                     style,
                 ));
             }
+            Chips::Labels => {
+                spans.push(Span::styled(key.to_string(), theme::key()));
+                spans.push(Span::styled(chip_label(kind, false), style));
+            }
             Chips::Keys => spans.push(Span::styled(key.to_string(), style)),
         }
         spans.push(Span::raw(" "));
@@ -133,7 +141,7 @@ pub fn filter_bar(app: &App, width: u16) -> Paragraph<'static> {
     let right_width: usize = right.iter().map(Span::width).sum();
     let width = usize::from(width);
     let mut left = Vec::new();
-    for mode in [Chips::Wide, Chips::Short, Chips::Keys] {
+    for mode in [Chips::Wide, Chips::Short, Chips::Labels, Chips::Keys] {
         left = type_chips(app, mode);
         if left.iter().map(Span::width).sum::<usize>() + right_width < width {
             break;
@@ -147,62 +155,128 @@ pub fn filter_bar(app: &App, width: u16) -> Paragraph<'static> {
     Paragraph::new(Line::from(left))
 }
 
-/// Column widths: time, type, call, request, code, duration, marks.
-const WIDTHS: [Constraint; 7] = [
-    Constraint::Length(12),
-    Constraint::Length(16),
-    Constraint::Length(9),
-    Constraint::Min(10),
-    Constraint::Length(3),
-    Constraint::Length(6),
-    Constraint::Length(4),
-];
+/// What every row of a frame shares: the dates the time column needs, each column's width.
+pub struct Layout {
+    dates: Dates,
+    columns: Vec<(Column, u16)>,
+}
 
-pub fn row(app: &App, ev: &Event) -> Row<'static> {
-    let kind_style = Style::new().fg(theme::family(ev.kind));
-    let kind = match ev.kind {
-        EventKind::Other => safe::line(ev.type_name()).into_owned(),
-        k => k.short().to_owned(),
-    };
-    let call = ev.call_sid.as_ref().map_or_else(
-        || Cell::from(Span::styled("-", theme::dim())),
-        |c| {
+impl Layout {
+    /// The app's columns that fit in `width`, lowest priority dropped first.
+    pub fn new(app: &App, width: u16) -> Layout {
+        let dates = Dates::for_span(app.store.time_span());
+        let wants: Vec<Want> = app
+            .columns
+            .iter()
+            .map(|c| Want {
+                width: column_width(*c, dates),
+                stretch: *c == Column::Request,
+                priority: c.priority(),
+            })
+            .collect();
+        let columns = app
+            .columns
+            .iter()
+            .zip(super::fit::columns(&wants, width, SPACING))
+            .filter_map(|(c, w)| Some((*c, w?)))
+            .collect();
+        Layout { dates, columns }
+    }
+
+    fn header(&self) -> Row<'static> {
+        Row::new(self.columns.iter().map(|(c, w)| {
+            let title = match c {
+                Column::Time if self.dates == Dates::None => "Time (UTC)",
+                Column::Time => "Date, time (UTC)",
+                Column::Type => "Type",
+                Column::Call => "Call",
+                Column::Request => "Request",
+                Column::Code => "Res",
+                Column::Duration => "   Dur",
+                Column::Marks => "",
+            };
+            Cell::from(ellipsize(title, usize::from(*w)).into_owned())
+        }))
+    }
+
+    fn widths(&self) -> Vec<Constraint> {
+        self.columns
+            .iter()
+            .map(|(_, w)| Constraint::Length(*w))
+            .collect()
+    }
+}
+
+const SPACING: u16 = 1;
+
+/// The least a column takes: its values whole (`15.0s`, `CA…a9ca31`, `gather.finished`).
+fn column_width(column: Column, dates: Dates) -> u16 {
+    match column {
+        Column::Time => 12 + dates.width() as u16,
+        Column::Type => 16,
+        Column::Call => 9,
+        Column::Request => 12,
+        Column::Code => 3,
+        Column::Duration => 6,
+        Column::Marks => 4,
+    }
+}
+
+pub fn row(app: &App, ev: &Event, layout: &Layout) -> Row<'static> {
+    Row::new(
+        layout
+            .columns
+            .iter()
+            .map(|(c, w)| cell(app, ev, *c, usize::from(*w), layout.dates)),
+    )
+}
+
+fn cell(app: &App, ev: &Event, column: Column, width: usize, dates: Dates) -> Cell<'static> {
+    match column {
+        Column::Time => Cell::from(Span::styled(stamp(ev, dates), theme::dim())),
+        Column::Type => {
+            let kind = match ev.kind {
+                EventKind::Other => safe::line(ev.type_name()).into_owned(),
+                k => k.short().to_owned(),
+            };
             Cell::from(Span::styled(
-                safe::line(&c.short()).into_owned(),
-                Style::new().fg(theme::call(c)),
+                ellipsize(&kind, width).into_owned(),
+                Style::new().fg(theme::family(ev.kind)),
             ))
-        },
-    );
-    let code = ev.response_code.map_or_else(
-        || Cell::from(""),
-        |c| Cell::from(Span::styled(c.to_string(), theme::status_code(c))),
-    );
-    let dur = ev.duration_ms.map_or_else(
-        || Cell::from(""),
-        |d| {
-            Cell::from(Span::styled(
-                format!("{:>6}", duration_text(d)),
-                theme::duration(d),
-            ))
-        },
-    );
-    let request = if ev.invalid.is_some() {
-        Cell::from(Span::styled(
-            super::shown(app, request_text(ev)),
-            theme::problem(),
-        ))
-    } else {
-        Cell::from(super::shown(app, request_text(ev)))
-    };
-    Row::new(vec![
-        Cell::from(Span::styled(clock(ev), theme::dim())),
-        Cell::from(Span::styled(kind, kind_style)),
-        call,
-        request,
-        code,
-        dur,
-        Cell::from(marks(app, ev)),
-    ])
+        }
+        Column::Call => ev.call_sid.as_ref().map_or_else(
+            || Cell::from(Span::styled("-", theme::dim())),
+            |c| {
+                Cell::from(Span::styled(
+                    safe::line(&c.short()).into_owned(),
+                    Style::new().fg(theme::call(c)),
+                ))
+            },
+        ),
+        Column::Request => {
+            let text = super::shown(app, request_text(ev));
+            let text = ellipsize(&text, width).into_owned();
+            if ev.invalid.is_some() {
+                Cell::from(Span::styled(text, theme::problem()))
+            } else {
+                Cell::from(text)
+            }
+        }
+        Column::Code => ev.response_code.map_or_else(
+            || Cell::from(""),
+            |c| Cell::from(Span::styled(c.to_string(), theme::status_code(c))),
+        ),
+        Column::Duration => ev.duration_ms.map_or_else(
+            || Cell::from(""),
+            |d| {
+                Cell::from(Span::styled(
+                    format!("{:>6}", duration_text(d)),
+                    theme::duration(d),
+                ))
+            },
+        ),
+        Column::Marks => Cell::from(marks(app, ev)),
+    }
 }
 
 /// The signature badge (nothing when unchecked), `!` invalid or undecodable TwiML, `×N`
@@ -260,14 +334,17 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, geo: &mut Geometry) {
     let selected = app.selected.and_then(|s| app.store.view_position(s).ok());
     let offset = scroll_offset(geo.table_offset, selected, rows_fit, total);
     geo.table_offset = offset;
+    // The scrollbar takes the right border's column, not a table column.
+    let layout = Layout::new(app, inner.width);
     let rows: Vec<Row<'static>> = app
         .store
         .view_slice(offset, offset + rows_fit)
-        .map(|ev| row(app, ev))
+        .map(|ev| row(app, ev, &layout))
         .collect();
-    let header = Row::new(["Time (UTC)", "Type", "Call", "Request", "Res", "Dur", ""])
+    let header = layout
+        .header()
         .style(theme::dim().add_modifier(Modifier::UNDERLINED));
-    let table = Table::new(rows, WIDTHS)
+    let table = Table::new(rows, layout.widths())
         .header(header)
         .row_highlight_style(theme::selected_row())
         .column_spacing(1);

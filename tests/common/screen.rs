@@ -2,11 +2,14 @@
 //! that nothing a payload carries reaches a terminal as a control sequence.
 
 use std::collections::{BTreeSet, HashSet};
+use std::fmt::Write as _;
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
+use ratatui::style::{Color, Modifier};
 use serde_json::Value;
+use twimon::app::look::Theme;
 use twimon::app::{Action, App, Pane};
 use twimon::domain::Event;
 use twimon::domain::event::DedupKey;
@@ -25,6 +28,25 @@ pub fn render(app: &mut App, w: u16, h: u16) -> Terminal<TestBackend> {
     let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
     twimon::tui::draw(&mut terminal, app).unwrap();
     terminal
+}
+
+/// The sizes every screen is drawn at: a small split pane, a classic terminal, a big one.
+pub const SIZES: [(u16, u16); 3] = [(60, 15), (80, 24), (200, 50)];
+
+/// The screen at every size of [`SIZES`] in every theme, as `("80x24_light", styles)`: the
+/// text and each run of styled cells, so a theme's difference shows in the snapshot.
+pub fn matrix(app: &mut App) -> Vec<(String, String)> {
+    let theme = app.theme;
+    let mut out = Vec::new();
+    for (w, h) in SIZES {
+        for t in Theme::ALL {
+            app.set_theme(t);
+            let terminal = render(app, w, h);
+            out.push((format!("{w}x{h}_{t}"), styles(terminal.backend().buffer())));
+        }
+    }
+    app.set_theme(theme);
+    out
 }
 
 /// Row `y` of a frame as text.
@@ -143,4 +165,59 @@ pub fn render_all(events: Vec<(Event, Option<DedupKey>)>, size: (u16, u16)) -> R
 
 fn safe_id(ev: &Event) -> String {
     twimon::text::safe::line(ev.id()).chars().take(40).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Styles
+
+fn color(c: Color) -> String {
+    format!("{c:?}")
+}
+
+fn style_text(fg: Color, bg: Color, modifier: Modifier) -> String {
+    let mut parts = Vec::new();
+    if fg != Color::Reset {
+        parts.push(format!("fg={}", color(fg)));
+    }
+    if bg != Color::Reset {
+        parts.push(format!("bg={}", color(bg)));
+    }
+    let mods: Vec<&str> = modifier.iter_names().map(|(n, _)| n).collect();
+    if !mods.is_empty() {
+        parts.push(mods.join("|"));
+    }
+    parts.join(" ")
+}
+
+/// Each row as text, then its runs of equally styled, non-default cells:
+/// `  x0..x1 fg=Cyan BOLD "text"` (x1 exclusive).
+pub fn styles(buf: &Buffer) -> String {
+    let width = usize::from(buf.area.width);
+    let mut out = String::new();
+    for (y, row) in buf.content.chunks(width).enumerate() {
+        let text: String = row.iter().map(ratatui::buffer::Cell::symbol).collect();
+        writeln!(out, "{y:2} \"{text}\"").unwrap();
+        let mut x = 0;
+        while x < row.len() {
+            let c = &row[x];
+            let key = (c.fg, c.bg, c.modifier);
+            let start = x;
+            while x < row.len() && (row[x].fg, row[x].bg, row[x].modifier) == key {
+                x += 1;
+            }
+            if key != (Color::Reset, Color::Reset, Modifier::empty()) {
+                let run: String = row[start..x]
+                    .iter()
+                    .map(ratatui::buffer::Cell::symbol)
+                    .collect();
+                writeln!(
+                    out,
+                    "     {start:>3}..{x:<3} {} \"{run}\"",
+                    style_text(key.0, key.1, key.2)
+                )
+                .unwrap();
+            }
+        }
+    }
+    out
 }
