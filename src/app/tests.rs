@@ -602,20 +602,44 @@ fn c_on_an_event_without_a_call_says_so() {
 }
 
 #[test]
-fn esc_in_the_table_clears_every_filter() {
+fn esc_in_the_table_clears_one_filter_at_a_time_and_says_which() {
     let mut app = samples(100);
     type_text(&mut app, "48e");
     ch(&mut app, 'c');
     search(&mut app, "orders");
     let f = app.store.filter();
     assert!(f.kinds != 0 && f.problems && f.call.is_some() && f.search.is_some());
+    let status = |app: &App| app.status.clone().unwrap_or_default();
+
     assert!(key(&mut app, KeyCode::Esc));
+    let f = app.store.filter().clone();
+    assert!(f.search.is_none() && f.call.is_some() && f.problems && f.kinds != 0);
+    assert_eq!(
+        status(&app),
+        "cleared the search /orders · Esc again clears the call filter"
+    );
+
+    key(&mut app, KeyCode::Esc);
+    assert!(app.store.filter().call.is_none() && app.store.filter().problems);
+    assert!(status(&app).starts_with("cleared the call filter CA"), "{}", status(&app));
+    assert!(status(&app).ends_with("Esc again clears problems only"));
+
+    key(&mut app, KeyCode::Esc);
+    assert!(!app.store.filter().problems && app.store.filter().kinds != 0);
+    assert_eq!(
+        status(&app),
+        "cleared problems only · Esc again clears the type filter"
+    );
+
+    key(&mut app, KeyCode::Esc);
     assert_eq!(app.store.filter(), &Filter::default());
+    assert_eq!(status(&app), "cleared the type filter · no filters left");
     assert_eq!(app.store.view_len(), TOTAL);
     assert_eq!(app.selected, Some(FC_FAILED));
-    // With nothing to clear, Esc is harmless.
+    // With nothing to clear, Esc is harmless and says so.
     key(&mut app, KeyCode::Esc);
     assert_eq!(app.store.view_len(), TOTAL);
+    assert_eq!(status(&app), "no filters to clear");
 }
 
 #[test]
@@ -820,10 +844,6 @@ fn table_keys_do_nothing_in_the_call_view() {
         KeyCode::Char('e'),
         KeyCode::Char('/'),
         KeyCode::Char('c'),
-        KeyCode::Char('g'),
-        KeyCode::Char('G'),
-        KeyCode::Home,
-        KeyCode::End,
         KeyCode::Enter,
     ] {
         assert!(!key(&mut app, code), "{code:?}");
@@ -832,6 +852,20 @@ fn table_keys_do_nothing_in_the_call_view() {
     assert!(app.store.filter().is_empty());
     assert!(app.search_input().is_none());
     assert!(!app.follow);
+    // g / Home and G / End / F go to the call's first and last step, not the table's.
+    let last = before.as_ref().map_or(0, |c| c.steps.len() - 1);
+    for (code, to) in [
+        (KeyCode::Char('g'), 0),
+        (KeyCode::End, last),
+        (KeyCode::Home, 0),
+        (KeyCode::Char('G'), last),
+        (KeyCode::Char('g'), 0),
+        (KeyCode::Char('F'), last),
+    ] {
+        assert!(key(&mut app, code), "{code:?}");
+        assert_eq!(app.call().map(|c| c.selected), Some(to), "{code:?}");
+    }
+    assert!(!app.follow, "the table's follow is not resumed from the call view");
 }
 
 #[test]
@@ -862,7 +896,7 @@ fn t_r_p_switch_panes_and_reset_the_scroll() {
     let mut app = samples(100);
     assert_eq!(app.pane, Pane::Twiml);
     for (c, pane) in [('r', Pane::Raw), ('p', Pane::Params), ('t', Pane::Twiml)] {
-        key(&mut app, KeyCode::PageDown);
+        ch(&mut app, 'J');
         assert!(app.pane_scroll > 0);
         assert!(ch(&mut app, c));
         assert_eq!(app.pane, pane);
@@ -876,35 +910,28 @@ fn t_r_p_switch_panes_and_reset_the_scroll() {
 }
 
 #[test]
-fn pgdn_pgup_scroll_by_the_page_the_last_frame_showed() {
+fn shift_j_k_scroll_the_pane_by_the_page_the_last_frame_showed() {
     let mut app = samples(100);
     app.geometry.pane_page = 9;
     app.geometry.pane_max_scroll = 100;
-    key(&mut app, KeyCode::PageDown);
+    ch(&mut app, 'J');
     assert_eq!(app.pane_scroll, 9);
-    key(&mut app, KeyCode::PageDown);
+    ch(&mut app, 'J');
     assert_eq!(app.pane_scroll, 18);
-    key(&mut app, KeyCode::PageUp);
+    ch(&mut app, 'K');
     assert_eq!(app.pane_scroll, 9);
-    key(&mut app, KeyCode::PageUp);
-    key(&mut app, KeyCode::PageUp);
+    ch(&mut app, 'K');
+    ch(&mut app, 'K');
     assert_eq!(app.pane_scroll, 0);
     // Moving to another event starts its pane at the top.
-    key(&mut app, KeyCode::PageDown);
+    ch(&mut app, 'J');
     key(&mut app, KeyCode::Up);
     assert_eq!(app.pane_scroll, 0);
-    // The mouse wheel scrolls the same way.
-    let wheel = |kind| crossterm::event::MouseEvent {
-        kind,
-        column: 0,
-        row: 0,
-        modifiers: KeyModifiers::NONE,
-    };
-    assert!(app.on_mouse(wheel(MouseEventKind::ScrollDown)));
+    // Shift-PgDn / Shift-PgUp too.
+    assert!(app.on_key(KeyEvent::new(KeyCode::PageDown, KeyModifiers::SHIFT)));
     assert_eq!(app.pane_scroll, 9);
-    assert!(app.on_mouse(wheel(MouseEventKind::ScrollUp)));
+    assert!(app.on_key(KeyEvent::new(KeyCode::PageUp, KeyModifiers::SHIFT)));
     assert_eq!(app.pane_scroll, 0);
-    assert!(!app.on_mouse(wheel(MouseEventKind::Moved)));
 }
 
 fn draw(term: &mut Terminal<TestBackend>, app: &mut App) -> ratatui::buffer::Buffer {
@@ -913,21 +940,21 @@ fn draw(term: &mut Terminal<TestBackend>, app: &mut App) -> ratatui::buffer::Buf
 }
 
 #[test]
-fn pgup_after_scrolling_to_the_end_scrolls_up_at_once() {
+fn k_after_scrolling_to_the_end_scrolls_up_at_once() {
     let mut app = samples(100);
     select(&mut app, IVR_DIAL);
     ch(&mut app, 'r');
     let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
     let top = draw(&mut term, &mut app);
-    key(&mut app, KeyCode::PageDown);
+    ch(&mut app, 'J');
     let one_page = draw(&mut term, &mut app);
     assert_ne!(one_page, top, "the raw JSON is longer than the pane");
     for _ in 0..20 {
-        key(&mut app, KeyCode::PageDown);
+        ch(&mut app, 'J');
         draw(&mut term, &mut app);
     }
     let bottom = draw(&mut term, &mut app);
-    key(&mut app, KeyCode::PageUp);
+    ch(&mut app, 'K');
     let after = draw(&mut term, &mut app);
     assert_ne!(after, bottom, "PgUp from the end must scroll up");
 }
@@ -944,7 +971,7 @@ fn screen_text(buf: &ratatui::buffer::Buffer) -> String {
 }
 
 #[test]
-fn pgdn_through_the_twiml_pane_shows_every_line() {
+fn j_through_the_twiml_pane_shows_every_line() {
     let says: String = (0..40).fold(String::new(), |mut out, i| {
         let _ = write!(out, "<Say>s{i:02}</Say>");
         out
@@ -957,7 +984,7 @@ fn pgdn_through_the_twiml_pane_shows_every_line() {
     let mut seen = String::new();
     for _ in 0..20 {
         seen.push_str(&screen_text(&draw(&mut term, &mut app)));
-        key(&mut app, KeyCode::PageDown);
+        ch(&mut app, 'J');
     }
     let missing: Vec<String> = (0..40)
         .map(|i| format!("<Say>s{i:02}</Say>"))
@@ -999,11 +1026,11 @@ fn question_mark_opens_help_and_any_key_closes_it() {
         );
         assert!(!app.store.filter().problems, "{close:?}");
     }
-    // q closes the help and quits.
+    // q closes the help and goes no further.
     ch(&mut app, '?');
     ch(&mut app, 'q');
     assert!(!app.help_open());
-    assert!(app.quit);
+    assert!(!app.quit);
     // So does Ctrl-C, as the help itself says.
     let mut app = samples(100);
     ch(&mut app, '?');
@@ -1024,10 +1051,44 @@ fn help_opens_in_the_call_view_too() {
 }
 
 #[test]
-fn q_and_ctrl_c_quit() {
+fn q_asks_before_losing_unrecorded_events_and_ctrl_c_quits_at_once() {
+    // q then q, and q then y, quit; the question says how many events would be lost.
+    for again in ['q', 'y'] {
+        let mut app = samples(100);
+        assert!(ch(&mut app, 'q'));
+        assert!(!app.quit);
+        assert_eq!(app.mode, Mode::ConfirmQuit { lost: TOTAL as u64 });
+        assert!(ch(&mut app, again));
+        assert!(app.quit, "{again}");
+    }
+    // Any other key stays, and is not taken as a command.
     let mut app = samples(100);
-    assert!(ch(&mut app, 'q'));
+    ch(&mut app, 'q');
+    assert!(ch(&mut app, 'e'));
+    assert!(!app.quit);
+    assert_eq!(app.mode, Mode::Normal);
+    assert!(!app.store.filter().problems, "the answer is not a command");
+    assert_eq!(app.status.as_deref(), Some("not quitting"));
+    // Asked again on the next q: once per attempt.
+    ch(&mut app, 'q');
+    assert!(matches!(app.mode, Mode::ConfirmQuit { .. }));
+    ctrl(&mut app, 'c');
+    assert!(app.quit, "Ctrl-C answers yes");
+
+    // Recorded (--record, or a replay): nothing is lost, q quits.
+    let mut app = samples(100);
+    app.recorded = true;
+    ch(&mut app, 'q');
     assert!(app.quit);
+    // Unless the recording failed: the events since are lost.
+    let mut app = App::new(100);
+    app.recorded = true;
+    push_body(&mut app, EVENTS[0]);
+    app.health.record_error = Some("disk full".into());
+    app.note_record_error();
+    push_body(&mut app, IVR);
+    ch(&mut app, 'q');
+    assert_eq!(app.mode, Mode::ConfirmQuit { lost: 5 });
 
     let mut app = samples(100);
     assert!(ctrl(&mut app, 'c'));
@@ -1042,6 +1103,37 @@ fn q_and_ctrl_c_quit() {
     let mut app = App::new(10);
     ch(&mut app, 'q');
     assert!(app.quit, "with no events");
+}
+
+#[test]
+fn q_goes_back_from_every_sub_view() {
+    let mut app = samples(100);
+    // The call view.
+    key(&mut app, KeyCode::Enter);
+    assert!(ch(&mut app, 'q'));
+    assert!(app.call().is_none() && !app.quit);
+    // The help, over the table and over the call view.
+    ch(&mut app, '?');
+    ch(&mut app, 'q');
+    assert!(!app.help_open() && !app.quit);
+    key(&mut app, KeyCode::Enter);
+    ch(&mut app, '?');
+    ch(&mut app, 'q');
+    assert!(!app.help_open() && app.call().is_some() && !app.quit);
+    // The stats.
+    ch(&mut app, 's');
+    ch(&mut app, 'q');
+    assert!(!app.stats_open() && app.call().is_some() && !app.quit);
+    // The prompts take q as text; Esc leaves them.
+    ch(&mut app, ':');
+    ch(&mut app, 'q');
+    assert_eq!(app.prompt().map(|p| p.text.as_str()), Some("q"));
+    key(&mut app, KeyCode::Esc);
+    assert!(app.prompt().is_none());
+    ch(&mut app, 'q');
+    assert!(app.call().is_none());
+    ch(&mut app, 'q');
+    assert!(matches!(app.mode, Mode::ConfirmQuit { .. }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1156,7 +1248,8 @@ fn s_opens_the_stats_and_esc_closes_them() {
     assert!(app.stats_open());
     // Other keys wait while the stats are open: nothing moves underneath.
     let selected = app.selected;
-    assert!(!key(&mut app, KeyCode::Up));
+    assert!(!key(&mut app, KeyCode::Left));
+    assert!(!ch(&mut app, 'e'));
     assert_eq!(app.selected, selected);
     assert!(app.follow);
     // Esc closes the overlay only: the filters stay.
@@ -1181,7 +1274,7 @@ fn s_opens_the_stats_and_esc_closes_them() {
     assert!(!app.stats_open());
     assert!(app.call().is_some());
     ch(&mut app, 's');
-    ch(&mut app, 'q');
+    ctrl(&mut app, 'c');
     assert!(app.quit);
 }
 

@@ -29,11 +29,12 @@ async fn consume_pulled(
     feed: Feed,
     output: &OutputArgs,
     headless: bool,
+    recorded: bool,
     signal: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let stats = feed.stats.clone();
     let label = feed.label.clone();
-    consume(feed, output, headless, signal).await?;
+    consume(feed, output, headless, recorded, signal).await?;
     let info = stats.info();
     if headless {
         let label = info.label.unwrap_or(label);
@@ -45,11 +46,13 @@ async fn consume_pulled(
     }
 }
 
-/// Hands a feed to its consumer: the headless printer or the monitor.
+/// Hands a feed to its consumer: the headless printer or the monitor. `recorded`: every event
+/// is also written to a file (`--record`); a replay's events are in its file already.
 async fn consume(
     feed: Feed,
     output: &OutputArgs,
     headless: bool,
+    recorded: bool,
     signal: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     if headless {
@@ -66,6 +69,7 @@ async fn consume(
             max_events: output.max_events,
             mask: output.mask,
             log,
+            recorded: recorded || !feed.live,
         };
         crate::tui::run(feed, &opts, signal).await
     }

@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
 
 use super::theme;
-use crate::app::{App, CallView};
+use crate::app::{App, Area, CallView, Geometry};
 use crate::domain::call::late_steps;
 
 use crate::domain::{Event, EventKind};
@@ -66,7 +66,7 @@ fn key_params(app: &App, params: &[(String, String)]) -> String {
         .join(" ")
 }
 
-pub fn draw(frame: &mut Frame<'_>, app: &App, cv: &CallView, area: Rect) {
+pub fn draw(frame: &mut Frame<'_>, app: &App, cv: &CallView, area: Rect, geo: &mut Geometry) {
     let steps: Vec<&Event> = cv.steps.iter().filter_map(|s| app.store.get(*s)).collect();
     let block = Block::bordered().title(Line::from(" Call timeline ").style(theme::title()));
     let inner = block.inner(area);
@@ -88,7 +88,14 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, cv: &CallView, area: Rect) {
     let t0 = steps.first().map(|e| e.time);
     let late = late_steps(&steps);
     let rows = usize::from(list.height.saturating_sub(1)).max(1);
-    let offset = super::table::scroll_offset(0, Some(cv.selected), rows, steps.len());
+    let offset = super::table::scroll_offset(geo.call_offset, Some(cv.selected), rows, steps.len());
+    geo.call_offset = offset;
+    geo.list = Area {
+        x: list.x,
+        y: list.y.saturating_add(1),
+        width: list.width,
+        height: u16::try_from(rows).unwrap_or(u16::MAX).min(list.height.saturating_sub(1)),
+    };
     let table_rows: Vec<Row<'static>> = steps
         .iter()
         .zip(&late)

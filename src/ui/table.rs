@@ -9,7 +9,7 @@ use ratatui::widgets::{
 };
 
 use super::theme;
-use crate::app::{App, Geometry};
+use crate::app::{App, Area, Geometry};
 use crate::domain::{Event, EventKind, Signature, TwimlMark};
 use crate::text::format::{clock, duration_text, request_text};
 use crate::text::safe;
@@ -240,6 +240,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, geo: &mut Geometry) {
     let block = Block::bordered().title(Line::from(" Events ").style(theme::title()));
     let inner = block.inner(area);
     frame.render_widget(block, area);
+    geo.list = Area::default();
     if app.store.is_empty() {
         let text = vec![
             Line::from(""),
@@ -263,6 +264,12 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, geo: &mut Geometry) {
     let selected = app.selected.and_then(|s| app.store.view_position(s).ok());
     let offset = scroll_offset(geo.table_offset, selected, rows_fit, total);
     geo.table_offset = offset;
+    geo.list = Area {
+        x: inner.x,
+        y: inner.y.saturating_add(1),
+        width: inner.width,
+        height: inner.height.saturating_sub(1),
+    };
     let rows: Vec<Row<'static>> = app
         .store
         .view_slice(offset, offset + rows_fit)
