@@ -1507,3 +1507,402 @@ fn brackets_move_between_legs_and_esc_returns_to_the_table() {
     assert_eq!(app.call().unwrap().sid, sid(FAILED_SID));
     assert!(app.status.as_deref().unwrap().contains("no other legs"));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Paging, the mouse, jumping to a time, the `:` prompt, reading while following, slow steps
+
+/// `n` events of the IVR call, one a second from 14:00:00, each `ms` long.
+fn many(n: u32, ms: u32) -> App {
+    let mut app = App::new(1_000);
+    for i in 0..n {
+        let body = hand_event(&format!("e{i}"), "call.requested", i % 60, 200, "<Response/>")
+            .replace("14:00:", &format!("14:{:02}:", i / 60))
+            .replace("\"requestDuration\":100", &format!("\"requestDuration\":{}", ms + i));
+        push_body(&mut app, &format!("[{body}]"));
+    }
+    app
+}
+
+fn press(app: &mut App, code: KeyCode, mods: KeyModifiers) -> bool {
+    app.on_key(KeyEvent::new(code, mods))
+}
+
+fn position(app: &App) -> usize {
+    app.selected
+        .and_then(|s| app.store.view_position(s).ok())
+        .unwrap()
+}
+
+#[test]
+fn page_keys_move_the_list_by_the_rows_the_last_frame_showed() {
+    let mut app = many(100, 100);
+    let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    draw(&mut term, &mut app);
+    let page = usize::from(app.geometry.list.height);
+    assert!(page > 3, "{page}");
+    assert_eq!(position(&app), 99);
+    key(&mut app, KeyCode::PageUp);
+    assert!(!app.follow, "paging up pauses follow");
+    assert_eq!(position(&app), 99 - page);
+    press(&mut app, KeyCode::Char('b'), KeyModifiers::CONTROL);
+    assert_eq!(position(&app), 99 - 2 * page);
+    press(&mut app, KeyCode::Char('u'), KeyModifiers::CONTROL);
+    assert_eq!(position(&app), 99 - 2 * page - page.div_ceil(2));
+    press(&mut app, KeyCode::Char('d'), KeyModifiers::CONTROL);
+    assert_eq!(position(&app), 99 - 2 * page);
+    key(&mut app, KeyCode::PageDown);
+    assert_eq!(position(&app), 99 - page);
+    press(&mut app, KeyCode::Char('f'), KeyModifiers::CONTROL);
+    assert_eq!(position(&app), 99);
+    assert!(!app.follow, "paging to the end does not resume follow");
+    ch(&mut app, 'g');
+    assert_eq!(position(&app), 0);
+    ch(&mut app, ' ');
+    assert_eq!(position(&app), page, "Space pages down");
+    for _ in 0..3 {
+        draw(&mut term, &mut app);
+        key(&mut app, KeyCode::PageUp);
+    }
+    assert_eq!(position(&app), 0, "paging stops at the top");
+    key(&mut app, KeyCode::End);
+    assert!(app.follow);
+    assert_eq!(position(&app), 99);
+    // The pane is not moved by the list's keys.
+    assert_eq!(app.pane_scroll, 0);
+}
+
+#[test]
+fn page_keys_page_the_timeline_in_the_call_view() {
+    let mut app = many(60, 100);
+    key(&mut app, KeyCode::Home);
+    key(&mut app, KeyCode::Enter);
+    let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    draw(&mut term, &mut app);
+    let page = usize::from(app.geometry.list.height);
+    assert!(page > 1, "{page}");
+    let at = |app: &App| app.call().map(|c| c.selected);
+    assert_eq!(at(&app), Some(0));
+    key(&mut app, KeyCode::PageDown);
+    assert_eq!(at(&app), Some(page));
+    press(&mut app, KeyCode::Char('d'), KeyModifiers::CONTROL);
+    assert_eq!(at(&app), Some(page + page.div_ceil(2)));
+    key(&mut app, KeyCode::PageUp);
+    assert_eq!(at(&app), Some(page.div_ceil(2)));
+    key(&mut app, KeyCode::End);
+    assert_eq!(at(&app), Some(59));
+}
+
+fn mouse(kind: crossterm::event::MouseEventKind, column: u16, row: u16) -> crossterm::event::MouseEvent {
+    crossterm::event::MouseEvent {
+        kind,
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    }
+}
+
+#[test]
+fn a_click_selects_the_row_under_it_and_the_wheel_scrolls_what_is_under_it() {
+    use crossterm::event::{MouseButton, MouseEventKind as M};
+    let mut app = samples(100);
+    let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let buf = draw(&mut term, &mut app);
+    let list = app.geometry.list;
+    // The third row shown is the table's third event: click it.
+    let third = app.store.view_seq(app.geometry.table_offset + 2).unwrap();
+    let text = |y: u16| (0..80).map(|x| buf[(x, y)].symbol()).collect::<String>();
+    let clock = app.store.get(third).unwrap().time.strftime("%H:%M:%S").to_string();
+    assert!(text(list.y + 2).contains(&clock), "{}", text(list.y + 2));
+    assert!(app.on_mouse(mouse(M::Down(MouseButton::Left), 10, list.y + 2)));
+    assert_eq!(app.selected, Some(third));
+    assert!(!app.follow, "a click pauses follow");
+    // Below the last row, nothing.
+    assert!(!app.on_mouse(mouse(M::Down(MouseButton::Left), 10, 0)));
+
+    // The wheel over the table moves the selection; over the pane, it scrolls the pane.
+    draw(&mut term, &mut app);
+    assert!(app.on_mouse(mouse(M::ScrollDown, 10, list.y)));
+    assert_eq!(app.store.view_position(app.selected.unwrap()), Ok(app.geometry.table_offset + 5));
+    app.pane = Pane::Raw;
+    draw(&mut term, &mut app);
+    let pane = app.geometry.pane;
+    let before = app.selected;
+    assert!(app.on_mouse(mouse(M::ScrollDown, 10, pane.y + 2)));
+    assert_eq!(app.pane_scroll, 3);
+    assert_eq!(app.selected, before, "the wheel over the pane leaves the list alone");
+    assert!(app.on_mouse(mouse(M::ScrollUp, 10, pane.y + 2)));
+    assert_eq!(app.pane_scroll, 0);
+
+    // A click on a tab of the pane's border switches the pane.
+    let (start, _) = app.geometry.tabs[2];
+    assert!(text(pane.y).contains("p params"), "{}", text(pane.y));
+    assert!(app.on_mouse(mouse(M::Down(MouseButton::Left), start + 1, pane.y)));
+    assert_eq!(app.pane, Pane::Params);
+    let (start, end) = app.geometry.tabs[0];
+    assert!(app.on_mouse(mouse(M::Down(MouseButton::Left), end - 1, pane.y)));
+    assert_eq!(app.pane, Pane::Twiml);
+    assert!(start > pane.x);
+    assert!(!app.on_mouse(mouse(M::Down(MouseButton::Left), pane.x, pane.y)), "the corner");
+    assert!(!app.on_mouse(mouse(M::Moved, 10, list.y)));
+}
+
+#[test]
+fn a_click_selects_a_step_of_the_timeline() {
+    use crossterm::event::{MouseButton, MouseEventKind as M};
+    let mut app = samples(100);
+    select(&mut app, IVR_DIAL);
+    key(&mut app, KeyCode::Enter);
+    let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    draw(&mut term, &mut app);
+    let list = app.geometry.list;
+    assert!(app.on_mouse(mouse(M::Down(MouseButton::Left), 5, list.y)));
+    assert_eq!(app.call().map(|c| c.selected), Some(0));
+    assert!(app.on_mouse(mouse(M::Down(MouseButton::Left), 5, list.y + 4)));
+    assert_eq!(app.call().map(|c| c.selected), Some(4));
+    // A row past the call's five steps selects nothing.
+    assert!(!app.on_mouse(mouse(M::Down(MouseButton::Left), 5, list.y + 5)));
+    assert_eq!(app.call().map(|c| c.selected), Some(4));
+}
+
+#[test]
+fn capital_m_releases_the_mouse_and_takes_it_back() {
+    let mut app = samples(100);
+    assert!(app.mouse);
+    ch(&mut app, 'M');
+    assert!(!app.mouse);
+    assert_eq!(app.take_effects(), [Effect::MouseCapture(false)]);
+    assert!(app.status.as_deref().unwrap().contains("drag selects text"));
+    ch(&mut app, 'M');
+    assert_eq!(app.take_effects(), [Effect::MouseCapture(true)]);
+    assert!(app.status.as_deref().unwrap().contains("Shift+drag"));
+}
+
+fn command(app: &mut App, line: &str) {
+    ch(app, ':');
+    type_text(app, line);
+    key(app, KeyCode::Enter);
+}
+
+#[test]
+fn at_and_goto_select_the_first_event_at_or_after_a_time() {
+    let mut app = samples(100);
+    ch(&mut app, '@');
+    assert_eq!(app.prompt().map(|p| p.sigil), Some('@'));
+    type_text(&mut app, "11:00");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.prompt().is_none());
+    assert_eq!(app.selected, Some(EV_GATHER));
+    assert!(!app.follow, "a jump pauses follow");
+    assert_eq!(
+        app.status.as_deref(),
+        Some("2026-11-28 11:05:18.875: the first event at or after 2026-11-28 11:00:00 UTC")
+    );
+    command(&mut app, "goto 14:03:16");
+    assert_eq!(app.selected, Some(IVR_REDIRECTED));
+    command(&mut app, "goto 2026-11-28T09:00");
+    assert_eq!(app.selected, Some(EV_REQUESTED));
+    // By event time, not arrival: within the problems filter the first at or after 13:00 is
+    // the failed request at 13:41.
+    ch(&mut app, 'e');
+    command(&mut app, "goto 13:00");
+    assert_eq!(app.selected, Some(EV_FAILED));
+}
+
+#[test]
+fn a_time_with_no_event_after_it_says_so_in_the_prompt() {
+    let mut app = samples(100);
+    let selected = app.selected;
+    ch(&mut app, '@');
+    type_text(&mut app, "16:00");
+    key(&mut app, KeyCode::Enter);
+    let prompt = app.prompt().expect("the prompt stays open to fix the time");
+    assert_eq!(
+        prompt.error.as_deref(),
+        Some("no event at or after 2026-11-28 16:00:00 UTC (the last is at 2026-11-28 15:27:12)")
+    );
+    assert_eq!(app.selected, selected);
+    // A bad time says what would do; an edit clears the error.
+    key(&mut app, KeyCode::Backspace);
+    assert!(app.prompt().unwrap().error.is_none());
+    press(&mut app, KeyCode::Char('u'), KeyModifiers::CONTROL);
+    type_text(&mut app, "3am");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.prompt().unwrap().error.as_deref().unwrap().starts_with("not a time: \"3am\""));
+    key(&mut app, KeyCode::Esc);
+    assert!(app.prompt().is_none());
+    // No events at all.
+    let mut empty = App::new(10);
+    command(&mut empty, "goto 03:00");
+    assert_eq!(empty.prompt().unwrap().error.as_deref(), Some("no events yet"));
+}
+
+#[test]
+fn goto_in_the_call_view_selects_a_step() {
+    let mut app = samples(100);
+    select(&mut app, IVR_DIAL);
+    key(&mut app, KeyCode::Enter);
+    command(&mut app, "goto 14:03:20");
+    assert!(app.prompt().is_none());
+    assert_eq!(app.call().map(|c| c.selected), Some(3));
+    assert!(app.current().is_some_and(|e| e.seq == IVR_DIAL));
+}
+
+#[test]
+fn the_prompt_completes_with_tab_and_rejects_an_unknown_command() {
+    let mut app = samples(100);
+    ch(&mut app, ':');
+    type_text(&mut app, "ex");
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(app.prompt().unwrap().text, "export");
+    press(&mut app, KeyCode::Char('w'), KeyModifiers::CONTROL);
+    type_text(&mut app, "p");
+    key(&mut app, KeyCode::Tab);
+    let p = app.prompt().unwrap();
+    assert!(p.choices.contains(&"problems") && p.choices.contains(&"pane"), "{p:?}");
+    type_text(&mut app, "ro");
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(app.prompt().unwrap().text, "problems");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.prompt().is_none());
+    assert!(app.store.filter().problems, ":problems is e");
+
+    command(&mut app, "frobnicate now");
+    let p = app.prompt().expect("still open");
+    assert_eq!(
+        p.error.as_deref(),
+        Some("unknown command :frobnicate (Tab lists the commands, :help the keys)")
+    );
+    key(&mut app, KeyCode::Esc);
+    command(&mut app, "export soon");
+    assert_eq!(
+        app.prompt().unwrap().error.as_deref(),
+        Some(":export takes no argument")
+    );
+    key(&mut app, KeyCode::Esc);
+    command(&mut app, "theme");
+    assert_eq!(
+        app.prompt().unwrap().error.as_deref(),
+        Some("usage: :theme NAME")
+    );
+    key(&mut app, KeyCode::Esc);
+    // An empty line just closes the prompt.
+    command(&mut app, "");
+    assert!(app.prompt().is_none());
+}
+
+#[test]
+fn commands_do_what_their_keys_do_and_ask_for_what_needs_the_world() {
+    let mut app = samples(100);
+    command(&mut app, "export");
+    assert!(matches!(app.take_effects().as_slice(), [Effect::Export { .. }]));
+    command(&mut app, "theme light");
+    assert_eq!(app.take_effects(), [Effect::Theme("light".into())]);
+    command(&mut app, "columns time, type,digits");
+    assert_eq!(
+        app.take_effects(),
+        [Effect::Columns(vec!["time".into(), "type".into(), "digits".into()])]
+    );
+    command(&mut app, "type gather");
+    assert_eq!(app.store.filter().kinds, kinds_of(&[EventKind::GatherFinished]));
+    command(&mut app, "pane raw");
+    assert_eq!(app.pane, Pane::Raw);
+    command(&mut app, "pane sideways");
+    assert!(app.prompt().unwrap().error.as_deref().unwrap().starts_with("no pane"));
+    key(&mut app, KeyCode::Esc);
+    command(&mut app, "help");
+    assert!(app.help_open());
+    key(&mut app, KeyCode::Esc);
+    command(&mut app, "q");
+    assert_eq!(app.mode, Mode::ConfirmQuit { lost: TOTAL as u64 });
+    key(&mut app, KeyCode::Esc);
+    assert!(!app.quit);
+    command(&mut app, "q!");
+    assert!(app.quit);
+}
+
+#[test]
+fn scrolling_the_pane_while_following_holds_the_selection_until_end() {
+    let mut app = samples(100);
+    app.geometry.pane_page = 5;
+    app.geometry.pane_max_scroll = 50;
+    assert_eq!(app.selected, Some(FC_FAILED));
+    ch(&mut app, 'J');
+    assert_eq!(app.pane_scroll, 5);
+    assert!(app.follow && app.follow_held());
+    // New events arrive: the selection and the pane stay on what is being read.
+    push_body(&mut app, EVENTS[0]);
+    push_body(&mut app, EVENTS[1]);
+    assert_eq!(app.selected, Some(FC_FAILED));
+    assert_eq!(app.pane_scroll, 5);
+    assert_eq!(app.new_since_pause(), 2);
+    let mut term = Terminal::new(TestBackend::new(120, 24)).unwrap();
+    let screen = screen_text(&draw(&mut term, &mut app));
+    assert!(
+        screen.contains("FOLLOW paused: reading +2 new · End resumes"),
+        "{screen}"
+    );
+    // End resumes: the newest is selected, the pane at its top.
+    app.geometry.pane_page = 5;
+    app.geometry.pane_max_scroll = 50;
+    key(&mut app, KeyCode::End);
+    assert!(app.follow && !app.follow_held());
+    assert_eq!(app.selected, Some(TOTAL as u64 + 1));
+    assert_eq!(app.pane_scroll, 0);
+    push_body(&mut app, EVENTS[2]);
+    assert_eq!(app.selected, Some(TOTAL as u64 + 2));
+    // F resumes too; scrolling back up to the top does not end the reading by itself.
+    ch(&mut app, 'J');
+    ch(&mut app, 'K');
+    assert!(app.follow_held());
+    ch(&mut app, 'F');
+    assert!(!app.follow_held());
+    // Moving the selection while reading is an ordinary pause.
+    ch(&mut app, 'J');
+    key(&mut app, KeyCode::Up);
+    assert!(!app.follow && !app.follow_held());
+}
+
+#[test]
+fn the_stats_list_every_slow_step_scrolls_and_enter_goes_to_one() {
+    let mut app = many(14, 6_000);
+    // At 80×24 the overlay shows some of the 14; moving down scrolls to the rest.
+    let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    ch(&mut app, 's');
+    let first = screen_text(&draw(&mut term, &mut app));
+    let rows = app.geometry.stats_rows;
+    assert!(rows < 14, "{rows}");
+    assert!(first.contains(&format!("↓ {} more", 14 - rows)), "{first}");
+    // The slowest first: e13 (6013 ms) is the top row.
+    let slowest = app.metrics.slow()[0].seq;
+    assert_eq!(app.store.get(slowest).unwrap().duration_ms, Some(6_013));
+    for _ in 0..13 {
+        key(&mut app, KeyCode::Down);
+        draw(&mut term, &mut app);
+    }
+    assert_eq!(app.mode, Mode::Stats { selected: 13 });
+    let last = screen_text(&draw(&mut term, &mut app));
+    assert!(last.contains("POST /e0 "), "the fastest, listed last: {last}");
+    assert!(!first.contains("POST /e0 "), "{first}");
+    assert!(!last.contains("more"), "at the end: {last}");
+    assert!(last.contains(&format!("↑ {}", 14 - rows)), "{last}");
+    key(&mut app, KeyCode::Down);
+    assert_eq!(app.mode, Mode::Stats { selected: 13 }, "stops at the last");
+    key(&mut app, KeyCode::PageUp);
+    assert_eq!(app.mode, Mode::Stats { selected: 13 - rows });
+    key(&mut app, KeyCode::Home);
+    key(&mut app, KeyCode::Down);
+    // Enter: the overlay closes on the selected step's event, follow paused.
+    let target = app.metrics.slow()[1].seq;
+    assert!(key(&mut app, KeyCode::Enter));
+    assert!(!app.stats_open());
+    assert_eq!(app.selected, Some(target));
+    assert!(!app.follow);
+    // A step the filters hide: they are cleared to show it, and the status says so.
+    ch(&mut app, '4');
+    assert_eq!(app.store.view_len(), 0);
+    ch(&mut app, 's');
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.selected, Some(slowest));
+    assert!(app.store.filter().is_empty());
+    assert!(app.status.as_deref().unwrap().contains("filters cleared"));
+}
