@@ -143,8 +143,10 @@ pub fn find(name: &str) -> Option<&'static Command> {
 pub fn for_action(action: Action) -> Option<&'static Command> {
     COMMANDS.iter().find(|c| match (c.run, action) {
         (Run::Key(a), b) => a == b,
-        (Run::Goto, Action::Goto) | (Run::Quit, Action::Quit) => true,
-        (Run::Type, Action::ToggleKind(_)) | (Run::Pane, Action::Pane(_)) => true,
+        (Run::Goto, Action::Goto)
+        | (Run::Quit, Action::Quit)
+        | (Run::Type, Action::ToggleKind(_))
+        | (Run::Pane, Action::Pane(_)) => true,
         _ => false,
     })
 }
@@ -209,7 +211,10 @@ pub fn complete(text: &str) -> Result<(String, Vec<&'static str>), String> {
             [] => Err(unknown(word)),
             [one] => {
                 let takes_arg = find(one).is_some_and(|c| !c.arg.is_empty());
-                Ok((format!("{one}{}", if takes_arg { " " } else { "" }), Vec::new()))
+                Ok((
+                    format!("{one}{}", if takes_arg { " " } else { "" }),
+                    Vec::new(),
+                ))
             }
             many => Ok((common_prefix(many).to_owned(), names)),
         };
@@ -359,7 +364,10 @@ fn column_list(arg: &str) -> Result<Vec<String>, String> {
     let mut columns: Vec<String> = Vec::new();
     for name in arg.split([',', ' ']).filter(|n| !n.is_empty()) {
         let name = name.to_ascii_lowercase();
-        if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        if !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
             return Err(format!(
                 "not a column name: {:?}",
                 crate::text::safe::line(&name)
@@ -418,7 +426,10 @@ mod tests {
         assert!(choices.contains(&"problems") && choices.contains(&"pane"));
         let (text, choices) = complete("pa").unwrap();
         assert_eq!(text, "pa");
-        assert_eq!(choices, ["pane", "page-up", "page-down", "pane-up", "pane-down"]);
+        assert_eq!(
+            choices,
+            ["pane", "page-up", "page-down", "pane-up", "pane-down"]
+        );
         assert_eq!(complete("pane r").unwrap(), ("pane raw".into(), vec![]));
         assert_eq!(
             complete("type ga").unwrap(),
@@ -426,13 +437,20 @@ mod tests {
         );
         let (text, choices) = complete("type call.").unwrap();
         assert_eq!(text, "type call.");
-        assert_eq!(choices, ["call.requested", "call.redirected", "call.transferred"]);
+        assert_eq!(
+            choices,
+            ["call.requested", "call.redirected", "call.transferred"]
+        );
         assert_eq!(
             complete("type call.re").unwrap().0,
             "type call.re",
             "requested and redirected share it"
         );
-        assert!(complete("zz").unwrap_err().starts_with("unknown command :zz"));
+        assert!(
+            complete("zz")
+                .unwrap_err()
+                .starts_with("unknown command :zz")
+        );
     }
 
     #[test]

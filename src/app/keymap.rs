@@ -95,14 +95,14 @@ use Action as A;
 pub const BINDINGS: &[Binding] = &[
     b!("Esc", [with(KeyCode::Esc, NONE, A::Back)], "back; in the table: clear one filter (it says which)", "back", Global, InCall),
     b!("↑↓", [with(KeyCode::Up, NONE, A::Up), key('k', A::Up), with(KeyCode::Down, NONE, A::Down), key('j', A::Down)], "move up / down (k j; up pauses follow)", "step", Global, InCall),
-    b!("q", [key('q', A::Quit)], "back out of a view or overlay; at the top: quit (asks if events are unrecorded)", "quit", Global, Yes),
+    b!("q", [key('q', A::Quit)], "back; at the top: quit (asks when events are unrecorded)", "quit", Global, Yes),
     b!("Ctrl-C", [with(KeyCode::Char('c'), CTRL, A::QuitNow)], "quit at once, from anywhere", "quit", Global, No),
     b!("?", [key('?', A::Help), with(KeyCode::Char('?'), SHIFT, A::Help)], "this help", "help", Global, Yes),
     b!("s", [key('s', A::Stats)], "stats: events/s, response codes, durations, slow steps", "stats", Global, No),
-    b!("PgUp PgDn", [with(KeyCode::PageUp, NONE, A::PageUp), with(KeyCode::PageDown, NONE, A::PageDown), key(' ', A::PageDown), with(KeyCode::Char('b'), CTRL, A::PageUp), with(KeyCode::Char('f'), CTRL, A::PageDown)], "page the list up / down (also Ctrl-B Ctrl-F, Space down)", "page", Global, No),
+    b!("PgUp/Dn", [with(KeyCode::PageUp, NONE, A::PageUp), with(KeyCode::PageDown, NONE, A::PageDown), key(' ', A::PageDown), with(KeyCode::Char('b'), CTRL, A::PageUp), with(KeyCode::Char('f'), CTRL, A::PageDown)], "page the list up / down (also Ctrl-B Ctrl-F, Space down)", "page", Global, No),
     b!("^U ^D", [with(KeyCode::Char('u'), CTRL, A::HalfUp), with(KeyCode::Char('d'), CTRL, A::HalfDown)], "half a page up / down", "half page", Global, No),
     b!("g Home", [key('g', A::Top), with(KeyCode::Home, NONE, A::Top)], "first event (pauses follow); in a call: first step", "top", Global, No),
-    b!("G End F", [key('G', A::Follow), with(KeyCode::End, NONE, A::Follow), key('F', A::Follow)], "follow the newest event (resumes after reading); in a call: last step", "follow", Global, InTable),
+    b!("G End", [key('G', A::Follow), with(KeyCode::End, NONE, A::Follow), key('F', A::Follow)], "follow the newest event, also F; in a call: its last step", "follow", Global, InTable),
     b!("@", [key('@', A::Goto)], "jump to a time: @03:00, @03:00:15, @2026-11-30T03:00", "goto", Global, No),
     b!("1-8", [
         key('1', A::ToggleKind(0)), key('2', A::ToggleKind(1)), key('3', A::ToggleKind(2)), key('4', A::ToggleKind(3)),
@@ -118,9 +118,9 @@ pub const BINDINGS: &[Binding] = &[
     b!("m", [key('m', A::Mask)], "mask numbers, speech, names, recording URLs (sharing)", "mask", Global, No),
     b!("x", [key('x', A::Export)], "export the call as markdown to a file here", "export", Global, No),
     b!("y", [key('y', A::Copy)], "copy the TwiML shown, or the call SID (OSC 52)", "copy", Global, No),
-    b!("K J", [key('K', A::PaneUp), key('J', A::PaneDown), with(KeyCode::PageUp, SHIFT, A::PaneUp), with(KeyCode::PageDown, SHIFT, A::PaneDown)], "scroll the pane up / down (also Shift-PgUp/PgDn, the wheel over it)", "scroll", Global, No),
-    b!(":", [key(':', A::Command)], "command: :goto :export :theme :columns :q … (Tab completes)", "command", Global, Yes),
-    b!("M", [key('M', A::MouseCapture)], "release the mouse so a plain drag selects text (again: capture)", "mouse", Global, No),
+    b!("K J", [key('K', A::PaneUp), key('J', A::PaneDown), with(KeyCode::PageUp, SHIFT, A::PaneUp), with(KeyCode::PageDown, SHIFT, A::PaneDown)], "scroll the pane (also Shift-PgUp/PgDn, the wheel over it)", "scroll", Global, No),
+    b!(":", [key(':', A::Command)], "command: :goto :export :theme :columns :q … (Tab completes)", "command", Global, No),
+    b!("M", [key('M', A::MouseCapture)], "release the mouse for plain drag-select (again: capture)", "mouse", Global, No),
 ];
 
 /// The action bound to a key in a view (`Scope::Table` or `Scope::Call`). Shift is ignored

@@ -53,10 +53,8 @@ impl App {
     /// The answer to "quit?": `q` (again) or `y` quits, Ctrl-C too; any other key stays.
     pub(super) fn confirm_quit_key(&mut self, key: KeyEvent) {
         self.mode = Mode::Normal;
-        let yes = matches!(
-            key.code,
-            KeyCode::Char('q' | 'y' | 'Q' | 'Y')
-        ) || self.lookup(key) == Some(Action::QuitNow);
+        let yes = matches!(key.code, KeyCode::Char('q' | 'y' | 'Q' | 'Y'))
+            || self.lookup(key) == Some(Action::QuitNow);
         if yes {
             self.quit = true;
         } else {

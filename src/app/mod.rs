@@ -187,6 +187,9 @@ pub struct Health {
 /// Events taken from the channel per turn of the event loop, so keys are never starved.
 pub const INGEST_BUDGET: usize = 2_000;
 
+// Independent switches (follow, reading, mask, mouse, recorded, quit): no two combine into
+// one state, so an enum would not say more.
+#[allow(clippy::struct_excessive_bools)]
 pub struct App {
     pub store: Store,
     /// The selected event (sequence number); None = nothing to select.
@@ -454,7 +457,6 @@ impl App {
         keymap::lookup(key.code, key.modifiers, scope)
     }
 
-
     /// Applies one action.
     pub fn update(&mut self, action: Action) {
         self.status = None;
@@ -667,7 +669,6 @@ impl App {
         crate::domain::call::order(&mut steps);
         steps.iter().map(|e| e.seq).collect()
     }
-
 
     /// Keeps an open call view current as its events arrive or leave.
     pub fn refresh_call(&mut self) {

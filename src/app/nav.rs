@@ -150,7 +150,7 @@ impl App {
         true
     }
 
-    /// Keys while the stats overlay is open: ↑↓ PgUp PgDn Home End pick a slow step, Enter
+    /// Keys while the stats overlay is open: ↑↓ `PgUp` `PgDn` Home End pick a slow step, Enter
     /// goes to its event, s Esc q close, Ctrl-C quits; others wait.
     pub(super) fn stats_key(&mut self, key: KeyEvent) -> bool {
         let Mode::Stats { selected } = self.mode else {
@@ -369,7 +369,11 @@ mod tests {
             assert!(e.starts_with("not a time"), "{bad}: {e}");
             assert!(e.contains("03:00"), "{e}");
         }
-        assert!(parse_time(" ", first).unwrap_err().starts_with("which time?"));
+        assert!(
+            parse_time(" ", first)
+                .unwrap_err()
+                .starts_with("which time?")
+        );
     }
 
     #[test]

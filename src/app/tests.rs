@@ -621,7 +621,11 @@ fn esc_in_the_table_clears_one_filter_at_a_time_and_says_which() {
 
     key(&mut app, KeyCode::Esc);
     assert!(app.store.filter().call.is_none() && app.store.filter().problems);
-    assert!(status(&app).starts_with("cleared the call filter CA"), "{}", status(&app));
+    assert!(
+        status(&app).starts_with("cleared the call filter CA"),
+        "{}",
+        status(&app)
+    );
     assert!(status(&app).ends_with("Esc again clears problems only"));
 
     key(&mut app, KeyCode::Esc);
@@ -865,7 +869,10 @@ fn table_keys_do_nothing_in_the_call_view() {
         assert!(key(&mut app, code), "{code:?}");
         assert_eq!(app.call().map(|c| c.selected), Some(to), "{code:?}");
     }
-    assert!(!app.follow, "the table's follow is not resumed from the call view");
+    assert!(
+        !app.follow,
+        "the table's follow is not resumed from the call view"
+    );
 }
 
 #[test]
@@ -1515,9 +1522,18 @@ fn brackets_move_between_legs_and_esc_returns_to_the_table() {
 fn many(n: u32, ms: u32) -> App {
     let mut app = App::new(1_000);
     for i in 0..n {
-        let body = hand_event(&format!("e{i}"), "call.requested", i % 60, 200, "<Response/>")
-            .replace("14:00:", &format!("14:{:02}:", i / 60))
-            .replace("\"requestDuration\":100", &format!("\"requestDuration\":{}", ms + i));
+        let body = hand_event(
+            &format!("e{i}"),
+            "call.requested",
+            i % 60,
+            200,
+            "<Response/>",
+        )
+        .replace("14:00:", &format!("14:{:02}:", i / 60))
+        .replace(
+            "\"requestDuration\":100",
+            &format!("\"requestDuration\":{}", ms + i),
+        );
         push_body(&mut app, &format!("[{body}]"));
     }
     app
@@ -1592,7 +1608,11 @@ fn page_keys_page_the_timeline_in_the_call_view() {
     assert_eq!(at(&app), Some(59));
 }
 
-fn mouse(kind: crossterm::event::MouseEventKind, column: u16, row: u16) -> crossterm::event::MouseEvent {
+fn mouse(
+    kind: crossterm::event::MouseEventKind,
+    column: u16,
+    row: u16,
+) -> crossterm::event::MouseEvent {
     crossterm::event::MouseEvent {
         kind,
         column,
@@ -1611,7 +1631,13 @@ fn a_click_selects_the_row_under_it_and_the_wheel_scrolls_what_is_under_it() {
     // The third row shown is the table's third event: click it.
     let third = app.store.view_seq(app.geometry.table_offset + 2).unwrap();
     let text = |y: u16| (0..80).map(|x| buf[(x, y)].symbol()).collect::<String>();
-    let clock = app.store.get(third).unwrap().time.strftime("%H:%M:%S").to_string();
+    let clock = app
+        .store
+        .get(third)
+        .unwrap()
+        .time
+        .strftime("%H:%M:%S")
+        .to_string();
     assert!(text(list.y + 2).contains(&clock), "{}", text(list.y + 2));
     assert!(app.on_mouse(mouse(M::Down(MouseButton::Left), 10, list.y + 2)));
     assert_eq!(app.selected, Some(third));
@@ -1622,14 +1648,20 @@ fn a_click_selects_the_row_under_it_and_the_wheel_scrolls_what_is_under_it() {
     // The wheel over the table moves the selection; over the pane, it scrolls the pane.
     draw(&mut term, &mut app);
     assert!(app.on_mouse(mouse(M::ScrollDown, 10, list.y)));
-    assert_eq!(app.store.view_position(app.selected.unwrap()), Ok(app.geometry.table_offset + 5));
+    assert_eq!(
+        app.store.view_position(app.selected.unwrap()),
+        Ok(app.geometry.table_offset + 5)
+    );
     app.pane = Pane::Raw;
     draw(&mut term, &mut app);
     let pane = app.geometry.pane;
     let before = app.selected;
     assert!(app.on_mouse(mouse(M::ScrollDown, 10, pane.y + 2)));
     assert_eq!(app.pane_scroll, 3);
-    assert_eq!(app.selected, before, "the wheel over the pane leaves the list alone");
+    assert_eq!(
+        app.selected, before,
+        "the wheel over the pane leaves the list alone"
+    );
     assert!(app.on_mouse(mouse(M::ScrollUp, 10, pane.y + 2)));
     assert_eq!(app.pane_scroll, 0);
 
@@ -1642,7 +1674,10 @@ fn a_click_selects_the_row_under_it_and_the_wheel_scrolls_what_is_under_it() {
     assert!(app.on_mouse(mouse(M::Down(MouseButton::Left), end - 1, pane.y)));
     assert_eq!(app.pane, Pane::Twiml);
     assert!(start > pane.x);
-    assert!(!app.on_mouse(mouse(M::Down(MouseButton::Left), pane.x, pane.y)), "the corner");
+    assert!(
+        !app.on_mouse(mouse(M::Down(MouseButton::Left), pane.x, pane.y)),
+        "the corner"
+    );
     assert!(!app.on_mouse(mouse(M::Moved, 10, list.y)));
 }
 
@@ -1727,13 +1762,23 @@ fn a_time_with_no_event_after_it_says_so_in_the_prompt() {
     press(&mut app, KeyCode::Char('u'), KeyModifiers::CONTROL);
     type_text(&mut app, "3am");
     key(&mut app, KeyCode::Enter);
-    assert!(app.prompt().unwrap().error.as_deref().unwrap().starts_with("not a time: \"3am\""));
+    assert!(
+        app.prompt()
+            .unwrap()
+            .error
+            .as_deref()
+            .unwrap()
+            .starts_with("not a time: \"3am\"")
+    );
     key(&mut app, KeyCode::Esc);
     assert!(app.prompt().is_none());
     // No events at all.
     let mut empty = App::new(10);
     command(&mut empty, "goto 03:00");
-    assert_eq!(empty.prompt().unwrap().error.as_deref(), Some("no events yet"));
+    assert_eq!(
+        empty.prompt().unwrap().error.as_deref(),
+        Some("no events yet")
+    );
 }
 
 #[test]
@@ -1758,7 +1803,10 @@ fn the_prompt_completes_with_tab_and_rejects_an_unknown_command() {
     type_text(&mut app, "p");
     key(&mut app, KeyCode::Tab);
     let p = app.prompt().unwrap();
-    assert!(p.choices.contains(&"problems") && p.choices.contains(&"pane"), "{p:?}");
+    assert!(
+        p.choices.contains(&"problems") && p.choices.contains(&"pane"),
+        "{p:?}"
+    );
     type_text(&mut app, "ro");
     key(&mut app, KeyCode::Tab);
     assert_eq!(app.prompt().unwrap().text, "problems");
@@ -1794,20 +1842,37 @@ fn the_prompt_completes_with_tab_and_rejects_an_unknown_command() {
 fn commands_do_what_their_keys_do_and_ask_for_what_needs_the_world() {
     let mut app = samples(100);
     command(&mut app, "export");
-    assert!(matches!(app.take_effects().as_slice(), [Effect::Export { .. }]));
+    assert!(matches!(
+        app.take_effects().as_slice(),
+        [Effect::Export { .. }]
+    ));
     command(&mut app, "theme light");
     assert_eq!(app.take_effects(), [Effect::Theme("light".into())]);
     command(&mut app, "columns time, type,digits");
     assert_eq!(
         app.take_effects(),
-        [Effect::Columns(vec!["time".into(), "type".into(), "digits".into()])]
+        [Effect::Columns(vec![
+            "time".into(),
+            "type".into(),
+            "digits".into()
+        ])]
     );
     command(&mut app, "type gather");
-    assert_eq!(app.store.filter().kinds, kinds_of(&[EventKind::GatherFinished]));
+    assert_eq!(
+        app.store.filter().kinds,
+        kinds_of(&[EventKind::GatherFinished])
+    );
     command(&mut app, "pane raw");
     assert_eq!(app.pane, Pane::Raw);
     command(&mut app, "pane sideways");
-    assert!(app.prompt().unwrap().error.as_deref().unwrap().starts_with("no pane"));
+    assert!(
+        app.prompt()
+            .unwrap()
+            .error
+            .as_deref()
+            .unwrap()
+            .starts_with("no pane")
+    );
     key(&mut app, KeyCode::Esc);
     command(&mut app, "help");
     assert!(app.help_open());
@@ -1881,14 +1946,22 @@ fn the_stats_list_every_slow_step_scrolls_and_enter_goes_to_one() {
     }
     assert_eq!(app.mode, Mode::Stats { selected: 13 });
     let last = screen_text(&draw(&mut term, &mut app));
-    assert!(last.contains("POST /e0 "), "the fastest, listed last: {last}");
+    assert!(
+        last.contains("POST /e0 "),
+        "the fastest, listed last: {last}"
+    );
     assert!(!first.contains("POST /e0 "), "{first}");
     assert!(!last.contains("more"), "at the end: {last}");
     assert!(last.contains(&format!("↑ {}", 14 - rows)), "{last}");
     key(&mut app, KeyCode::Down);
     assert_eq!(app.mode, Mode::Stats { selected: 13 }, "stops at the last");
     key(&mut app, KeyCode::PageUp);
-    assert_eq!(app.mode, Mode::Stats { selected: 13 - rows });
+    assert_eq!(
+        app.mode,
+        Mode::Stats {
+            selected: 13 - rows
+        }
+    );
     key(&mut app, KeyCode::Home);
     key(&mut app, KeyCode::Down);
     // Enter: the overlay closes on the selected step's event, follow paused.

@@ -94,7 +94,9 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, cv: &CallView, area: Rect, geo: &m
         x: list.x,
         y: list.y.saturating_add(1),
         width: list.width,
-        height: u16::try_from(rows).unwrap_or(u16::MAX).min(list.height.saturating_sub(1)),
+        height: u16::try_from(rows)
+            .unwrap_or(u16::MAX)
+            .min(list.height.saturating_sub(1)),
     };
     let table_rows: Vec<Row<'static>> = steps
         .iter()

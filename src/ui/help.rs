@@ -40,7 +40,11 @@ pub fn draw(frame: &mut Frame<'_>, scroll: usize, area: Rect, geo: &mut Geometry
         .iter()
         .filter(|c| NAMED.contains(&c.name))
         .map(|c| {
-            let alias = c.aliases.first().map(|a| format!(" (:{a})")).unwrap_or_default();
+            let alias = c
+                .aliases
+                .first()
+                .map(|a| format!(" (:{a})"))
+                .unwrap_or_default();
             if c.arg.is_empty() {
                 format!(":{}{alias}", c.name)
             } else {
@@ -58,7 +62,7 @@ pub fn draw(frame: &mut Frame<'_>, scroll: usize, area: Rect, geo: &mut Geometry
     )));
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled(
-        " Filters combine. PgUp/PgDn scroll; any other key (q too) closes this help.",
+        " Filters combine. PgUp/PgDn scroll; any other key closes this help.",
         theme::dim(),
     )));
     let height = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);

@@ -19,7 +19,10 @@ pub fn line(p: &Prompt) -> Paragraph<'static> {
         Span::styled("▏", Style::new().add_modifier(Modifier::SLOW_BLINK)),
     ];
     if let Some(e) = &p.error {
-        spans.push(Span::styled(format!("  {}", safe::line(e)), theme::problem()));
+        spans.push(Span::styled(
+            format!("  {}", safe::line(e)),
+            theme::problem(),
+        ));
     } else if !p.choices.is_empty() {
         let mut list = p
             .choices

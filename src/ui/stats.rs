@@ -31,8 +31,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, selected: usize, area: Rect, geo: 
         .min(area.height.saturating_sub(2));
     let rect = centered(area, MAX_WIDTH.min(area.width.saturating_sub(4)), height);
     frame.render_widget(Clear, rect);
-    let mut block =
-        Block::bordered().title(Span::styled(" Stats · since start ", theme::title()));
+    let mut block = Block::bordered().title(Span::styled(" Stats · since start ", theme::title()));
     let inner = block.inner(rect);
 
     let [
