@@ -346,3 +346,22 @@ async fn paging_keys_and_the_mouse_move_the_list_through_the_loop() {
     );
     assert!(!app.mouse);
 }
+
+#[tokio::test]
+async fn theme_and_columns_reach_the_loop_which_says_what_this_build_offers() {
+    let mut app = new_app(100);
+    let mut term = terminal(120, 24);
+    let mut keys = chars(":theme light");
+    keys.push(KeyCode::Enter);
+    session(&mut term, &mut app, &[IVR], keys).await;
+    let screen = screen_text(term.backend().buffer());
+    assert!(
+        screen.contains("no theme \"light\" in this build: the screen has one (dark) theme"),
+        "{screen}"
+    );
+    let mut keys = chars(":columns time,digits");
+    keys.push(KeyCode::Enter);
+    session(&mut term, &mut app, &[], keys).await;
+    let screen = screen_text(term.backend().buffer());
+    assert!(screen.contains("asked for: time,digits"), "{screen}");
+}

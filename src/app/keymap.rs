@@ -205,6 +205,34 @@ mod tests {
     }
 
     #[test]
+    fn the_list_pages_and_the_pane_has_its_own_keys() {
+        let both = |code, mods| {
+            let t = lookup(code, mods, Scope::Table);
+            assert_eq!(t, lookup(code, mods, Scope::Call), "{code:?} {mods:?}");
+            t
+        };
+        assert_eq!(both(KeyCode::PageDown, NONE), Some(Action::PageDown));
+        assert_eq!(both(KeyCode::PageUp, NONE), Some(Action::PageUp));
+        assert_eq!(both(KeyCode::Char(' '), NONE), Some(Action::PageDown));
+        assert_eq!(both(KeyCode::Char('f'), CTRL), Some(Action::PageDown));
+        assert_eq!(both(KeyCode::Char('b'), CTRL), Some(Action::PageUp));
+        assert_eq!(both(KeyCode::Char('d'), CTRL), Some(Action::HalfDown));
+        assert_eq!(both(KeyCode::Char('u'), CTRL), Some(Action::HalfUp));
+        assert_eq!(both(KeyCode::PageDown, SHIFT), Some(Action::PaneDown));
+        assert_eq!(both(KeyCode::PageUp, SHIFT), Some(Action::PaneUp));
+        assert_eq!(both(KeyCode::Char('J'), SHIFT), Some(Action::PaneDown));
+        assert_eq!(both(KeyCode::Char('K'), SHIFT), Some(Action::PaneUp));
+        assert_eq!(both(KeyCode::Char('j'), NONE), Some(Action::Down));
+        assert_eq!(both(KeyCode::Char('F'), SHIFT), Some(Action::Follow));
+        assert_eq!(both(KeyCode::Char('@'), SHIFT), Some(Action::Goto));
+        assert_eq!(both(KeyCode::Char(':'), SHIFT), Some(Action::Command));
+        assert_eq!(both(KeyCode::Char('M'), SHIFT), Some(Action::MouseCapture));
+        assert_eq!(both(KeyCode::Char('m'), NONE), Some(Action::Mask));
+        assert_eq!(both(KeyCode::Char('q'), NONE), Some(Action::Quit));
+        assert_eq!(both(KeyCode::Char('c'), CTRL), Some(Action::QuitNow));
+    }
+
+    #[test]
     fn the_footer_comes_from_the_table() {
         let words = |view| footer(view).map(|b| b.hint).collect::<Vec<_>>();
         assert!(words(Scope::Table).contains(&"pane"));

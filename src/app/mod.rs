@@ -187,8 +187,8 @@ pub struct Health {
 /// Events taken from the channel per turn of the event loop, so keys are never starved.
 pub const INGEST_BUDGET: usize = 2_000;
 
-// Independent switches (follow, reading, mask, mouse, recorded, quit): no two combine into
-// one state, so an enum would not say more.
+// Switches of different concerns (follow, mask, mouse, recorded, quit); `reading` qualifies
+// `follow` and sits beside it so that the many readers of `follow` stay as they are.
 #[allow(clippy::struct_excessive_bools)]
 pub struct App {
     pub store: Store,
