@@ -149,6 +149,10 @@ fn bench_filters(c: &mut Criterion) {
             app.set_filter(Filter::default());
         });
     });
+    // `@14:00` / `:goto 14:00`: one pass over the shown events' times, on a key press.
+    g.bench_function("goto_time", |b| {
+        b.iter(|| app.run_command("goto 14:00").unwrap());
+    });
     g.finish();
 }
 

@@ -167,7 +167,7 @@ fn twimon_config_shows_rebound_keys_and_the_tokens_source_never_the_token() {
     let home = Home::new("config-keys");
     std::fs::write(home.dir().join("token"), "s3cret-token\n").unwrap();
     home.write_config(
-        "auth-token-file = \"token\"\n\n[keys]\nquit = [\"ctrl-q\", \"ctrl-c\"]\npane-twiml = \"T\"\ntimeline = [\"t\", \"enter\"]\n",
+        "auth-token-file = \"token\"\n\n[keys]\nquit = [\"ctrl-q\", \"ctrl-x\"]\npane-twiml = \"T\"\ntimeline = [\"t\", \"enter\"]\n",
     );
     let file = format!("file {}", home.config_file().display());
     let (status, stdout, stderr) = home.run(&["config"]);
@@ -187,7 +187,7 @@ fn twimon_config_shows_rebound_keys_and_the_tokens_source_never_the_token() {
         "{text}"
     );
     assert!(
-        line("quit = [\"ctrl-q\", \"ctrl-c\"]").ends_with(&format!("# {file}:4")),
+        line("quit = [\"ctrl-q\", \"ctrl-x\"]").ends_with(&format!("# {file}:4")),
         "{text}"
     );
     assert!(

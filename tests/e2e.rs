@@ -672,8 +672,18 @@ fn monitor_shows_posted_events_filters_opens_a_call_and_quits_cleanly() {
         },
     );
 
-    // q: a clean exit.
+    // q: the events were not recorded, so it asks once; y quits, cleanly.
     tui.press(b"q");
+    tui.wait_for(
+        "the question before losing the unrecorded events",
+        STEP_TIMEOUT,
+        |s| {
+            row(s, ROWS - 1)
+                .contains("unrecorded events?")
+                .then_some(())
+        },
+    );
+    tui.press(b"y");
     let status = tui.wait_exit(EXIT_TIMEOUT);
     assert!(
         status.success(),

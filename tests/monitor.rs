@@ -7,7 +7,9 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{
+    Event as TermEvent, KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
 use futures::channel::mpsc as keys;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -60,6 +62,17 @@ async fn session(
     bodies: &[&str],
     script: Vec<KeyCode>,
 ) -> Vec<u8> {
+    let script = script.into_iter().map(press).collect();
+    session_events(terminal, app, bodies, script).await
+}
+
+/// [`session`] with any terminal events: keys with modifiers, the mouse.
+async fn session_events(
+    terminal: &mut Terminal<TestBackend>,
+    app: &mut App,
+    bodies: &[&str],
+    script: Vec<TermEvent>,
+) -> Vec<u8> {
     let (tx, mut feed) = feed();
     let (key_tx, key_rx) = keys::unbounded();
     let mut host = Host {
@@ -74,8 +87,8 @@ async fn session(
         while tx.capacity() < tx.max_capacity() {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
-        for code in script {
-            key_tx.unbounded_send(Ok(press(code))).unwrap();
+        for event in script {
+            key_tx.unbounded_send(Ok(event)).unwrap();
         }
         drop(key_tx);
         tx
@@ -152,12 +165,18 @@ async fn a_redelivered_event_is_counted_once_and_marked() {
 async fn copy_goes_to_the_clipboard_writer_and_quit_ends_the_loop() {
     let mut app = new_app(100);
     let mut term = terminal(80, 24);
-    // `p` shows the parameters, so `y` copies the selected event's call SID.
+    // `p` shows the parameters, so `y` copies the selected event's call SID; q asks (the
+    // events are not recorded) and q again quits.
     let clipboard = session(
         &mut term,
         &mut app,
         &[IVR],
-        vec![KeyCode::Char('p'), KeyCode::Char('y'), KeyCode::Char('q')],
+        vec![
+            KeyCode::Char('p'),
+            KeyCode::Char('y'),
+            KeyCode::Char('q'),
+            KeyCode::Char('q'),
+        ],
     )
     .await;
     let written = String::from_utf8(clipboard).unwrap();
@@ -226,4 +245,186 @@ async fn refused_deliveries_are_listed_in_the_stats_overlay_with_why() {
     assert!(json.contains(" 400 "), "{json}");
     let at = |needle| screen.find(needle).unwrap();
     assert!(at(" 415 ") < at(" 400 "), "{screen}");
+}
+
+fn chars(text: &str) -> Vec<KeyCode> {
+    text.chars().map(KeyCode::Char).collect()
+}
+
+fn click(column: u16, row: u16) -> TermEvent {
+    TermEvent::Mouse(MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    })
+}
+
+fn wheel(down: bool, column: u16, row: u16) -> TermEvent {
+    TermEvent::Mouse(MouseEvent {
+        kind: if down {
+            MouseEventKind::ScrollDown
+        } else {
+            MouseEventKind::ScrollUp
+        },
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    })
+}
+
+fn all_samples() -> Vec<&'static str> {
+    let mut bodies: Vec<&str> = EVENTS.to_vec();
+    bodies.extend([IVR, FAILED]);
+    bodies
+}
+
+#[tokio::test]
+async fn quitting_with_unrecorded_events_asks_once_and_another_key_stays() {
+    let mut app = new_app(100);
+    let mut term = terminal(80, 24);
+    session(
+        &mut term,
+        &mut app,
+        &all_samples(),
+        vec![KeyCode::Char('q')],
+    )
+    .await;
+    assert!(!app.quit);
+    insta::assert_snapshot!("loop_quit_question_80x24", term.backend());
+    let screen = screen_text(term.backend().buffer());
+    assert!(
+        screen.contains("Quit and lose 16 unrecorded events?  q / y  quit · any other key stays"),
+        "{screen}"
+    );
+    // Any other key: still running, and the screen says so.
+    session(&mut term, &mut app, &[], vec![KeyCode::Char('n')]).await;
+    assert!(!app.quit);
+    let screen = screen_text(term.backend().buffer());
+    assert!(screen.contains("not quitting"), "{screen}");
+    // y quits.
+    session(
+        &mut term,
+        &mut app,
+        &[],
+        vec![KeyCode::Char('q'), KeyCode::Char('y')],
+    )
+    .await;
+    assert!(app.quit);
+}
+
+#[tokio::test]
+async fn ctrl_c_quits_at_once_even_in_the_call_view() {
+    let mut app = new_app(100);
+    let mut term = terminal(80, 24);
+    let ctrl_c = TermEvent::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+    session_events(
+        &mut term,
+        &mut app,
+        &all_samples(),
+        vec![press(KeyCode::Enter), ctrl_c],
+    )
+    .await;
+    assert!(app.quit);
+}
+
+#[tokio::test]
+async fn the_prompt_completes_on_screen_and_shows_an_unknown_command_inline() {
+    let mut app = new_app(100);
+    let mut term = terminal(80, 24);
+    let mut keys = chars(":go");
+    keys.push(KeyCode::Tab);
+    keys.extend(chars("15:2"));
+    session(&mut term, &mut app, &all_samples(), keys).await;
+    insta::assert_snapshot!("loop_prompt_goto_80x24", term.backend());
+    let screen = screen_text(term.backend().buffer());
+    assert!(screen.contains(" :  goto 15:2"), "{screen}");
+    // 15:20, Enter: the first event at or after it is the failed call's first step.
+    session(
+        &mut term,
+        &mut app,
+        &[],
+        vec![KeyCode::Char('0'), KeyCode::Enter],
+    )
+    .await;
+    let screen = screen_text(term.backend().buffer());
+    assert!(
+        screen.contains("15:26:45.049: the first event at or after 2026-11-28 15:20:00 UTC"),
+        "{screen}"
+    );
+    assert!(screen.contains("PAUSED"), "{screen}");
+
+    let mut keys = chars(":nope");
+    keys.push(KeyCode::Enter);
+    session(&mut term, &mut app, &[], keys).await;
+    insta::assert_snapshot!("loop_prompt_unknown_80x24", term.backend());
+    let screen = screen_text(term.backend().buffer());
+    assert!(
+        screen.contains("unknown command :nope (Tab lists the commands, :help the keys)"),
+        "{screen}"
+    );
+}
+
+#[tokio::test]
+async fn paging_keys_and_the_mouse_move_the_list_through_the_loop() {
+    let mut app = new_app(100);
+    let mut term = terminal(80, 24);
+    session(&mut term, &mut app, &all_samples(), vec![KeyCode::Home]).await;
+    let row_of = |app: &App| {
+        app.selected
+            .and_then(|s| app.store.view_position(s).ok())
+            .unwrap()
+    };
+    assert_eq!(row_of(&app), 0);
+    let page = usize::from(app.geometry.list.height);
+    session(&mut term, &mut app, &[], vec![KeyCode::PageDown]).await;
+    assert_eq!(row_of(&app), page);
+    let ctrl_u = TermEvent::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    session_events(&mut term, &mut app, &[], vec![ctrl_u]).await;
+    assert_eq!(row_of(&app), page - page.div_ceil(2));
+
+    // A click on the first row shown selects it; the wheel over the table moves by three.
+    let list = app.geometry.list;
+    let first_shown = app.geometry.table_offset;
+    session_events(&mut term, &mut app, &[], vec![click(20, list.y)]).await;
+    assert_eq!(row_of(&app), first_shown);
+    session_events(&mut term, &mut app, &[], vec![wheel(true, 20, list.y)]).await;
+    assert_eq!(row_of(&app), first_shown + 3);
+    // The wheel over the pane scrolls it, not the list.
+    let pane = app.geometry.pane;
+    let before = app.selected;
+    session(&mut term, &mut app, &[], vec![KeyCode::Char('r')]).await;
+    assert!(
+        app.geometry.pane_max_scroll >= 3,
+        "the raw JSON is longer than the pane"
+    );
+    session_events(&mut term, &mut app, &[], vec![wheel(true, 20, pane.y + 2)]).await;
+    assert_eq!(app.selected, before);
+    assert_eq!(app.pane_scroll, 3);
+    // M releases the mouse: the loop writes the terminal's "mouse off" sequence.
+    let written = session(&mut term, &mut app, &[], vec![KeyCode::Char('M')]).await;
+    assert_eq!(
+        String::from_utf8_lossy(&written),
+        "\u{1b}[?1006l\u{1b}[?1015l\u{1b}[?1003l\u{1b}[?1002l\u{1b}[?1000l"
+    );
+    assert!(!app.mouse);
+}
+
+#[tokio::test]
+async fn theme_and_columns_reach_the_loop_which_says_what_this_build_offers() {
+    let mut app = new_app(100);
+    let mut term = terminal(120, 24);
+    let mut keys = chars(":theme light");
+    keys.push(KeyCode::Enter);
+    session(&mut term, &mut app, &[IVR], keys).await;
+    let screen = screen_text(term.backend().buffer());
+    assert!(
+        screen.contains("no theme \"light\" in this build: the screen has one (dark) theme"),
+        "{screen}"
+    );
+    let mut keys = chars(":columns time,digits");
+    keys.push(KeyCode::Enter);
+    session(&mut term, &mut app, &[], keys).await;
+    let screen = screen_text(term.backend().buffer());
+    assert!(screen.contains("asked for: time,digits"), "{screen}");
 }

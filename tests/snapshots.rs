@@ -226,7 +226,7 @@ fn raw_pane() {
     check("raw_pane", &mut app);
 }
 
-/// One `PgDn` in the raw pane: the pane scrolls by its height less one line.
+/// One `J` in the raw pane: the pane scrolls by its height less one line.
 #[test]
 fn raw_pane_scrolled() {
     for (w, h) in SIZES {
@@ -235,7 +235,7 @@ fn raw_pane_scrolled() {
         key(&mut app, KeyCode::Char('r'));
         // Draw once so the app learns the pane's height, as the event loop would.
         render(&mut app, w, h);
-        key(&mut app, KeyCode::PageDown);
+        key(&mut app, KeyCode::Char('J'));
         let terminal = render(&mut app, w, h);
         insta::assert_snapshot!(format!("raw_pane_pgdn_{w}x{h}"), terminal.backend());
     }
@@ -772,7 +772,7 @@ fn call_view_with_legs() {
 }
 
 /// The help at 80×24 no longer fits: it shows what does, says how much more there is, and
-/// `PgDn` shows the rest.
+/// `PgDn` shows the rest, a page at a time.
 #[test]
 fn help_scrolls_when_the_terminal_is_short() {
     let mut app = samples();
@@ -783,6 +783,10 @@ fn help_scrolls_when_the_terminal_is_short() {
     assert!(app.help_open(), "PgDn scrolls, it does not close");
     let terminal = render(&mut app, 80, 15);
     insta::assert_snapshot!("help_pgdn_80x15", terminal.backend());
+    for _ in 0..3 {
+        key(&mut app, KeyCode::PageDown);
+    }
+    let terminal = render(&mut app, 80, 15);
     let rest = terminal.backend().to_string();
     assert!(rest.contains("any other key closes this help."), "{rest}");
     assert!(rest.contains("copy the TwiML shown"), "{rest}");

@@ -32,6 +32,8 @@ pub enum Footer {
     Yes,
     /// In the call view's footer only (Esc back, ↑↓ step: the table says them otherwise).
     InCall,
+    /// In the table's footer only.
+    InTable,
 }
 
 /// A key and what it does.
@@ -91,13 +93,17 @@ use Action as A;
 /// it is short of room (in the call view, the way back comes first).
 #[rustfmt::skip]
 pub const BINDINGS: &[Binding] = &[
-    b!("Esc", [with(KeyCode::Esc, NONE, A::Back)], "back; in the table: clear every filter", "back", Global, InCall),
+    b!("Esc", [with(KeyCode::Esc, NONE, A::Back)], "back; in the table: clear one filter (it says which)", "back", Global, InCall),
     b!("↑↓", [with(KeyCode::Up, NONE, A::Up), key('k', A::Up), with(KeyCode::Down, NONE, A::Down), key('j', A::Down)], "move up / down (k j; up pauses follow)", "step", Global, InCall),
-    b!("q", [key('q', A::Quit), with(KeyCode::Char('c'), CTRL, A::Quit)], "quit (also Ctrl-C)", "quit", Global, Yes),
+    b!("q", [key('q', A::Quit)], "back; at the top: quit (asks when events are unrecorded)", "quit", Global, Yes),
+    b!("Ctrl-C", [with(KeyCode::Char('c'), CTRL, A::QuitNow)], "quit at once, from anywhere", "quit", Global, No),
     b!("?", [key('?', A::Help), with(KeyCode::Char('?'), SHIFT, A::Help)], "this help", "help", Global, Yes),
     b!("s", [key('s', A::Stats)], "stats: events/s, response codes, durations, slow steps", "stats", Global, No),
-    b!("g Home", [key('g', A::Top), with(KeyCode::Home, NONE, A::Top)], "first event (pauses follow)", "top", Table, No),
-    b!("G End", [with(KeyCode::Char('G'), SHIFT, A::Follow), key('G', A::Follow), with(KeyCode::End, NONE, A::Follow)], "follow the newest event", "follow", Table, Yes),
+    b!("PgUp/Dn", [with(KeyCode::PageUp, NONE, A::PageUp), with(KeyCode::PageDown, NONE, A::PageDown), key(' ', A::PageDown), with(KeyCode::Char('b'), CTRL, A::PageUp), with(KeyCode::Char('f'), CTRL, A::PageDown)], "page the list up / down (also Ctrl-B Ctrl-F, Space down)", "page", Global, No),
+    b!("^U ^D", [with(KeyCode::Char('u'), CTRL, A::HalfUp), with(KeyCode::Char('d'), CTRL, A::HalfDown)], "half a page up / down", "half page", Global, No),
+    b!("g Home", [key('g', A::Top), with(KeyCode::Home, NONE, A::Top)], "first event (pauses follow); in a call: first step", "top", Global, No),
+    b!("G End", [key('G', A::Follow), with(KeyCode::End, NONE, A::Follow), key('F', A::Follow)], "follow the newest event, also F; in a call: its last step", "follow", Global, InTable),
+    b!("@", [key('@', A::Goto)], "jump to a time: @03:00, @03:00:15, @2026-11-30T03:00", "goto", Global, No),
     b!("1-8", [
         key('1', A::ToggleKind(0)), key('2', A::ToggleKind(1)), key('3', A::ToggleKind(2)), key('4', A::ToggleKind(3)),
         key('5', A::ToggleKind(4)), key('6', A::ToggleKind(5)), key('7', A::ToggleKind(6)), key('8', A::ToggleKind(7)),
@@ -112,8 +118,9 @@ pub const BINDINGS: &[Binding] = &[
     b!("m", [key('m', A::Mask)], "mask numbers, speech, names, recording URLs (sharing)", "mask", Global, No),
     b!("x", [key('x', A::Export)], "export the call as markdown to a file here", "export", Global, No),
     b!("y", [key('y', A::Copy)], "copy the TwiML shown, or the call SID (OSC 52)", "copy", Global, No),
-    b!("PgUp", [with(KeyCode::PageUp, NONE, A::PaneUp)], "scroll the pane up (or the mouse wheel)", "scroll", Global, No),
-    b!("PgDn", [with(KeyCode::PageDown, NONE, A::PaneDown)], "scroll the pane down (or the mouse wheel)", "scroll", Global, No),
+    b!("K J", [key('K', A::PaneUp), key('J', A::PaneDown), with(KeyCode::PageUp, SHIFT, A::PaneUp), with(KeyCode::PageDown, SHIFT, A::PaneDown)], "scroll the pane (also Shift-PgUp/PgDn, the wheel over it)", "scroll", Global, No),
+    b!(":", [key(':', A::Command)], "command: :goto :export :theme :columns :q … (Tab completes)", "command", Global, No),
+    b!("M", [key('M', A::MouseCapture)], "release the mouse for plain drag-select (again: capture)", "mouse", Global, No),
 ];
 
 /// The action bound to a key in a view (`Scope::Table` or `Scope::Call`). Shift is ignored
@@ -138,6 +145,7 @@ pub fn footer(view: Scope) -> impl Iterator<Item = &'static Binding> {
                 Footer::No => false,
                 Footer::Yes => true,
                 Footer::InCall => view == Scope::Call,
+                Footer::InTable => view == Scope::Table,
             }
     })
 }
@@ -172,7 +180,7 @@ mod tests {
         assert_eq!(lookup(KeyCode::Char('4'), NONE, Scope::Call), None);
         assert_eq!(
             lookup(KeyCode::Char('c'), CTRL, Scope::Call),
-            Some(Action::Quit)
+            Some(Action::QuitNow)
         );
         assert_eq!(
             lookup(KeyCode::Char('c'), NONE, Scope::Table),
@@ -194,6 +202,34 @@ mod tests {
         assert_eq!(table(']'), None);
         assert_eq!(call('x'), Some(Action::Export));
         assert_eq!(table('y'), Some(Action::Copy));
+    }
+
+    #[test]
+    fn the_list_pages_and_the_pane_has_its_own_keys() {
+        let both = |code, mods| {
+            let t = lookup(code, mods, Scope::Table);
+            assert_eq!(t, lookup(code, mods, Scope::Call), "{code:?} {mods:?}");
+            t
+        };
+        assert_eq!(both(KeyCode::PageDown, NONE), Some(Action::PageDown));
+        assert_eq!(both(KeyCode::PageUp, NONE), Some(Action::PageUp));
+        assert_eq!(both(KeyCode::Char(' '), NONE), Some(Action::PageDown));
+        assert_eq!(both(KeyCode::Char('f'), CTRL), Some(Action::PageDown));
+        assert_eq!(both(KeyCode::Char('b'), CTRL), Some(Action::PageUp));
+        assert_eq!(both(KeyCode::Char('d'), CTRL), Some(Action::HalfDown));
+        assert_eq!(both(KeyCode::Char('u'), CTRL), Some(Action::HalfUp));
+        assert_eq!(both(KeyCode::PageDown, SHIFT), Some(Action::PaneDown));
+        assert_eq!(both(KeyCode::PageUp, SHIFT), Some(Action::PaneUp));
+        assert_eq!(both(KeyCode::Char('J'), SHIFT), Some(Action::PaneDown));
+        assert_eq!(both(KeyCode::Char('K'), SHIFT), Some(Action::PaneUp));
+        assert_eq!(both(KeyCode::Char('j'), NONE), Some(Action::Down));
+        assert_eq!(both(KeyCode::Char('F'), SHIFT), Some(Action::Follow));
+        assert_eq!(both(KeyCode::Char('@'), SHIFT), Some(Action::Goto));
+        assert_eq!(both(KeyCode::Char(':'), SHIFT), Some(Action::Command));
+        assert_eq!(both(KeyCode::Char('M'), SHIFT), Some(Action::MouseCapture));
+        assert_eq!(both(KeyCode::Char('m'), NONE), Some(Action::Mask));
+        assert_eq!(both(KeyCode::Char('q'), NONE), Some(Action::Quit));
+        assert_eq!(both(KeyCode::Char('c'), CTRL), Some(Action::QuitNow));
     }
 
     #[test]

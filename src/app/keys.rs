@@ -47,6 +47,14 @@ pub const ACTIONS: &[(&str, Action)] = &[
     ("copy", Action::Copy),
     ("pane-up", Action::PaneUp),
     ("pane-down", Action::PaneDown),
+    ("quit-now", Action::QuitNow),
+    ("page-up", Action::PageUp),
+    ("page-down", Action::PageDown),
+    ("half-up", Action::HalfUp),
+    ("half-down", Action::HalfDown),
+    ("command", Action::Command),
+    ("goto", Action::Goto),
+    ("mouse", Action::MouseCapture),
 ];
 
 /// The config name of an action.
@@ -248,7 +256,7 @@ impl Bound {
         let help = self.binding.help;
         if self.rebound
             && help.ends_with(')')
-            && let Some(open) = help.rfind(" (")
+            && let Some(open) = help.rfind(" (also ")
         {
             return &help[..open];
         }
@@ -444,6 +452,7 @@ impl Keymap {
                     Footer::No => false,
                     Footer::Yes => true,
                     Footer::InCall => view == Scope::Call,
+                    Footer::InTable => view == Scope::Table,
                 }
         })
     }
@@ -565,16 +574,32 @@ mod tests {
             Some(Action::Quit)
         );
         assert_eq!(map.lookup(KeyCode::Char('q'), NONE, Scope::Table), None);
-        assert_eq!(map.lookup(KeyCode::Char('c'), CTRL, Scope::Call), None);
+        assert_eq!(
+            map.lookup(KeyCode::Char('c'), CTRL, Scope::Call),
+            Some(Action::QuitNow),
+            "Ctrl-C is its own action (quit at once), not rebound with quit"
+        );
         let quit = map
             .bindings()
             .iter()
             .find(|b| b.binding.hint == "quit")
             .unwrap();
         assert_eq!(quit.label, "Ctrl-q");
-        assert_eq!(quit.help(), "quit", "the note on Ctrl-C no longer holds");
+        assert_eq!(
+            quit.help(),
+            quit.binding.help,
+            "a note that is not about other keys stays"
+        );
         let footer: Vec<&str> = map.footer(Scope::Table).map(|b| b.label.as_str()).collect();
         assert!(footer.contains(&"Ctrl-q"), "{footer:?}");
+
+        let map = rebind(&[("pane-up", &["u"])]).unwrap();
+        let scroll = map
+            .bindings()
+            .iter()
+            .find(|b| b.binding.hint == "scroll")
+            .unwrap();
+        assert_eq!(scroll.help(), "scroll the pane", "the other keys are gone");
 
         let map = rebind(&[("pane-twiml", &["T"]), ("timeline", &["t", "enter"])]).unwrap();
         let pane = map

@@ -4,9 +4,12 @@
 //! [`Effect`] for the event loop to carry out. [`App::prepare`] decodes what the next frame
 //! shows, once; rendering (in `ui`) only reads.
 
+pub mod command;
 pub mod keymap;
 pub mod keys;
+mod leave;
 pub mod look;
+mod nav;
 mod share;
 
 mod views;
@@ -15,7 +18,7 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 use std::time::Instant;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::domain::delivery::Delivery;
 use crate::domain::event::DedupKey;
@@ -23,6 +26,8 @@ use crate::domain::twiml::Decoded;
 use crate::domain::{CallSid, Event, EventKind};
 use crate::store::{Filter, Store, kind_bit};
 
+pub use command::Prompt;
+pub use nav::Area;
 use views::Views;
 pub use views::{CallView, Viewed};
 
@@ -37,7 +42,10 @@ pub enum Pane {
 /// What a key asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
+    /// Back out of a sub-view or overlay; at the top, quit (asking when events would be lost).
     Quit,
+    /// Quit at once, whatever is open (Ctrl-C).
+    QuitNow,
     Help,
     /// Toggle the stats overlay.
     Stats,
@@ -65,6 +73,17 @@ pub enum Action {
     Export,
     /// Copy the TwiML shown, or the call SID, to the clipboard (OSC 52).
     Copy,
+    /// Move the list (table or timeline) a page, or half a page, up or down.
+    PageUp,
+    PageDown,
+    HalfUp,
+    HalfDown,
+    /// Open the `:` command prompt.
+    Command,
+    /// Open the `@` prompt: jump to a time.
+    Goto,
+    /// Release (or take back) the mouse, so a plain drag selects text.
+    MouseCapture,
 }
 
 /// What the list area shows.
@@ -85,8 +104,12 @@ pub enum Mode {
     Search(String),
     /// The help overlay, scrolled this far.
     Help { scroll: usize },
-    /// The stats overlay.
-    Stats,
+    /// The stats overlay, its slow step `selected` (Enter goes to its event).
+    Stats { selected: usize },
+    /// The `:` (or `@`) prompt being typed.
+    Command(Prompt),
+    /// Quitting would lose `lost` unrecorded events: `q` or `y` quits, any other key stays.
+    ConfirmQuit { lost: u64 },
 }
 
 /// What the app asks of the world; the event loop carries it out and reports back through
@@ -97,6 +120,10 @@ pub enum Effect {
     Export { sid: CallSid, mask: bool },
     /// Put this text on the terminal's clipboard (OSC 52).
     Copy(String),
+    /// Capture the mouse (true) or release it to the terminal (false).
+    MouseCapture(bool),
+    /// Show these table columns, in this order (`:columns LIST`).
+    Columns(Vec<String>),
 }
 
 /// Where the last frame put things: the next key moves by these.
@@ -111,6 +138,17 @@ pub struct Geometry {
     /// The help's page and furthest position (it scrolls when the terminal is too short).
     pub help_page: usize,
     pub help_max_scroll: usize,
+    /// The list's rows on screen (the table's or the timeline's, below their header), the
+    /// timeline's scroll offset, and the detail pane (its top border holds the tabs).
+    pub list: Area,
+    pub call_offset: usize,
+    /// Screen lines per row of `list`: 2 where the timeline gives each step two lines.
+    pub list_step_lines: u16,
+    pub pane: Area,
+    /// The columns of the pane's tabs on its top border: TwiML, raw, params.
+    pub tabs: [(u16, u16); 3],
+    /// Slow steps the stats overlay shows at once.
+    pub stats_rows: usize,
 }
 
 impl Default for Geometry {
@@ -122,6 +160,12 @@ impl Default for Geometry {
             pane_max_scroll: usize::MAX,
             help_page: 20,
             help_max_scroll: 0,
+            list: Area::default(),
+            call_offset: 0,
+            list_step_lines: 1,
+            pane: Area::default(),
+            tabs: [(0, 0); 3],
+            stats_rows: 8,
         }
     }
 }
@@ -148,11 +192,17 @@ pub struct Health {
 /// Events taken from the channel per turn of the event loop, so keys are never starved.
 pub const INGEST_BUDGET: usize = 2_000;
 
+// Switches of different concerns (follow, mask, mouse, recorded, quit); `reading` qualifies
+// `follow` and sits beside it so that the many readers of `follow` stay as they are.
+#[allow(clippy::struct_excessive_bools)]
 pub struct App {
     pub store: Store,
     /// The selected event (sequence number); None = nothing to select.
     pub selected: Option<u64>,
     pub follow: bool,
+    /// Following, but the reader scrolled the pane: new events do not move the selection
+    /// until End (or F) resumes.
+    pub reading: bool,
     /// `received` counter when follow was paused, for "+N new".
     paused_at: u64,
     pub view: View,
@@ -177,6 +227,12 @@ pub struct App {
     pub keys: keys::Keymap,
     /// Where this run logs, for the help overlay.
     pub log: Option<String>,
+    /// Every event is kept in a file (`--record`, or a replay): quitting loses nothing.
+    pub recorded: bool,
+    /// `received` when the recording was first seen failing: later events are not kept.
+    record_failed_at: Option<u64>,
+    /// The mouse is captured (wheel and clicks reach the app; a plain drag does not select).
+    pub mouse: bool,
     effects: Vec<Effect>,
     /// What the screen shows, decoded once: see [`App::prepare`].
     views: Views,
@@ -190,6 +246,7 @@ impl App {
             store: Store::new(max_events),
             selected: None,
             follow: true,
+            reading: false,
             paused_at: 0,
             view: View::Table,
             mode: Mode::Normal,
@@ -205,6 +262,9 @@ impl App {
             geometry: Geometry::default(),
             keys: keys::Keymap::default(),
             log: None,
+            recorded: false,
+            record_failed_at: None,
+            mouse: true,
             effects: Vec::new(),
             views: Views::default(),
             rate: VecDeque::new(),
@@ -233,7 +293,7 @@ impl App {
         if let Some(stored) = self.store.get(seq) {
             self.metrics.record(stored);
         }
-        if self.follow {
+        if self.follow && !self.reading {
             self.select_last();
         } else if let Some(sel) = self.selected
             && self.store.get(sel).is_none()
@@ -271,7 +331,7 @@ impl App {
 
     /// Events received since follow was paused.
     pub fn new_since_pause(&self) -> u64 {
-        if self.follow {
+        if self.follow && !self.reading {
             0
         } else {
             self.store.counters().received - self.paused_at
@@ -293,7 +353,7 @@ impl App {
 
     /// Whether the stats overlay is open.
     pub fn stats_open(&self) -> bool {
-        self.mode == Mode::Stats
+        matches!(self.mode, Mode::Stats { .. })
     }
 
     /// The search being typed, when the prompt is open.
@@ -375,8 +435,8 @@ impl App {
                 true
             }
             Mode::Help { scroll } => {
-                // PgUp / PgDn scroll a help taller than the terminal; any other key closes it,
-                // and q and Ctrl-C still quit.
+                // PgUp / PgDn scroll a help taller than the terminal; any other key closes it
+                // (q too: it goes back), and Ctrl-C still quits.
                 let page = self.geometry.help_page.max(1);
                 match key.code {
                     KeyCode::PageDown => {
@@ -387,20 +447,17 @@ impl App {
                     KeyCode::PageUp => *scroll = scroll.saturating_sub(page),
                     _ => {
                         self.mode = Mode::Normal;
-                        if self.lookup(key) == Some(Action::Quit) {
+                        if self.lookup(key) == Some(Action::QuitNow) {
                             self.quit = true;
                         }
                     }
                 }
                 true
             }
-            Mode::Stats => {
-                // Esc or s closes the stats; q and Ctrl-C still quit; other keys wait.
-                match self.lookup(key) {
-                    Some(Action::Stats | Action::Back) => self.mode = Mode::Normal,
-                    Some(Action::Quit) => self.quit = true,
-                    _ => return false,
-                }
+            Mode::Stats { .. } => self.stats_key(key),
+            Mode::Command(_) => self.command_key(key),
+            Mode::ConfirmQuit { .. } => {
+                self.confirm_quit_key(key);
                 true
             }
             Mode::Normal => match self.lookup(key) {
@@ -414,7 +471,7 @@ impl App {
     }
 
     /// The action a key is bound to in the current view.
-    fn lookup(&self, key: KeyEvent) -> Option<Action> {
+    pub(crate) fn lookup(&self, key: KeyEvent) -> Option<Action> {
         let scope = match self.view {
             View::Table => keymap::Scope::Table,
             View::Call(_) => keymap::Scope::Call,
@@ -422,34 +479,18 @@ impl App {
         self.keys.lookup(key.code, key.modifiers, scope)
     }
 
-    pub fn on_mouse(&mut self, m: MouseEvent) -> bool {
-        match m.kind {
-            MouseEventKind::ScrollDown => self.update(Action::PaneDown),
-            MouseEventKind::ScrollUp => self.update(Action::PaneUp),
-            _ => return false,
-        }
-        true
-    }
-
     /// Applies one action.
     pub fn update(&mut self, action: Action) {
         self.status = None;
         match action {
-            Action::Quit => self.quit = true,
+            Action::Quit => self.quit_or_back(),
+            Action::QuitNow => self.quit = true,
             Action::Help => self.mode = Mode::Help { scroll: 0 },
-            Action::Stats => self.mode = Mode::Stats,
+            Action::Stats => self.mode = Mode::Stats { selected: 0 },
             Action::Up => self.move_by(-1),
             Action::Down => self.move_by(1),
-            Action::Top => {
-                self.pause();
-                if self.call().is_none() {
-                    self.selected = self.store.view_seq(0);
-                }
-            }
-            Action::Follow => {
-                self.follow = true;
-                self.select_last();
-            }
+            Action::Top => self.top(),
+            Action::Follow => self.bottom(),
             Action::ToggleKind(i) => self.toggle_kind(i),
             Action::AllKinds => self.set_filter(Filter {
                 kinds: 0,
@@ -472,16 +513,8 @@ impl App {
                 self.pane = p;
                 self.pane_scroll = 0;
             }
-            Action::PaneUp => {
-                let from = self.pane_scroll.min(self.geometry.pane_max_scroll);
-                self.pane_scroll = from.saturating_sub(self.geometry.pane_page.max(1));
-            }
-            Action::PaneDown => {
-                let next = self
-                    .pane_scroll
-                    .saturating_add(self.geometry.pane_page.max(1));
-                self.pane_scroll = next.min(self.geometry.pane_max_scroll);
-            }
+            Action::PaneUp => self.scroll_pane(-signed(self.geometry.pane_page.max(1))),
+            Action::PaneDown => self.scroll_pane(signed(self.geometry.pane_page.max(1))),
             Action::Mask => {
                 self.mask = !self.mask;
                 self.status = Some(
@@ -497,14 +530,24 @@ impl App {
             Action::NextLeg => self.switch_leg(true),
             Action::Export => self.export(),
             Action::Copy => self.copy(),
+            Action::PageUp => self.move_by(-signed(self.list_page())),
+            Action::PageDown => self.move_by(signed(self.list_page())),
+            Action::HalfUp => self.move_by(-signed(self.list_page().div_ceil(2))),
+            Action::HalfDown => self.move_by(signed(self.list_page().div_ceil(2))),
+            Action::Command => self.mode = Mode::Command(Prompt::new(':')),
+            Action::Goto => self.mode = Mode::Command(Prompt::new('@')),
+            Action::MouseCapture => self.toggle_mouse(),
         }
     }
 
     fn pause(&mut self) {
         if self.follow {
             self.follow = false;
-            self.paused_at = self.store.counters().received;
+            if !self.reading {
+                self.paused_at = self.store.counters().received;
+            }
         }
+        self.reading = false;
     }
 
     fn select_last(&mut self) {
@@ -515,6 +558,7 @@ impl App {
 
     fn move_by(&mut self, delta: isize) {
         self.pane_scroll = 0;
+        self.reading = false;
         if let View::Call(cv) = &mut self.view {
             cv.selected = cv
                 .selected
@@ -577,7 +621,7 @@ impl App {
     }
 
     fn reselect(&mut self) {
-        if self.follow {
+        if self.follow && !self.reading {
             self.select_last();
             return;
         }
@@ -648,17 +692,6 @@ impl App {
         steps.iter().map(|e| e.seq).collect()
     }
 
-    fn back(&mut self) {
-        if matches!(self.view, View::Call(_)) {
-            self.view = View::Table;
-            self.pane_scroll = 0;
-            return;
-        }
-        if !self.store.filter().is_empty() {
-            self.set_filter(Filter::default());
-        }
-    }
-
     /// Keeps an open call view current as its events arrive or leave.
     pub fn refresh_call(&mut self) {
         let View::Call(cv) = &self.view else { return };
@@ -681,6 +714,11 @@ impl App {
             .call_view(&self.store, sid, steps, selected, legs);
         self.view = View::Call(Box::new(cv));
     }
+}
+
+/// A count as a signed step (pages are far below `isize::MAX`).
+fn signed(n: usize) -> isize {
+    isize::try_from(n).unwrap_or(isize::MAX)
 }
 
 #[cfg(test)]

@@ -602,20 +602,48 @@ fn c_on_an_event_without_a_call_says_so() {
 }
 
 #[test]
-fn esc_in_the_table_clears_every_filter() {
+fn esc_in_the_table_clears_one_filter_at_a_time_and_says_which() {
     let mut app = samples(100);
     type_text(&mut app, "48e");
     ch(&mut app, 'c');
     search(&mut app, "orders");
     let f = app.store.filter();
     assert!(f.kinds != 0 && f.problems && f.call.is_some() && f.search.is_some());
+    let status = |app: &App| app.status.clone().unwrap_or_default();
+
     assert!(key(&mut app, KeyCode::Esc));
+    let f = app.store.filter().clone();
+    assert!(f.search.is_none() && f.call.is_some() && f.problems && f.kinds != 0);
+    assert_eq!(
+        status(&app),
+        "cleared the search /orders · Esc again clears the call filter"
+    );
+
+    key(&mut app, KeyCode::Esc);
+    assert!(app.store.filter().call.is_none() && app.store.filter().problems);
+    assert!(
+        status(&app).starts_with("cleared the call filter CA"),
+        "{}",
+        status(&app)
+    );
+    assert!(status(&app).ends_with("Esc again clears problems only"));
+
+    key(&mut app, KeyCode::Esc);
+    assert!(!app.store.filter().problems && app.store.filter().kinds != 0);
+    assert_eq!(
+        status(&app),
+        "cleared problems only · Esc again clears the type filter"
+    );
+
+    key(&mut app, KeyCode::Esc);
     assert_eq!(app.store.filter(), &Filter::default());
+    assert_eq!(status(&app), "cleared the type filter · no filters left");
     assert_eq!(app.store.view_len(), TOTAL);
     assert_eq!(app.selected, Some(FC_FAILED));
-    // With nothing to clear, Esc is harmless.
+    // With nothing to clear, Esc is harmless and says so.
     key(&mut app, KeyCode::Esc);
     assert_eq!(app.store.view_len(), TOTAL);
+    assert_eq!(status(&app), "no filters to clear");
 }
 
 #[test]
@@ -820,10 +848,6 @@ fn table_keys_do_nothing_in_the_call_view() {
         KeyCode::Char('e'),
         KeyCode::Char('/'),
         KeyCode::Char('c'),
-        KeyCode::Char('g'),
-        KeyCode::Char('G'),
-        KeyCode::Home,
-        KeyCode::End,
         KeyCode::Enter,
     ] {
         assert!(!key(&mut app, code), "{code:?}");
@@ -832,6 +856,23 @@ fn table_keys_do_nothing_in_the_call_view() {
     assert!(app.store.filter().is_empty());
     assert!(app.search_input().is_none());
     assert!(!app.follow);
+    // g / Home and G / End / F go to the call's first and last step, not the table's.
+    let last = before.as_ref().map_or(0, |c| c.steps.len() - 1);
+    for (code, to) in [
+        (KeyCode::Char('g'), 0),
+        (KeyCode::End, last),
+        (KeyCode::Home, 0),
+        (KeyCode::Char('G'), last),
+        (KeyCode::Char('g'), 0),
+        (KeyCode::Char('F'), last),
+    ] {
+        assert!(key(&mut app, code), "{code:?}");
+        assert_eq!(app.call().map(|c| c.selected), Some(to), "{code:?}");
+    }
+    assert!(
+        !app.follow,
+        "the table's follow is not resumed from the call view"
+    );
 }
 
 #[test]
@@ -862,7 +903,7 @@ fn t_r_p_switch_panes_and_reset_the_scroll() {
     let mut app = samples(100);
     assert_eq!(app.pane, Pane::Twiml);
     for (c, pane) in [('r', Pane::Raw), ('p', Pane::Params), ('t', Pane::Twiml)] {
-        key(&mut app, KeyCode::PageDown);
+        ch(&mut app, 'J');
         assert!(app.pane_scroll > 0);
         assert!(ch(&mut app, c));
         assert_eq!(app.pane, pane);
@@ -876,35 +917,28 @@ fn t_r_p_switch_panes_and_reset_the_scroll() {
 }
 
 #[test]
-fn pgdn_pgup_scroll_by_the_page_the_last_frame_showed() {
+fn shift_j_k_scroll_the_pane_by_the_page_the_last_frame_showed() {
     let mut app = samples(100);
     app.geometry.pane_page = 9;
     app.geometry.pane_max_scroll = 100;
-    key(&mut app, KeyCode::PageDown);
+    ch(&mut app, 'J');
     assert_eq!(app.pane_scroll, 9);
-    key(&mut app, KeyCode::PageDown);
+    ch(&mut app, 'J');
     assert_eq!(app.pane_scroll, 18);
-    key(&mut app, KeyCode::PageUp);
+    ch(&mut app, 'K');
     assert_eq!(app.pane_scroll, 9);
-    key(&mut app, KeyCode::PageUp);
-    key(&mut app, KeyCode::PageUp);
+    ch(&mut app, 'K');
+    ch(&mut app, 'K');
     assert_eq!(app.pane_scroll, 0);
     // Moving to another event starts its pane at the top.
-    key(&mut app, KeyCode::PageDown);
+    ch(&mut app, 'J');
     key(&mut app, KeyCode::Up);
     assert_eq!(app.pane_scroll, 0);
-    // The mouse wheel scrolls the same way.
-    let wheel = |kind| crossterm::event::MouseEvent {
-        kind,
-        column: 0,
-        row: 0,
-        modifiers: KeyModifiers::NONE,
-    };
-    assert!(app.on_mouse(wheel(MouseEventKind::ScrollDown)));
+    // Shift-PgDn / Shift-PgUp too.
+    assert!(app.on_key(KeyEvent::new(KeyCode::PageDown, KeyModifiers::SHIFT)));
     assert_eq!(app.pane_scroll, 9);
-    assert!(app.on_mouse(wheel(MouseEventKind::ScrollUp)));
+    assert!(app.on_key(KeyEvent::new(KeyCode::PageUp, KeyModifiers::SHIFT)));
     assert_eq!(app.pane_scroll, 0);
-    assert!(!app.on_mouse(wheel(MouseEventKind::Moved)));
 }
 
 fn draw(term: &mut Terminal<TestBackend>, app: &mut App) -> ratatui::buffer::Buffer {
@@ -913,21 +947,21 @@ fn draw(term: &mut Terminal<TestBackend>, app: &mut App) -> ratatui::buffer::Buf
 }
 
 #[test]
-fn pgup_after_scrolling_to_the_end_scrolls_up_at_once() {
+fn k_after_scrolling_to_the_end_scrolls_up_at_once() {
     let mut app = samples(100);
     select(&mut app, IVR_DIAL);
     ch(&mut app, 'r');
     let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
     let top = draw(&mut term, &mut app);
-    key(&mut app, KeyCode::PageDown);
+    ch(&mut app, 'J');
     let one_page = draw(&mut term, &mut app);
     assert_ne!(one_page, top, "the raw JSON is longer than the pane");
     for _ in 0..20 {
-        key(&mut app, KeyCode::PageDown);
+        ch(&mut app, 'J');
         draw(&mut term, &mut app);
     }
     let bottom = draw(&mut term, &mut app);
-    key(&mut app, KeyCode::PageUp);
+    ch(&mut app, 'K');
     let after = draw(&mut term, &mut app);
     assert_ne!(after, bottom, "PgUp from the end must scroll up");
 }
@@ -944,7 +978,7 @@ fn screen_text(buf: &ratatui::buffer::Buffer) -> String {
 }
 
 #[test]
-fn pgdn_through_the_twiml_pane_shows_every_line() {
+fn j_through_the_twiml_pane_shows_every_line() {
     let says: String = (0..40).fold(String::new(), |mut out, i| {
         let _ = write!(out, "<Say>s{i:02}</Say>");
         out
@@ -957,7 +991,7 @@ fn pgdn_through_the_twiml_pane_shows_every_line() {
     let mut seen = String::new();
     for _ in 0..20 {
         seen.push_str(&screen_text(&draw(&mut term, &mut app)));
-        key(&mut app, KeyCode::PageDown);
+        ch(&mut app, 'J');
     }
     let missing: Vec<String> = (0..40)
         .map(|i| format!("<Say>s{i:02}</Say>"))
@@ -999,11 +1033,11 @@ fn question_mark_opens_help_and_any_key_closes_it() {
         );
         assert!(!app.store.filter().problems, "{close:?}");
     }
-    // q closes the help and quits.
+    // q closes the help and goes no further.
     ch(&mut app, '?');
     ch(&mut app, 'q');
     assert!(!app.help_open());
-    assert!(app.quit);
+    assert!(!app.quit);
     // So does Ctrl-C, as the help itself says.
     let mut app = samples(100);
     ch(&mut app, '?');
@@ -1024,10 +1058,44 @@ fn help_opens_in_the_call_view_too() {
 }
 
 #[test]
-fn q_and_ctrl_c_quit() {
+fn q_asks_before_losing_unrecorded_events_and_ctrl_c_quits_at_once() {
+    // q then q, and q then y, quit; the question says how many events would be lost.
+    for again in ['q', 'y'] {
+        let mut app = samples(100);
+        assert!(ch(&mut app, 'q'));
+        assert!(!app.quit);
+        assert_eq!(app.mode, Mode::ConfirmQuit { lost: TOTAL as u64 });
+        assert!(ch(&mut app, again));
+        assert!(app.quit, "{again}");
+    }
+    // Any other key stays, and is not taken as a command.
     let mut app = samples(100);
-    assert!(ch(&mut app, 'q'));
+    ch(&mut app, 'q');
+    assert!(ch(&mut app, 'e'));
+    assert!(!app.quit);
+    assert_eq!(app.mode, Mode::Normal);
+    assert!(!app.store.filter().problems, "the answer is not a command");
+    assert_eq!(app.status.as_deref(), Some("not quitting"));
+    // Asked again on the next q: once per attempt.
+    ch(&mut app, 'q');
+    assert!(matches!(app.mode, Mode::ConfirmQuit { .. }));
+    ctrl(&mut app, 'c');
+    assert!(app.quit, "Ctrl-C answers yes");
+
+    // Recorded (--record, or a replay): nothing is lost, q quits.
+    let mut app = samples(100);
+    app.recorded = true;
+    ch(&mut app, 'q');
     assert!(app.quit);
+    // Unless the recording failed: the events since are lost.
+    let mut app = App::new(100);
+    app.recorded = true;
+    push_body(&mut app, EVENTS[0]);
+    app.health.record_error = Some("disk full".into());
+    app.note_record_error();
+    push_body(&mut app, IVR);
+    ch(&mut app, 'q');
+    assert_eq!(app.mode, Mode::ConfirmQuit { lost: 5 });
 
     let mut app = samples(100);
     assert!(ctrl(&mut app, 'c'));
@@ -1042,6 +1110,37 @@ fn q_and_ctrl_c_quit() {
     let mut app = App::new(10);
     ch(&mut app, 'q');
     assert!(app.quit, "with no events");
+}
+
+#[test]
+fn q_goes_back_from_every_sub_view() {
+    let mut app = samples(100);
+    // The call view.
+    key(&mut app, KeyCode::Enter);
+    assert!(ch(&mut app, 'q'));
+    assert!(app.call().is_none() && !app.quit);
+    // The help, over the table and over the call view.
+    ch(&mut app, '?');
+    ch(&mut app, 'q');
+    assert!(!app.help_open() && !app.quit);
+    key(&mut app, KeyCode::Enter);
+    ch(&mut app, '?');
+    ch(&mut app, 'q');
+    assert!(!app.help_open() && app.call().is_some() && !app.quit);
+    // The stats.
+    ch(&mut app, 's');
+    ch(&mut app, 'q');
+    assert!(!app.stats_open() && app.call().is_some() && !app.quit);
+    // The prompts take q as text; Esc leaves them.
+    ch(&mut app, ':');
+    ch(&mut app, 'q');
+    assert_eq!(app.prompt().map(|p| p.text.as_str()), Some("q"));
+    key(&mut app, KeyCode::Esc);
+    assert!(app.prompt().is_none());
+    ch(&mut app, 'q');
+    assert!(app.call().is_none());
+    ch(&mut app, 'q');
+    assert!(matches!(app.mode, Mode::ConfirmQuit { .. }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1159,7 +1258,8 @@ fn s_opens_the_stats_and_esc_closes_them() {
     assert!(app.stats_open());
     // Other keys wait while the stats are open: nothing moves underneath.
     let selected = app.selected;
-    assert!(!key(&mut app, KeyCode::Up));
+    assert!(!key(&mut app, KeyCode::Left));
+    assert!(!ch(&mut app, 'e'));
     assert_eq!(app.selected, selected);
     assert!(app.follow);
     // Esc closes the overlay only: the filters stay.
@@ -1184,7 +1284,7 @@ fn s_opens_the_stats_and_esc_closes_them() {
     assert!(!app.stats_open());
     assert!(app.call().is_some());
     ch(&mut app, 's');
-    ch(&mut app, 'q');
+    ctrl(&mut app, 'c');
     assert!(app.quit);
 }
 
@@ -1436,4 +1536,482 @@ fn brackets_move_between_legs_and_esc_returns_to_the_table() {
     ch(&mut app, ']');
     assert_eq!(app.call().unwrap().sid, sid(FAILED_SID));
     assert!(app.status.as_deref().unwrap().contains("no other legs"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Paging, the mouse, jumping to a time, the `:` prompt, reading while following, slow steps
+
+/// `n` events of the IVR call, one a second from 14:00:00, each `ms` long.
+fn many(n: u32, ms: u32) -> App {
+    let mut app = App::new(1_000);
+    for i in 0..n {
+        let body = hand_event(
+            &format!("e{i}"),
+            "call.requested",
+            i % 60,
+            200,
+            "<Response/>",
+        )
+        .replace("14:00:", &format!("14:{:02}:", i / 60))
+        .replace(
+            "\"requestDuration\":100",
+            &format!("\"requestDuration\":{}", ms + i),
+        );
+        push_body(&mut app, &format!("[{body}]"));
+    }
+    app
+}
+
+fn press(app: &mut App, code: KeyCode, mods: KeyModifiers) -> bool {
+    app.on_key(KeyEvent::new(code, mods))
+}
+
+fn position(app: &App) -> usize {
+    app.selected
+        .and_then(|s| app.store.view_position(s).ok())
+        .unwrap()
+}
+
+#[test]
+fn page_keys_move_the_list_by_the_rows_the_last_frame_showed() {
+    let mut app = many(100, 100);
+    let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    draw(&mut term, &mut app);
+    let page = usize::from(app.geometry.list.height);
+    assert!(page > 3, "{page}");
+    assert_eq!(position(&app), 99);
+    key(&mut app, KeyCode::PageUp);
+    assert!(!app.follow, "paging up pauses follow");
+    assert_eq!(position(&app), 99 - page);
+    press(&mut app, KeyCode::Char('b'), KeyModifiers::CONTROL);
+    assert_eq!(position(&app), 99 - 2 * page);
+    press(&mut app, KeyCode::Char('u'), KeyModifiers::CONTROL);
+    assert_eq!(position(&app), 99 - 2 * page - page.div_ceil(2));
+    press(&mut app, KeyCode::Char('d'), KeyModifiers::CONTROL);
+    assert_eq!(position(&app), 99 - 2 * page);
+    key(&mut app, KeyCode::PageDown);
+    assert_eq!(position(&app), 99 - page);
+    press(&mut app, KeyCode::Char('f'), KeyModifiers::CONTROL);
+    assert_eq!(position(&app), 99);
+    assert!(!app.follow, "paging to the end does not resume follow");
+    ch(&mut app, 'g');
+    assert_eq!(position(&app), 0);
+    ch(&mut app, ' ');
+    assert_eq!(position(&app), page, "Space pages down");
+    for _ in 0..3 {
+        draw(&mut term, &mut app);
+        key(&mut app, KeyCode::PageUp);
+    }
+    assert_eq!(position(&app), 0, "paging stops at the top");
+    key(&mut app, KeyCode::End);
+    assert!(app.follow);
+    assert_eq!(position(&app), 99);
+    // The pane is not moved by the list's keys.
+    assert_eq!(app.pane_scroll, 0);
+}
+
+#[test]
+fn page_keys_page_the_timeline_in_the_call_view() {
+    let mut app = many(60, 100);
+    key(&mut app, KeyCode::Home);
+    key(&mut app, KeyCode::Enter);
+    let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    draw(&mut term, &mut app);
+    let page = usize::from(app.geometry.list.height / app.geometry.list_step_lines);
+    assert!(page > 1, "{page}");
+    let at = |app: &App| app.call().map(|c| c.selected);
+    assert_eq!(at(&app), Some(0));
+    key(&mut app, KeyCode::PageDown);
+    assert_eq!(at(&app), Some(page));
+    press(&mut app, KeyCode::Char('d'), KeyModifiers::CONTROL);
+    assert_eq!(at(&app), Some(page + page.div_ceil(2)));
+    key(&mut app, KeyCode::PageUp);
+    assert_eq!(at(&app), Some(page.div_ceil(2)));
+    key(&mut app, KeyCode::End);
+    assert_eq!(at(&app), Some(59));
+}
+
+fn mouse(
+    kind: crossterm::event::MouseEventKind,
+    column: u16,
+    row: u16,
+) -> crossterm::event::MouseEvent {
+    crossterm::event::MouseEvent {
+        kind,
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    }
+}
+
+#[test]
+fn a_click_selects_the_row_under_it_and_the_wheel_scrolls_what_is_under_it() {
+    use crossterm::event::{MouseButton, MouseEventKind as M};
+    let mut app = samples(100);
+    let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let buf = draw(&mut term, &mut app);
+    let list = app.geometry.list;
+    // The third row shown is the table's third event: click it.
+    let third = app.store.view_seq(app.geometry.table_offset + 2).unwrap();
+    let text = |y: u16| (0..80).map(|x| buf[(x, y)].symbol()).collect::<String>();
+    let clock = app
+        .store
+        .get(third)
+        .unwrap()
+        .time
+        .strftime("%H:%M:%S")
+        .to_string();
+    assert!(text(list.y + 2).contains(&clock), "{}", text(list.y + 2));
+    assert!(app.on_mouse(mouse(M::Down(MouseButton::Left), 10, list.y + 2)));
+    assert_eq!(app.selected, Some(third));
+    assert!(!app.follow, "a click pauses follow");
+    // Below the last row, nothing.
+    assert!(!app.on_mouse(mouse(M::Down(MouseButton::Left), 10, 0)));
+
+    // The wheel over the table moves the selection; over the pane, it scrolls the pane.
+    draw(&mut term, &mut app);
+    assert!(app.on_mouse(mouse(M::ScrollDown, 10, list.y)));
+    assert_eq!(
+        app.store.view_position(app.selected.unwrap()),
+        Ok(app.geometry.table_offset + 5)
+    );
+    app.pane = Pane::Raw;
+    draw(&mut term, &mut app);
+    let pane = app.geometry.pane;
+    let before = app.selected;
+    assert!(app.on_mouse(mouse(M::ScrollDown, 10, pane.y + 2)));
+    assert_eq!(app.pane_scroll, 3);
+    assert_eq!(
+        app.selected, before,
+        "the wheel over the pane leaves the list alone"
+    );
+    assert!(app.on_mouse(mouse(M::ScrollUp, 10, pane.y + 2)));
+    assert_eq!(app.pane_scroll, 0);
+
+    // A click on a tab of the pane's border switches the pane.
+    let (start, _) = app.geometry.tabs[2];
+    assert!(text(pane.y).contains("p params"), "{}", text(pane.y));
+    assert!(app.on_mouse(mouse(M::Down(MouseButton::Left), start + 1, pane.y)));
+    assert_eq!(app.pane, Pane::Params);
+    let (start, end) = app.geometry.tabs[0];
+    assert!(app.on_mouse(mouse(M::Down(MouseButton::Left), end - 1, pane.y)));
+    assert_eq!(app.pane, Pane::Twiml);
+    assert!(start > pane.x);
+    assert!(
+        !app.on_mouse(mouse(M::Down(MouseButton::Left), pane.x, pane.y)),
+        "the corner"
+    );
+    assert!(!app.on_mouse(mouse(M::Moved, 10, list.y)));
+}
+
+#[test]
+fn a_click_selects_a_step_of_the_timeline() {
+    use crossterm::event::{MouseButton, MouseEventKind as M};
+    let mut app = samples(100);
+    select(&mut app, IVR_DIAL);
+    key(&mut app, KeyCode::Enter);
+    let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    draw(&mut term, &mut app);
+    // At 80 columns each step takes two lines: either line selects it.
+    let list = app.geometry.list;
+    assert_eq!(app.geometry.list_step_lines, 2);
+    assert!(app.on_mouse(mouse(M::Down(MouseButton::Left), 5, list.y)));
+    assert_eq!(app.call().map(|c| c.selected), Some(0));
+    assert!(app.on_mouse(mouse(M::Down(MouseButton::Left), 5, list.y + 3)));
+    assert_eq!(app.call().map(|c| c.selected), Some(1));
+    // Wide, a step is a line.
+    let mut term = Terminal::new(TestBackend::new(200, 50)).unwrap();
+    draw(&mut term, &mut app);
+    let list = app.geometry.list;
+    assert_eq!(app.geometry.list_step_lines, 1);
+    assert!(app.on_mouse(mouse(M::Down(MouseButton::Left), 5, list.y + 4)));
+    assert_eq!(app.call().map(|c| c.selected), Some(4));
+    // A row past the call's five steps selects nothing.
+    assert!(!app.on_mouse(mouse(M::Down(MouseButton::Left), 5, list.y + 5)));
+    assert_eq!(app.call().map(|c| c.selected), Some(4));
+}
+
+#[test]
+fn capital_m_releases_the_mouse_and_takes_it_back() {
+    let mut app = samples(100);
+    assert!(app.mouse);
+    ch(&mut app, 'M');
+    assert!(!app.mouse);
+    assert_eq!(app.take_effects(), [Effect::MouseCapture(false)]);
+    assert!(app.status.as_deref().unwrap().contains("drag selects text"));
+    ch(&mut app, 'M');
+    assert_eq!(app.take_effects(), [Effect::MouseCapture(true)]);
+    assert!(app.status.as_deref().unwrap().contains("Shift+drag"));
+}
+
+fn command(app: &mut App, line: &str) {
+    ch(app, ':');
+    type_text(app, line);
+    key(app, KeyCode::Enter);
+}
+
+#[test]
+fn at_and_goto_select_the_first_event_at_or_after_a_time() {
+    let mut app = samples(100);
+    ch(&mut app, '@');
+    assert_eq!(app.prompt().map(|p| p.sigil), Some('@'));
+    type_text(&mut app, "11:00");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.prompt().is_none());
+    assert_eq!(app.selected, Some(EV_GATHER));
+    assert!(!app.follow, "a jump pauses follow");
+    assert_eq!(
+        app.status.as_deref(),
+        Some("2026-11-28 11:05:18.875: the first event at or after 2026-11-28 11:00:00 UTC")
+    );
+    command(&mut app, "goto 14:03:16");
+    assert_eq!(app.selected, Some(IVR_REDIRECTED));
+    command(&mut app, "goto 2026-11-28T09:00");
+    assert_eq!(app.selected, Some(EV_REQUESTED));
+    // By event time, not arrival: within the problems filter the first at or after 13:00 is
+    // the failed request at 13:41.
+    ch(&mut app, 'e');
+    command(&mut app, "goto 13:00");
+    assert_eq!(app.selected, Some(EV_FAILED));
+}
+
+#[test]
+fn a_time_with_no_event_after_it_says_so_in_the_prompt() {
+    let mut app = samples(100);
+    let selected = app.selected;
+    ch(&mut app, '@');
+    type_text(&mut app, "16:00");
+    key(&mut app, KeyCode::Enter);
+    let prompt = app.prompt().expect("the prompt stays open to fix the time");
+    assert_eq!(
+        prompt.error.as_deref(),
+        Some("no event at or after 2026-11-28 16:00:00 UTC (the last is at 2026-11-28 15:27:12)")
+    );
+    assert_eq!(app.selected, selected);
+    // A bad time says what would do; an edit clears the error.
+    key(&mut app, KeyCode::Backspace);
+    assert!(app.prompt().unwrap().error.is_none());
+    press(&mut app, KeyCode::Char('u'), KeyModifiers::CONTROL);
+    type_text(&mut app, "3am");
+    key(&mut app, KeyCode::Enter);
+    assert!(
+        app.prompt()
+            .unwrap()
+            .error
+            .as_deref()
+            .unwrap()
+            .starts_with("not a time: \"3am\"")
+    );
+    key(&mut app, KeyCode::Esc);
+    assert!(app.prompt().is_none());
+    // No events at all.
+    let mut empty = App::new(10);
+    command(&mut empty, "goto 03:00");
+    assert_eq!(
+        empty.prompt().unwrap().error.as_deref(),
+        Some("no events yet")
+    );
+}
+
+#[test]
+fn goto_in_the_call_view_selects_a_step() {
+    let mut app = samples(100);
+    select(&mut app, IVR_DIAL);
+    key(&mut app, KeyCode::Enter);
+    command(&mut app, "goto 14:03:20");
+    assert!(app.prompt().is_none());
+    assert_eq!(app.call().map(|c| c.selected), Some(3));
+    assert!(app.current().is_some_and(|e| e.seq == IVR_DIAL));
+}
+
+#[test]
+fn the_prompt_completes_with_tab_and_rejects_an_unknown_command() {
+    let mut app = samples(100);
+    ch(&mut app, ':');
+    type_text(&mut app, "ex");
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(app.prompt().unwrap().text, "export");
+    press(&mut app, KeyCode::Char('w'), KeyModifiers::CONTROL);
+    type_text(&mut app, "p");
+    key(&mut app, KeyCode::Tab);
+    let p = app.prompt().unwrap();
+    assert!(
+        p.choices.contains(&"problems") && p.choices.contains(&"pane"),
+        "{p:?}"
+    );
+    type_text(&mut app, "ro");
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(app.prompt().unwrap().text, "problems");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.prompt().is_none());
+    assert!(app.store.filter().problems, ":problems is e");
+
+    command(&mut app, "frobnicate now");
+    let p = app.prompt().expect("still open");
+    assert_eq!(
+        p.error.as_deref(),
+        Some("unknown command :frobnicate (Tab lists the commands, :help the keys)")
+    );
+    key(&mut app, KeyCode::Esc);
+    command(&mut app, "export soon");
+    assert_eq!(
+        app.prompt().unwrap().error.as_deref(),
+        Some(":export takes no argument")
+    );
+    key(&mut app, KeyCode::Esc);
+    command(&mut app, "theme");
+    assert_eq!(
+        app.prompt().unwrap().error.as_deref(),
+        Some("usage: :theme NAME")
+    );
+    key(&mut app, KeyCode::Esc);
+    // An empty line just closes the prompt.
+    command(&mut app, "");
+    assert!(app.prompt().is_none());
+}
+
+#[test]
+fn commands_do_what_their_keys_do_and_ask_for_what_needs_the_world() {
+    let mut app = samples(100);
+    command(&mut app, "export");
+    assert!(matches!(
+        app.take_effects().as_slice(),
+        [Effect::Export { .. }]
+    ));
+    command(&mut app, "theme light");
+    assert!(
+        app.take_effects().is_empty(),
+        "the theme is the app's own state"
+    );
+    assert_eq!(app.theme, crate::app::look::Theme::Light);
+    command(&mut app, "columns time, type,digits");
+    assert_eq!(
+        app.take_effects(),
+        [Effect::Columns(vec![
+            "time".into(),
+            "type".into(),
+            "digits".into()
+        ])]
+    );
+    command(&mut app, "type gather");
+    assert_eq!(
+        app.store.filter().kinds,
+        kinds_of(&[EventKind::GatherFinished])
+    );
+    command(&mut app, "pane raw");
+    assert_eq!(app.pane, Pane::Raw);
+    command(&mut app, "pane sideways");
+    assert!(
+        app.prompt()
+            .unwrap()
+            .error
+            .as_deref()
+            .unwrap()
+            .starts_with("no pane")
+    );
+    key(&mut app, KeyCode::Esc);
+    command(&mut app, "help");
+    assert!(app.help_open());
+    key(&mut app, KeyCode::Esc);
+    command(&mut app, "q");
+    assert_eq!(app.mode, Mode::ConfirmQuit { lost: TOTAL as u64 });
+    key(&mut app, KeyCode::Esc);
+    assert!(!app.quit);
+    command(&mut app, "q!");
+    assert!(app.quit);
+}
+
+#[test]
+fn scrolling_the_pane_while_following_holds_the_selection_until_end() {
+    let mut app = samples(100);
+    app.geometry.pane_page = 5;
+    app.geometry.pane_max_scroll = 50;
+    assert_eq!(app.selected, Some(FC_FAILED));
+    ch(&mut app, 'J');
+    assert_eq!(app.pane_scroll, 5);
+    assert!(app.follow && app.follow_held());
+    // New events arrive: the selection and the pane stay on what is being read.
+    push_body(&mut app, EVENTS[0]);
+    push_body(&mut app, EVENTS[1]);
+    assert_eq!(app.selected, Some(FC_FAILED));
+    assert_eq!(app.pane_scroll, 5);
+    assert_eq!(app.new_since_pause(), 2);
+    let mut term = Terminal::new(TestBackend::new(120, 24)).unwrap();
+    let screen = screen_text(&draw(&mut term, &mut app));
+    assert!(
+        screen.contains("FOLLOW paused: reading +2 new · End resumes"),
+        "{screen}"
+    );
+    // End resumes: the newest is selected, the pane at its top.
+    app.geometry.pane_page = 5;
+    app.geometry.pane_max_scroll = 50;
+    key(&mut app, KeyCode::End);
+    assert!(app.follow && !app.follow_held());
+    assert_eq!(app.selected, Some(TOTAL as u64 + 1));
+    assert_eq!(app.pane_scroll, 0);
+    push_body(&mut app, EVENTS[2]);
+    assert_eq!(app.selected, Some(TOTAL as u64 + 2));
+    // F resumes too; scrolling back up to the top does not end the reading by itself.
+    ch(&mut app, 'J');
+    ch(&mut app, 'K');
+    assert!(app.follow_held());
+    ch(&mut app, 'F');
+    assert!(!app.follow_held());
+    // Moving the selection while reading is an ordinary pause.
+    ch(&mut app, 'J');
+    key(&mut app, KeyCode::Up);
+    assert!(!app.follow && !app.follow_held());
+}
+
+#[test]
+fn the_stats_list_every_slow_step_scrolls_and_enter_goes_to_one() {
+    let mut app = many(14, 6_000);
+    // At 80×24 the overlay shows some of the 14; moving down scrolls to the rest.
+    let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    ch(&mut app, 's');
+    let first = screen_text(&draw(&mut term, &mut app));
+    let rows = app.geometry.stats_rows;
+    assert!(rows < 14, "{rows}");
+    assert!(first.contains(&format!("↓ {} more", 14 - rows)), "{first}");
+    // The slowest first: e13 (6013 ms) is the top row.
+    let slowest = app.metrics.slow()[0].seq;
+    assert_eq!(app.store.get(slowest).unwrap().duration_ms, Some(6_013));
+    for _ in 0..13 {
+        key(&mut app, KeyCode::Down);
+        draw(&mut term, &mut app);
+    }
+    assert_eq!(app.mode, Mode::Stats { selected: 13 });
+    let last = screen_text(&draw(&mut term, &mut app));
+    assert!(
+        last.contains("POST /e0 "),
+        "the fastest, listed last: {last}"
+    );
+    assert!(!first.contains("POST /e0 "), "{first}");
+    assert!(!last.contains("more"), "at the end: {last}");
+    assert!(last.contains(&format!("↑ {}", 14 - rows)), "{last}");
+    key(&mut app, KeyCode::Down);
+    assert_eq!(app.mode, Mode::Stats { selected: 13 }, "stops at the last");
+    key(&mut app, KeyCode::PageUp);
+    assert_eq!(
+        app.mode,
+        Mode::Stats {
+            selected: 13 - rows
+        }
+    );
+    key(&mut app, KeyCode::Home);
+    key(&mut app, KeyCode::Down);
+    // Enter: the overlay closes on the selected step's event, follow paused.
+    let target = app.metrics.slow()[1].seq;
+    assert!(key(&mut app, KeyCode::Enter));
+    assert!(!app.stats_open());
+    assert_eq!(app.selected, Some(target));
+    assert!(!app.follow);
+    // A step the filters hide: they are cleared to show it, and the status says so.
+    ch(&mut app, '4');
+    assert_eq!(app.store.view_len(), 0);
+    ch(&mut app, 's');
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.selected, Some(slowest));
+    assert!(app.store.filter().is_empty());
+    assert!(app.status.as_deref().unwrap().contains("filters cleared"));
 }

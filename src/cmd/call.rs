@@ -79,7 +79,7 @@ pub async fn run(args: CallArgs) -> anyhow::Result<()> {
     let call = call::start(opts, Player::new(script))?;
     if !headless {
         let signal = super::shutdown::signal();
-        return super::consume(call.feed, &args.output, false, signal).await;
+        return super::consume(call.feed, &args.output, false, false, signal).await;
     }
     let format = match args.output.format {
         Format::Text => crate::headless::Format::Text,

@@ -38,5 +38,5 @@ pub async fn run(args: KinesisArgs) -> anyhow::Result<()> {
     if headless {
         eprintln!("twimon: reading {}", feed.label);
     }
-    super::consume_pulled(feed, &args.output, headless, signal).await
+    super::consume_pulled(feed, &args.output, headless, args.record.is_some(), signal).await
 }

@@ -33,7 +33,7 @@ pub async fn run(args: MonitorArgs) -> anyhow::Result<()> {
             feed.label
         );
     }
-    let result = super::consume(feed, &args.output, headless, signal).await;
+    let result = super::consume(feed, &args.output, headless, args.record.is_some(), signal).await;
     if let Some(d) = demo {
         d.abort();
     }

@@ -30,11 +30,12 @@ async fn consume_pulled(
     feed: Feed,
     output: &OutputArgs,
     headless: bool,
+    recorded: bool,
     signal: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let stats = feed.stats.clone();
     let label = feed.label.clone();
-    consume(feed, output, headless, signal).await?;
+    consume(feed, output, headless, recorded, signal).await?;
     let info = stats.info();
     if headless {
         let label = info.label.unwrap_or(label);
@@ -46,11 +47,13 @@ async fn consume_pulled(
     }
 }
 
-/// Hands a feed to its consumer: the headless printer or the monitor.
+/// Hands a feed to its consumer: the headless printer or the monitor. `recorded`: every event
+/// is also written to a file (`--record`); a replay's events are in its file already.
 async fn consume(
     feed: Feed,
     output: &OutputArgs,
     headless: bool,
+    recorded: bool,
     signal: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     if headless {
@@ -69,6 +72,7 @@ async fn consume(
             log,
             keys: config::keymap(),
             theme: theme_choice(output.theme),
+            recorded: recorded || !feed.live,
         };
         let result = crate::tui::run(feed, &opts, signal).await;
         if let Some(log) = &opts.log {

@@ -10,5 +10,5 @@ pub async fn run(args: ReadArgs) -> anyhow::Result<()> {
     let signal = super::shutdown::signal();
     let feed =
         crate::source::read::start(&args.file, args.output.max_events, args.record.as_deref())?;
-    super::consume_pulled(feed, &args.output, headless, signal).await
+    super::consume_pulled(feed, &args.output, headless, args.record.is_some(), signal).await
 }

@@ -9,5 +9,5 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<()> {
     }
     let signal = super::shutdown::signal();
     let feed = crate::source::replay::start(&args.file, args.output.max_events)?;
-    super::consume(feed, &args.output, headless, signal).await
+    super::consume(feed, &args.output, headless, false, signal).await
 }

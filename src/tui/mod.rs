@@ -48,10 +48,13 @@ pub struct Options {
     pub keys: crate::app::keys::Keymap,
     /// The palette, or `Auto`: `NO_COLOR`, then the terminal's background.
     pub theme: crate::ui::theme::ThemeChoice,
+    /// Every event is also kept in a file (`--record`, or a replay of one): quitting does
+    /// not ask.
+    pub recorded: bool,
 }
 
 /// What the loop's effects need from the world: where exports go, and the terminal's writer
-/// for the clipboard (OSC 52).
+/// for the clipboard (OSC 52) and the mouse capture.
 pub struct Host<W> {
     pub export_dir: PathBuf,
     pub clipboard: W,
@@ -84,6 +87,7 @@ pub async fn run(
     app.mask = opts.mask;
     app.keys = opts.keys.clone();
     app.log = opts.log.as_ref().map(|p| p.display().to_string());
+    app.recorded = opts.recorded;
     app.health.url.clone_from(&feed.label);
     app.health.listening = feed.live;
 
@@ -148,6 +152,25 @@ pub fn apply<W: std::io::Write>(app: &mut App, effect: Effect, host: &mut Host<W
             if let Err(e) = written {
                 app.status = Some(format!("copy failed: {e}"));
             }
+        }
+        Effect::MouseCapture(on) => {
+            let done = if on {
+                execute!(host.clipboard, EnableMouseCapture)
+            } else {
+                execute!(host.clipboard, DisableMouseCapture)
+            };
+            if let Err(e) = done {
+                app.status = Some(format!("the terminal refused the mouse change: {e}"));
+            }
+        }
+        // Themes and columns are chosen by name; until the screen offers a choice, say what
+        // it shows.
+        Effect::Columns(names) => {
+            app.status = Some(format!(
+                "the table's columns are fixed in this build (time, type, call, request, res, \
+                 dur); asked for: {}",
+                crate::text::safe::line(&names.join(","))
+            ));
         }
         Effect::Export { sid, mask } => {
             let steps = app.call_steps(&sid);
@@ -298,6 +321,7 @@ fn sync_health(app: &mut App, stats: &Stats) {
     if let Ok(e) = stats.last_record_error.lock() {
         app.health.record_error.clone_from(&e);
     }
+    app.note_record_error();
     app.health.info = stats.info();
     // At most `REJECTIONS_KEPT` short records, and only when a frame is drawn.
     app.health.rejections = stats.rejections();

@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
 
 use super::fit::{Want, columns, ellipsize, fit_line, kept, pad};
 use super::theme;
-use crate::app::{App, CallView};
+use crate::app::{App, Area, CallView, Geometry};
 use crate::domain::call::late_steps;
 
 use crate::domain::{Event, EventKind};
@@ -73,7 +73,7 @@ const TWO_LINE_BELOW: u16 = 120;
 /// Shorter than this, the head leaves out the times line.
 const COMPACT_HEAD_BELOW: u16 = 12;
 
-pub fn draw(frame: &mut Frame<'_>, app: &App, cv: &CallView, area: Rect) {
+pub fn draw(frame: &mut Frame<'_>, app: &App, cv: &CallView, area: Rect, geo: &mut Geometry) {
     let steps: Vec<&Event> = cv.steps.iter().filter_map(|s| app.store.get(*s)).collect();
     let mut block = Block::bordered().title(Line::from(" Call timeline ").style(theme::title()));
     let inner = block.inner(area);
@@ -110,7 +110,21 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, cv: &CallView, area: Rect) {
         usize::from(list.height.saturating_sub(1))
     }
     .max(1);
-    let offset = super::table::scroll_offset(0, Some(cv.selected), rows, steps.len());
+    let offset = super::table::scroll_offset(geo.call_offset, Some(cv.selected), rows, steps.len());
+    geo.call_offset = offset;
+    // Where the steps are on screen, for clicks, the wheel and paging.
+    let step_lines: u16 = if two_lines { 2 } else { 1 };
+    let top = list.y.saturating_add(u16::from(with_header));
+    geo.list = Area {
+        x: list.x,
+        y: top,
+        width: list.width,
+        height: u16::try_from(rows)
+            .unwrap_or(u16::MAX)
+            .saturating_mul(step_lines)
+            .min(list.height.saturating_sub(u16::from(with_header))),
+    };
+    geo.list_step_lines = step_lines;
     let below = steps.len().saturating_sub(offset + rows);
     // The steps move with the selection; PgUp/PgDn scroll the pane.
     block = super::with_more_hint(block, offset, below, "↑↓");

@@ -8,9 +8,13 @@ use ratatui::widgets::{Block, Clear, Paragraph};
 
 use super::fit::fit_line;
 use super::{centered, theme};
+use crate::app::command::COMMANDS;
 use crate::app::keymap::Scope;
 use crate::app::{App, Geometry};
 use crate::text::safe;
+
+/// Commands the help names one by one: those that take an argument or have no key.
+const NAMED: &[&str] = &["goto", "export", "theme", "columns", "quit", "quit!"];
 
 pub fn draw(frame: &mut Frame<'_>, app: &App, scroll: usize, area: Rect, geo: &mut Geometry) {
     let mut lines = Vec::new();
@@ -26,6 +30,39 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, scroll: usize, area: Rect, geo: &m
             Span::raw(format!(" {}{scope}", bound.help())),
         ]));
     }
+    lines.push(Line::from(vec![
+        Span::styled(format!(" {:<8}", "mouse"), theme::title()),
+        Span::raw(" wheel scrolls what is under it; click selects a row or a tab"),
+    ]));
+    lines.push(Line::from(format!(
+        " {:<8} Shift+drag selects text (or M, then a plain drag)",
+        ""
+    )));
+    lines.push(Line::from(""));
+    let named: Vec<String> = COMMANDS
+        .iter()
+        .filter(|c| NAMED.contains(&c.name))
+        .map(|c| {
+            let alias = c
+                .aliases
+                .first()
+                .map(|a| format!(" (:{a})"))
+                .unwrap_or_default();
+            if c.arg.is_empty() {
+                format!(":{}{alias}", c.name)
+            } else {
+                format!(":{} {}{alias}", c.name, c.arg)
+            }
+        })
+        .collect();
+    lines.push(Line::from(vec![
+        Span::styled(" Commands", theme::title()),
+        Span::raw(format!(" {}", named.join("  "))),
+    ]));
+    lines.push(Line::from(format!(
+        " {:<8} and one per key (:stats :mask :top …); Tab completes",
+        ""
+    )));
     lines.push(Line::from(""));
     lines.push(Line::from(vec![
         Span::styled(format!(" {:<8}", "Log"), theme::title()),

@@ -5,6 +5,7 @@ mod call;
 mod fit;
 mod help;
 mod pane;
+mod prompt;
 mod rejections;
 mod stats;
 mod table;
@@ -38,19 +39,22 @@ fn draw_screen(frame: &mut Frame<'_>, app: &App) -> Geometry {
     ])
     .areas(frame.area());
     frame.render_widget(header_line(app, header.width), header);
-    frame.render_widget(table::filter_bar(app, filters.width), filters);
+    match app.prompt() {
+        Some(p) => frame.render_widget(prompt::line(p), filters),
+        None => frame.render_widget(table::filter_bar(app, filters.width), filters),
+    }
     // The timeline has more columns than the table: it gets the full width.
     let (list, detail) = split(body, app.call().is_none());
     match &app.view {
-        View::Call(cv) => call::draw(frame, app, cv, list),
+        View::Call(cv) => call::draw(frame, app, cv, list, &mut geo),
         View::Table => table::draw(frame, app, list, &mut geo),
     }
     pane::draw(frame, app, detail, &mut geo);
     frame.render_widget(footer_line(app, footer.width), footer);
     match app.mode {
-        Mode::Stats => stats::draw(frame, app, frame.area()),
+        Mode::Stats { selected } => stats::draw(frame, app, selected, frame.area(), &mut geo),
         Mode::Help { scroll } => help::draw(frame, app, scroll, frame.area(), &mut geo),
-        Mode::Normal | Mode::Search(_) => {}
+        Mode::Normal | Mode::Search(_) | Mode::Command(_) | Mode::ConfirmQuit { .. } => {}
     }
     geo
 }
@@ -129,7 +133,18 @@ fn header_line(app: &App, width: u16) -> Paragraph<'static> {
     } else {
         Span::raw("0 invalid")
     };
-    let follow = if app.follow {
+    let follow = if app.follow_held() {
+        let new = app.new_since_pause();
+        let more = if new > 0 {
+            format!(" +{new} new")
+        } else {
+            String::new()
+        };
+        Span::styled(
+            format!("FOLLOW paused: reading{more} · End resumes"),
+            theme::warning().add_modifier(Modifier::BOLD),
+        )
+    } else if app.follow {
         Span::styled("FOLLOW", theme::ok().add_modifier(Modifier::BOLD))
     } else {
         let new = app.new_since_pause();
@@ -243,6 +258,9 @@ fn days_text(span: Option<(jiff::Timestamp, jiff::Timestamp)>) -> Option<String>
 }
 
 fn footer_line(app: &App, width: u16) -> Paragraph<'static> {
+    if let Mode::ConfirmQuit { lost } = app.mode {
+        return prompt::quit_question(lost, app.recorded);
+    }
     if let Some(msg) = &app.status {
         return Paragraph::new(Line::from(Span::styled(
             format!(" {}", safe::line(msg)),
@@ -275,8 +293,7 @@ fn footer_line(app: &App, width: u16) -> Paragraph<'static> {
     let mut bindings: Vec<&crate::app::keys::Bound> = app.keys.footer(view).collect();
     for b in app.keys.bindings() {
         let shown = bindings.iter().any(|s| s.binding.hint == b.binding.hint);
-        if b.binding.scope.applies_in(view) && b.binding.footer == keymap::Footer::No && !shown
-        {
+        if b.binding.scope.applies_in(view) && b.binding.footer == keymap::Footer::No && !shown {
             bindings.push(b);
         }
     }

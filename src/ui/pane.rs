@@ -10,13 +10,35 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use super::theme;
-use crate::app::{App, Geometry, Pane};
+use crate::app::{App, Area, Geometry, Pane};
 use crate::domain::Event;
 use crate::domain::codes::{ErrorCode, Level};
 use crate::domain::lint::{self, Severity};
 use crate::domain::twiml::Decoded;
 use crate::text::format::duration_text;
 use crate::text::safe;
+
+/// The tabs as drawn on the top border, from its second column: ` t TwiML `, ` r raw `,
+/// ` p params `, a space before each.
+const TABS: [(&str, &str, Pane); 3] = [
+    ("t", "TwiML", Pane::Twiml),
+    ("r", "raw", Pane::Raw),
+    ("p", "params", Pane::Params),
+];
+
+/// Where each tab sits on the border row (columns `[start, end)`), for mouse clicks.
+fn tab_columns(area: Rect) -> [(u16, u16); 3] {
+    let mut out = [(0, 0); 3];
+    // The border's corner, then a space before each tab.
+    let mut x = area.x.saturating_add(1);
+    for (slot, (key, name, _)) in out.iter_mut().zip(TABS) {
+        x = x.saturating_add(1);
+        let w = u16::try_from(key.len() + name.len() + 3).unwrap_or(u16::MAX);
+        *slot = (x, x.saturating_add(w));
+        x = x.saturating_add(w);
+    }
+    out
+}
 
 fn title(app: &App) -> Line<'static> {
     let tab = |key: &str, name: &str, on: bool| {
@@ -27,20 +49,25 @@ fn title(app: &App) -> Line<'static> {
         };
         Span::styled(format!(" {key} {name} "), style)
     };
-    Line::from(vec![
-        Span::raw(" "),
-        tab("t", "TwiML", app.pane == Pane::Twiml),
-        Span::raw(" "),
-        tab("r", "raw", app.pane == Pane::Raw),
-        Span::raw(" "),
-        tab("p", "params", app.pane == Pane::Params),
-        Span::raw(" "),
-    ])
+    let mut spans = Vec::with_capacity(7);
+    for (key, name, pane) in TABS {
+        spans.push(Span::raw(" "));
+        spans.push(tab(key, name, app.pane == pane));
+    }
+    spans.push(Span::raw(" "));
+    Line::from(spans)
 }
 
 pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, geo: &mut Geometry) {
     let mut block = Block::bordered().title(title(app));
     let inner = block.inner(area);
+    geo.pane = Area {
+        x: area.x,
+        y: area.y,
+        width: area.width,
+        height: area.height,
+    };
+    geo.tabs = tab_columns(area);
     let Some(ev) = app.current() else {
         frame.render_widget(block, area);
         let hint = if app.store.is_empty() || app.store.view_len() > 0 {

@@ -1,16 +1,17 @@
 //! The stats overlay (`s`): events/s, response codes by class, request durations and the slow
-//! steps, all read from the running aggregates in `App::metrics` (never from the store).
+//! steps, all read from the running aggregates in `App::metrics` (never from the store). The
+//! slow steps scroll with the selection; Enter goes to the selected one's event.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::RenderDirection;
-use ratatui::widgets::{Block, Cell, Clear, Paragraph, Row, Sparkline, Table};
+use ratatui::widgets::{Block, Cell, Clear, Paragraph, Row, Sparkline, Table, TableState};
 
 use super::fit::{Want, columns, ellipsize, fit_line, kept};
 use super::{centered, theme};
-use crate::app::App;
+use crate::app::{App, Geometry};
 use crate::store::stats::{CodeClass, SLOW_MS, Stats};
 use crate::text::format::{duration_text, url_path};
 use crate::text::safe;
@@ -21,7 +22,7 @@ const MAX_WIDTH: u16 = 120;
 /// duration lines, two blank lines, the slow steps' heading and column header.
 const FIXED_LINES: u16 = 10;
 
-pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
+pub fn draw(frame: &mut Frame<'_>, app: &App, selected: usize, area: Rect, geo: &mut Geometry) {
     let s = &app.metrics;
     let spark_height: u16 = if area.height >= 40 { 5 } else { 3 };
     let rows = u16::try_from(s.slow().len()).unwrap_or(u16::MAX).max(1);
@@ -33,14 +34,10 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
         .min(area.height.saturating_sub(2));
     let rect = centered(area, MAX_WIDTH.min(area.width.saturating_sub(4)), height);
     frame.render_widget(Clear, rect);
-    let block = Block::bordered()
-        .title(Span::styled(" Stats · since start ", theme::title()))
-        .title_bottom(Line::from(" s Esc close ").right_aligned());
+    let mut block = Block::bordered().title(Span::styled(" Stats · since start ", theme::title()));
     let inner = block.inner(rect);
-    frame.render_widget(block, rect);
     let [inner, refused_area] =
         Layout::vertical([Constraint::Min(0), Constraint::Length(refused)]).areas(inner);
-    super::rejections::draw(frame, app, refused_area);
 
     let [
         caption,
@@ -97,7 +94,27 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
         durations,
     );
     frame.render_widget(Paragraph::new(fit_line(slow_heading(s), width)), slow_head);
-    draw_slow(frame, s, slow_rows);
+    let visible = usize::from(slow_rows.height.saturating_sub(1)).max(1);
+    geo.stats_rows = visible;
+    let total = s.slow().len();
+    let selected = selected.min(total.saturating_sub(1));
+    let offset = super::table::scroll_offset(0, Some(selected), visible, total);
+    let below = total.saturating_sub(offset + visible);
+    let mut keys = Vec::new();
+    if offset > 0 {
+        keys.push(format!("↑ {offset}"));
+    }
+    if below > 0 {
+        keys.push(format!("↓ {below} more"));
+    }
+    if total > 0 {
+        keys.push("↑↓ Enter go to the event".to_owned());
+    }
+    keys.push("s Esc close".to_owned());
+    block = block.title_bottom(Line::from(format!(" {} ", keys.join(" · "))).right_aligned());
+    frame.render_widget(block, rect);
+    super::rejections::draw(frame, app, refused_area);
+    draw_slow(frame, s, slow_rows, offset, selected);
 }
 
 /// `-76s` under the oldest bar, `now` under the newest.
@@ -165,7 +182,7 @@ fn slow_heading(s: &Stats) -> Line<'static> {
     ])
 }
 
-fn draw_slow(frame: &mut Frame<'_>, s: &Stats, area: Rect) {
+fn draw_slow(frame: &mut Frame<'_>, s: &Stats, area: Rect, offset: usize, selected: usize) {
     if s.slow().is_empty() {
         frame.render_widget(Paragraph::new(Span::styled(" none", theme::dim())), area);
         return;
@@ -187,7 +204,7 @@ fn draw_slow(frame: &mut Frame<'_>, s: &Stats, area: Rect) {
     // The block's left padding takes one column.
     let widths = columns(&wants, area.width.saturating_sub(1), 1);
     let request_width = usize::from(widths[3].unwrap_or(0));
-    let rows = s.slow().iter().take(visible).map(|step| {
+    let rows = s.slow().iter().skip(offset).take(visible).map(|step| {
         let call = step.call_sid.as_ref().map_or_else(
             || Span::styled("—", theme::dim()),
             |sid| {
@@ -230,6 +247,8 @@ fn draw_slow(frame: &mut Frame<'_>, s: &Stats, area: Rect) {
         widths.iter().flatten().map(|w| Constraint::Length(*w)),
     )
     .header(Row::new(kept(header, &widths)).style(theme::dim()))
+    .row_highlight_style(theme::selected_row())
     .block(Block::new().padding(ratatui::widgets::Padding::left(1)));
-    frame.render_widget(table, area);
+    let mut state = TableState::default().with_selected(selected.checked_sub(offset));
+    frame.render_stateful_widget(table, area, &mut state);
 }

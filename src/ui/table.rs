@@ -11,7 +11,7 @@ use ratatui::widgets::{
 use super::fit::{Want, ellipsize};
 use super::theme;
 use crate::app::look::Column;
-use crate::app::{App, Geometry};
+use crate::app::{App, Area, Geometry};
 use crate::domain::{Event, EventKind, Signature, TwimlMark};
 use crate::text::format::{Dates, duration_text, request_text, stamp};
 use crate::text::safe;
@@ -314,6 +314,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, geo: &mut Geometry) {
     let block = Block::bordered().title(Line::from(" Events ").style(theme::title()));
     let inner = block.inner(area);
     frame.render_widget(block, area);
+    geo.list = Area::default();
     if app.store.is_empty() {
         let text = vec![
             Line::from(""),
@@ -336,6 +337,13 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, geo: &mut Geometry) {
     geo.table_offset = offset;
     // The scrollbar takes the right border's column, not a table column.
     let layout = Layout::new(app, inner.width);
+    geo.list = Area {
+        x: inner.x,
+        y: inner.y.saturating_add(1),
+        width: inner.width,
+        height: inner.height.saturating_sub(1),
+    };
+    geo.list_step_lines = 1;
     let rows: Vec<Row<'static>> = app
         .store
         .view_slice(offset, offset + rows_fit)
