@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::domain::filter::Query;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "twimon",
@@ -65,6 +67,11 @@ pub struct OutputArgs {
     /// pairing (headless output, and the monitor starts masked; `m` toggles it there).
     #[arg(long)]
     pub mask: bool,
+    /// Only the events matching this filter expression — the language of `/` in the monitor
+    /// (`type:gather`, `code>=500`, `Digits=2`, `call:CA…`, `!`, `and`, `or`; see the
+    /// README) — printed when headless, the filter the monitor starts with otherwise.
+    #[arg(long, value_name = "EXPR", value_parser = filter_expr)]
+    pub filter: Option<Query>,
     /// Events kept in memory; the oldest leave beyond it (a recording keeps everything).
     #[arg(long, default_value_t = crate::store::DEFAULT_MAX_EVENTS, value_name = "N")]
     pub max_events: usize,
@@ -129,6 +136,12 @@ pub struct MonitorArgs {
 }
 
 /// Parses `--body-limit`, refusing limits that would turn real deliveries into 413s.
+/// A `--filter` expression; a bad one is clap's usage error (exit status 2), naming the
+/// column and what was expected there.
+fn filter_expr(s: &str) -> Result<Query, String> {
+    Query::parse(s).map_err(|e| e.to_string())
+}
+
 fn body_limit(s: &str) -> Result<usize, String> {
     let n: usize = s
         .trim()
@@ -331,6 +344,9 @@ pub struct ExportArgs {
     /// Mask phone numbers, speech, caller names and recording URLs (SIDs stay).
     #[arg(long)]
     pub mask: bool,
+    /// Only the call's steps matching this filter expression (the language of `/`).
+    #[arg(long, value_name = "EXPR", value_parser = filter_expr)]
+    pub filter: Option<Query>,
 }
 
 #[cfg(test)]

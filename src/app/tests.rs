@@ -425,7 +425,7 @@ fn slash_opens_search_and_typing_edits_without_filtering() {
 
     assert!(key(&mut app, KeyCode::Enter));
     assert_eq!(app.search_input(), None);
-    assert_eq!(app.store.filter().search.as_deref(), Some("busy"));
+    assert_eq!(app.store.filter().search.as_ref().map(crate::domain::filter::Query::text), Some("busy"));
     assert_eq!(view(&app), [EV_DIAL, IVR_DIAL]);
     assert_eq!(app.selected, Some(IVR_DIAL));
 }
@@ -477,7 +477,7 @@ fn search_is_case_insensitive_over_sid_url_parameters_and_twiml() {
 fn search_text_is_trimmed() {
     let mut app = samples(100);
     search(&mut app, "  menu  ");
-    assert_eq!(app.store.filter().search.as_deref(), Some("menu"));
+    assert_eq!(app.store.filter().search.as_ref().map(crate::domain::filter::Query::text), Some("menu"));
     assert_eq!(
         view(&app),
         [
@@ -500,7 +500,7 @@ fn esc_cancels_the_search_being_typed_without_changing_the_filter() {
     type_text(&mut app, "xyz");
     assert!(key(&mut app, KeyCode::Esc));
     assert_eq!(app.search_input(), None);
-    assert_eq!(app.store.filter().search.as_deref(), Some("busy"));
+    assert_eq!(app.store.filter().search.as_ref().map(crate::domain::filter::Query::text), Some("busy"));
     assert_eq!(view(&app), [EV_DIAL, IVR_DIAL]);
 
     // Esc closed only the input: the next Esc (in the table) clears the filter.
@@ -642,7 +642,7 @@ fn all_filters_combine() {
             kinds: kinds_of(&[EventKind::GatherFinished, EventKind::RequestFailed]),
             problems: false,
             call: Some(sid(FAILED_SID)),
-            search: Some("speech".into()),
+            search: crate::domain::filter::Query::parse("speech").ok(),
         }
     );
 }

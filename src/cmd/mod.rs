@@ -58,7 +58,7 @@ async fn consume(
             Format::Json => crate::headless::Format::Json,
         };
         let opts = crate::headless::Options { mask: output.mask };
-        crate::headless::run(feed, format, opts, signal).await
+        crate::headless::run(feed, format, opts, output.filter.clone(), signal).await
     } else {
         let log = logging::init_file(output.log_file.as_deref());
         tracing::info!(log = ?log, "monitor starting");
@@ -66,6 +66,7 @@ async fn consume(
             max_events: output.max_events,
             mask: output.mask,
             log,
+            filter: output.filter.clone(),
         };
         crate::tui::run(feed, &opts, signal).await
     }

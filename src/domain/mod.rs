@@ -8,6 +8,7 @@ pub mod codes;
 pub mod delivery;
 pub mod event;
 pub mod family;
+pub mod filter;
 pub mod feed;
 pub mod lint;
 pub mod twiml;

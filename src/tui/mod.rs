@@ -43,6 +43,8 @@ pub struct Options {
     pub mask: bool,
     /// Where the log goes, for the exit message after an internal error.
     pub log: Option<PathBuf>,
+    /// The filter expression to start with (`--filter`).
+    pub filter: Option<crate::domain::filter::Query>,
 }
 
 /// What the loop's effects need from the world: where exports go, and the terminal's writer
@@ -77,6 +79,9 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let mut app = App::new(opts.max_events);
     app.mask = opts.mask;
+    if opts.filter.is_some() {
+        app.apply_query(opts.filter.clone());
+    }
     app.health.url.clone_from(&feed.label);
     app.health.listening = feed.live;
 

@@ -4,6 +4,7 @@
 mod call;
 mod help;
 mod pane;
+mod prompt;
 mod stats;
 mod table;
 pub mod theme;
