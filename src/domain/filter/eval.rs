@@ -5,7 +5,7 @@ use std::cell::OnceCell;
 use std::fmt::Write as _;
 use std::rc::Rc;
 
-use super::{Cmp, Expr, Is, NumTest, Term, ValueTest};
+use super::{Expr, Is, NumTest, Term, ValueTest};
 use crate::domain::check::Checked;
 use crate::domain::event::key_eq;
 use crate::domain::{Event, EventKind};
