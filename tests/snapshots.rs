@@ -220,6 +220,18 @@ fn search_typing() {
     check("search_typing", &mut app);
 }
 
+/// Enter on an expression that does not parse: the prompt stays, the column is marked and
+/// the error says what was expected there; the table keeps the filter in force.
+#[test]
+fn search_parse_error() {
+    let mut app = samples();
+    keys(&mut app, "/type:gather code>=fast");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.search_prompt().and_then(|p| p.error()).is_some());
+    assert_eq!(app.store.view_len(), app.store.len(), "no filter applied");
+    check("search_parse_error", &mut app);
+}
+
 #[test]
 fn call_view() {
     let mut app = samples();

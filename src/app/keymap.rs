@@ -104,7 +104,7 @@ pub const BINDINGS: &[Binding] = &[
     ], "show / add / remove an event type", "type", Table, Yes),
     b!("0", [key('0', A::AllKinds)], "all event types again", "all types", Table, No),
     b!("e", [key('e', A::Problems)], "problems only (failed, ≥400, invalid, bad TwiML)", "problems", Table, Yes),
-    b!("/", [key('/', A::Search)], "filter: text, type:gather, code>=500, Digits=2, !, and, or", "search", Table, Yes),
+    b!("/", [key('/', A::Search)], "filter: text, type:gather, code>=500, Digits=2", "search", Table, Yes),
     b!("n N", [key('n', A::NextMatch), with(KeyCode::Char('N'), SHIFT, A::PrevMatch), key('N', A::PrevMatch)], "next / previous match of the last filter, without filtering", "match", Global, No),
     b!("c", [key('c', A::NarrowCall)], "only the selected event's call (again: all calls)", "call", Table, Yes),
     b!("Enter", [with(KeyCode::Enter, NONE, A::OpenCall)], "open the call's timeline", "timeline", Table, Yes),

@@ -53,7 +53,11 @@ pub fn line(prompt: &Prompt, width: u16) -> Paragraph<'static> {
     match prompt.error() {
         Some(e) => {
             spans.push(Span::raw("  "));
-            spans.push(Span::styled(format!("✗ {e}"), theme::problem()));
+            // The column is marked above too; "at N" says it without colour or underline.
+            spans.push(Span::styled(
+                format!("✗ at {}: {}", e.column + 1, e.message),
+                theme::problem(),
+            ));
         }
         None => spans.push(Span::styled(
             "  Enter apply · Esc cancel · ↑↓ history",

@@ -471,18 +471,14 @@ impl Field<'_> {
             return Ok(NumTest::Class(d * 100));
         }
         let Ok(n) = v.parse::<u32>() else {
-            let class = if self.name.eq_ignore_ascii_case("code") {
-                " (or a class such as 5xx)"
+            let what = if self.name.eq_ignore_ascii_case("code") {
+                "a number or 5xx"
             } else {
-                ""
+                "a whole number"
             };
             return err(
                 self.value_col,
-                format!(
-                    "expected a whole number{class} after `{}{}`, found `{v}`",
-                    self.name,
-                    self.op.as_str()
-                ),
+                format!("expected {what} after `{}{}`", self.name, self.op.as_str()),
             );
         };
         Ok(NumTest::Cmp(

@@ -238,11 +238,11 @@ fn parse_errors_name_the_column_and_what_was_expected() {
     );
     assert_eq!(
         error("code>=abc"),
-        "column 7: expected a whole number (or a class such as 5xx) after `code>=`, found `abc`"
+        "column 7: expected a number or 5xx after `code>=`"
     );
     assert_eq!(
         error("ms>fast"),
-        "column 4: expected a whole number after `ms>`, found `fast`"
+        "column 4: expected a whole number after `ms>`"
     );
     assert!(error("tpye:gather").starts_with("column 1: unknown field `tpye`: expected one of type call"));
     assert_eq!(
