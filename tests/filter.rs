@@ -45,7 +45,10 @@ impl Model {
     }
 
     fn params(&self) -> Vec<(&'static str, String)> {
-        let mut p = vec![("CallSid", self.sid().to_owned()), ("From", self.from.to_owned())];
+        let mut p = vec![
+            ("CallSid", self.sid().to_owned()),
+            ("From", self.from.to_owned()),
+        ];
         if let Some(d) = self.digits {
             p.push(("Digits", d.to_owned()));
         }
@@ -239,7 +242,8 @@ fn gen_expr() -> impl Strategy<Value = Gen> {
     let leaf = prop_oneof![
         prop::sample::select(vec!["gather", "call", "dial.finished", "failed", "record"])
             .prop_map(Gen::Type),
-        (cmp(), prop::sample::select(vec![200u32, 404, 500, 502])).prop_map(|(c, n)| Gen::Code(c, n)),
+        (cmp(), prop::sample::select(vec![200u32, 404, 500, 502]))
+            .prop_map(|(c, n)| Gen::Code(c, n)),
         (cmp(), prop::sample::select(vec![50u32, 100, 1_000])).prop_map(|(c, n)| Gen::Ms(c, n)),
         prop::sample::select(vec!["1", "2", "12"]).prop_map(Gen::Digits),
         prop::sample::select(vec!["busy", "completed"]).prop_map(Gen::Dial),
@@ -247,8 +251,16 @@ fn gen_expr() -> impl Strategy<Value = Gen> {
         prop::sample::select(vec!["+1415", "+1312", "sip:"]).prop_map(Gen::From),
         prop::sample::select(vec!["/menu", "/orders", "ivr.example"]).prop_map(Gen::Url),
         Just(Gen::Problem),
-        prop::sample::select(vec!["Digits=1", "busy", "MENU", "POST /voice", "14:00:0", "ca00", "ev-1"])
-            .prop_map(Gen::Text),
+        prop::sample::select(vec![
+            "Digits=1",
+            "busy",
+            "MENU",
+            "POST /voice",
+            "14:00:0",
+            "ca00",
+            "ev-1"
+        ])
+        .prop_map(Gen::Text),
     ];
     leaf.prop_recursive(3, 12, 2, |inner| {
         prop_oneof![
@@ -260,7 +272,9 @@ fn gen_expr() -> impl Strategy<Value = Gen> {
 }
 
 fn view(store: &Store) -> Vec<u64> {
-    (0..store.view_len()).filter_map(|p| store.view_seq(p)).collect()
+    (0..store.view_len())
+        .filter_map(|p| store.view_seq(p))
+        .collect()
 }
 
 proptest! {

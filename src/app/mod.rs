@@ -651,7 +651,7 @@ impl App {
         if !self.store.searching() {
             return false;
         }
-        let grew = self.store.advance_search(crate::store::SEARCH_CHUNK);
+        let grew = self.store.advance_search(self.store.search_budget());
         if grew {
             self.reselect();
         }
@@ -779,7 +779,10 @@ fn match_order(
         (None, false) => Box::new(plain(0..len, false).rev()),
         (Some(f), true) => {
             let f = f.min(len);
-            Box::new(plain(f.saturating_add(1).min(len)..len, false).chain(plain(0..(f + 1).min(len), true)))
+            Box::new(
+                plain(f.saturating_add(1).min(len)..len, false)
+                    .chain(plain(0..(f + 1).min(len), true)),
+            )
         }
         (Some(f), false) => {
             let f = f.min(len);

@@ -425,7 +425,14 @@ fn slash_opens_search_and_typing_edits_without_filtering() {
 
     assert!(key(&mut app, KeyCode::Enter));
     assert_eq!(app.search_input(), None);
-    assert_eq!(app.store.filter().search.as_ref().map(crate::domain::filter::Query::text), Some("busy"));
+    assert_eq!(
+        app.store
+            .filter()
+            .search
+            .as_ref()
+            .map(crate::domain::filter::Query::text),
+        Some("busy")
+    );
     assert_eq!(view(&app), [EV_DIAL, IVR_DIAL]);
     assert_eq!(app.selected, Some(IVR_DIAL));
 }
@@ -479,7 +486,14 @@ fn search_is_case_insensitive_over_sid_url_parameters_and_twiml() {
 fn search_text_is_trimmed() {
     let mut app = samples(100);
     search(&mut app, "  menu  ");
-    assert_eq!(app.store.filter().search.as_ref().map(crate::domain::filter::Query::text), Some("menu"));
+    assert_eq!(
+        app.store
+            .filter()
+            .search
+            .as_ref()
+            .map(crate::domain::filter::Query::text),
+        Some("menu")
+    );
     assert_eq!(
         view(&app),
         [
@@ -502,7 +516,14 @@ fn esc_cancels_the_search_being_typed_without_changing_the_filter() {
     type_text(&mut app, "xyz");
     assert!(key(&mut app, KeyCode::Esc));
     assert_eq!(app.search_input(), None);
-    assert_eq!(app.store.filter().search.as_ref().map(crate::domain::filter::Query::text), Some("busy"));
+    assert_eq!(
+        app.store
+            .filter()
+            .search
+            .as_ref()
+            .map(crate::domain::filter::Query::text),
+        Some("busy")
+    );
     assert_eq!(view(&app), [EV_DIAL, IVR_DIAL]);
 
     // Esc closed only the input: the next Esc (in the table) clears the filter.
@@ -1444,7 +1465,10 @@ fn a_bad_expression_stays_in_the_prompt_with_its_error_and_the_filter_stays() {
     assert_eq!(e.to_string(), "column 17: expected a value after `code>=`");
     assert_eq!(view(&app), before, "the previous filter stays");
     type_text(&mut app, "500");
-    assert!(app.search_prompt().and_then(|p| p.error()).is_none(), "editing clears it");
+    assert!(
+        app.search_prompt().and_then(|p| p.error()).is_none(),
+        "editing clears it"
+    );
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.search_input(), None);
     assert_eq!(view(&app), Vec::<u64>::new(), "no dial answered ≥ 500");

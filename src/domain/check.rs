@@ -112,7 +112,6 @@ pub fn is_problem(ev: &crate::domain::Event) -> bool {
             && ev.parameter("CallStatus").as_deref() == Some("failed"))
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,4 +152,3 @@ mod tests {
         assert!(Rc::ptr_eq(&first, &again));
     }
 }
-

@@ -8,8 +8,8 @@ pub mod codes;
 pub mod delivery;
 pub mod event;
 pub mod family;
-pub mod filter;
 pub mod feed;
+pub mod filter;
 pub mod lint;
 pub mod twiml;
 

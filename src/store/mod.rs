@@ -327,12 +327,14 @@ impl Store {
             sources.push(IndexTerm::Problems);
         }
         let call_list = filter.call.as_ref().map(|c| self.by_call.get(c));
-        let mut best: Option<Vec<u64>> = call_list.map(|l| l.into_iter().flatten().copied().collect());
+        let mut best: Option<Vec<u64>> =
+            call_list.map(|l| l.into_iter().flatten().copied().collect());
         for term in sources {
             let size = best.as_ref().map_or(usize::MAX, Vec::len);
             let list = match term {
-                IndexTerm::Problems => (self.problems.len() < size)
-                    .then(|| self.problems.iter().copied().collect()),
+                IndexTerm::Problems => {
+                    (self.problems.len() < size).then(|| self.problems.iter().copied().collect())
+                }
                 IndexTerm::Kinds(mask) => {
                     let lists: Vec<&VecDeque<u64>> = EventKind::ALL
                         .iter()
@@ -342,12 +344,10 @@ impl Store {
                     let n: usize = lists.iter().map(|l| l.len()).sum();
                     (n < size).then(|| merge_sorted(&lists))
                 }
-                IndexTerm::Call(pattern) => {
-                    self.call_lists(&pattern).and_then(|lists| {
-                        let n: usize = lists.iter().map(|l| l.len()).sum();
-                        (n < size).then(|| merge_sorted(&lists))
-                    })
-                }
+                IndexTerm::Call(pattern) => self.call_lists(&pattern).and_then(|lists| {
+                    let n: usize = lists.iter().map(|l| l.len()).sum();
+                    (n < size).then(|| merge_sorted(&lists))
+                }),
             };
             if list.is_some() {
                 best = list;

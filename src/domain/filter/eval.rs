@@ -81,7 +81,9 @@ impl<'a> Ctx<'a> {
                 .iter()
                 .filter(|(k, _)| key_eq(k, name))
                 .any(|(_, v)| value_passes(v, test)),
-            Term::Code(test) => ev.response_code.is_some_and(|c| num_passes(u32::from(c), *test)),
+            Term::Code(test) => ev
+                .response_code
+                .is_some_and(|c| num_passes(u32::from(c), *test)),
             Term::Ms(test) => ev.duration_ms.is_some_and(|d| num_passes(d, *test)),
             Term::Lint(mark) => ev.twiml == *mark,
             Term::Sig(sig) => ev.signature == *sig,
@@ -120,7 +122,10 @@ impl<'a> Ctx<'a> {
             || ev
                 .response_code
                 .is_some_and(|c| hit_fmt(format_args!("{c}")))
-            || hit_fmt(format_args!("{}", ev.time.strftime("%Y-%m-%dT%H:%M:%S%.3fZ")))
+            || hit_fmt(format_args!(
+                "{}",
+                ev.time.strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
+            ))
             || ev
                 .content_type()
                 .is_some_and(|t| hit_fmt(format_args!("{t}")))
@@ -138,7 +143,9 @@ impl<'a> Ctx<'a> {
 /// Whether a kind's short name (`gather.finished`) or CloudEvent type names `text`.
 pub(super) fn kind_name_matches(kind: EventKind, text: &str, exact: bool) -> bool {
     text_matches(kind.short(), text, exact)
-        || kind.type_name().is_some_and(|t| text_matches(t, text, exact))
+        || kind
+            .type_name()
+            .is_some_and(|t| text_matches(t, text, exact))
 }
 
 fn text_matches(s: &str, text: &str, exact: bool) -> bool {

@@ -216,11 +216,23 @@ enum Term {
     /// Free text, lowercase: a substring of something the screen shows.
     Text(String),
     /// `type:` (contains) / `type=` (equals) over the kind's name and CloudEvent type.
-    Type { text: String, exact: bool },
-    Call { pattern: Pattern, exact: bool },
-    Url { text: String, exact: bool },
+    Type {
+        text: String,
+        exact: bool,
+    },
+    Call {
+        pattern: Pattern,
+        exact: bool,
+    },
+    Url {
+        text: String,
+        exact: bool,
+    },
     Method(String),
-    Param { name: String, test: ValueTest },
+    Param {
+        name: String,
+        test: ValueTest,
+    },
     Code(NumTest),
     Ms(NumTest),
     Lint(TwimlMark),

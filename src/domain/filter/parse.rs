@@ -38,7 +38,10 @@ enum Tok {
     /// A word: its text with quotes removed, and the character index within it where the
     /// first quoted part starts (`text.chars().count()` when nothing was quoted). Only the
     /// unquoted head can be a field name and operator.
-    Word { text: String, quoted_from: usize },
+    Word {
+        text: String,
+        quoted_from: usize,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -135,7 +138,10 @@ pub(super) fn parse(input: &str) -> Result<Expr, ParseError> {
     let tokens = tokenize(input)?;
     let end = input.chars().count();
     if tokens.is_empty() {
-        return err(0, "empty filter: expected a term, such as type:gather or code>=500");
+        return err(
+            0,
+            "empty filter: expected a term, such as type:gather or code>=500",
+        );
     }
     let mut p = Parser {
         tokens,
@@ -346,7 +352,17 @@ impl Field<'_> {
     fn plain_term(&self, lower: &str) -> Result<Term, ParseError> {
         let known = matches!(
             lower,
-            "type" | "call" | "from" | "to" | "url" | "method" | "code" | "ms" | "lint" | "sig" | "is"
+            "type"
+                | "call"
+                | "from"
+                | "to"
+                | "url"
+                | "method"
+                | "code"
+                | "ms"
+                | "lint"
+                | "sig"
+                | "is"
         );
         if !known {
             if self.op == Op::Colon {

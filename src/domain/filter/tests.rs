@@ -15,8 +15,8 @@ fn events(compact: bool) -> Vec<Event> {
         } else {
             text.to_owned()
         };
-        for mut ev in parse_delivery(body.as_bytes(), "2026-11-28T14:00:00Z".parse().unwrap())
-            .unwrap()
+        for mut ev in
+            parse_delivery(body.as_bytes(), "2026-11-28T14:00:00Z".parse().unwrap()).unwrap()
         {
             crate::domain::check::stamp(&mut ev);
             out.push(ev);
@@ -40,7 +40,11 @@ fn hits(expr: &str) -> Vec<String> {
             .collect()
     };
     let pretty = found(false);
-    assert_eq!(pretty, found(true), "{expr}: compact and pretty JSON disagree");
+    assert_eq!(
+        pretty,
+        found(true),
+        "{expr}: compact and pretty JSON disagree"
+    );
     pretty
 }
 
@@ -56,7 +60,11 @@ fn digits_as_the_timeline_shows_them_whatever_the_whitespace() {
     // The timeline prints `Digits=2`; the pretty sample holds `"Digits": "2"`.
     assert!(GATHER_2.contains(r#""Digits": "2""#));
     assert_eq!(hits("Digits=2"), ["gather.finished /menu"]);
-    assert_eq!(hits(r#""Digits=2""#), ["gather.finished /menu"], "as free text");
+    assert_eq!(
+        hits(r#""Digits=2""#),
+        ["gather.finished /menu"],
+        "as free text"
+    );
     assert_eq!(hits("digits=1"), ["gather.finished /menu"]);
     assert_eq!(hits("Digits=3"), Vec::<String>::new());
 }
@@ -66,13 +74,20 @@ fn free_text_matches_what_the_screen_shows_ignoring_case() {
     // The request's URL, and the decoded TwiML of the two answers that dial.
     assert_eq!(
         hits("AFTER-DIAL"),
-        ["call.redirected /sales", "dial.finished /after-dial", "gather.finished /menu"]
+        [
+            "call.redirected /sales",
+            "dial.finished /after-dial",
+            "gather.finished /menu"
+        ]
     );
     assert_eq!(hits("\"POST /orders\""), ["request.failed /orders/status"]);
     assert_eq!(hits("\"order status\""), ["gather.finished /intent"]);
     assert_eq!(hits("DialCallStatus=busy"), ["dial.finished /after-dial"]);
     // Decoded TwiML, not its base64.
-    assert_eq!(hits("\"Connecting you to support\""), ["gather.finished /menu"]);
+    assert_eq!(
+        hits("\"Connecting you to support\""),
+        ["gather.finished /menu"]
+    );
     // The time as the table shows it.
     assert_eq!(hits("11:05:18.875"), ["gather.finished /menu"]);
     assert!(hits("502").contains(&"request.failed /orders/status".to_owned()));
@@ -84,14 +99,22 @@ fn free_text_matches_what_the_screen_shows_ignoring_case() {
 fn type_contains_or_equals_a_kind_name() {
     assert_eq!(
         hits("type:gather"),
-        ["gather.finished /menu", "gather.finished /intent", "gather.finished /menu"]
+        [
+            "gather.finished /menu",
+            "gather.finished /intent",
+            "gather.finished /menu"
+        ]
     );
     assert_eq!(hits("type=dial.finished"), ["dial.finished /after-dial"]);
     assert_eq!(
         hits("type=com.twilio.voice.twiml.request.failed"),
         ["request.failed /orders/status"]
     );
-    assert_eq!(hits("type=dial"), Vec::<String>::new(), "= is the whole name");
+    assert_eq!(
+        hits("type=dial"),
+        Vec::<String>::new(),
+        "= is the whole name"
+    );
     assert_eq!(hits("type!=call.requested").len(), 7);
 }
 
@@ -121,16 +144,29 @@ fn parameters_by_name_value_presence_and_number() {
         hits("param:DialCallStatus=busy"),
         ["dial.finished /after-dial"]
     );
-    assert_eq!(hits("param:dial_call_status=BUSY"), hits("param:DialCallStatus=busy"));
+    assert_eq!(
+        hits("param:dial_call_status=BUSY"),
+        hits("param:DialCallStatus=busy")
+    );
     assert_eq!(hits("param:SpeechResult"), ["gather.finished /intent"]);
-    assert_eq!(hits("param:SpeechResult:order"), ["gather.finished /intent"]);
+    assert_eq!(
+        hits("param:SpeechResult:order"),
+        ["gather.finished /intent"]
+    );
     assert_eq!(
         hits(r#"param:SpeechResult:"my order""#),
         ["gather.finished /intent"]
     );
-    assert_eq!(hits("param:RecordingDuration>10"), ["record.finished /voicemail"]);
+    assert_eq!(
+        hits("param:RecordingDuration>10"),
+        ["record.finished /voicemail"]
+    );
     assert_eq!(hits("RecordingDuration<10"), Vec::<String>::new());
-    assert_eq!(hits("param:CallStatus!=in-progress").len(), 2, "the two ringing");
+    assert_eq!(
+        hits("param:CallStatus!=in-progress").len(),
+        2,
+        "the two ringing"
+    );
 }
 
 #[test]
@@ -194,7 +230,10 @@ fn lint_and_sig_read_the_marks() {
         assert!(q("sig:unchecked").matches(&ev) == (sig == Signature::Unchecked));
     }
     ev.signature = Signature::Invalid;
-    assert!(q("is:problem").matches(&ev), "a forged signature is a problem");
+    assert!(
+        q("is:problem").matches(&ev),
+        "a forged signature is a problem"
+    );
 }
 
 #[test]
@@ -206,7 +245,10 @@ fn not_and_or_and_parentheses() {
         hits("type:gather and from:+1415"),
         ["gather.finished /menu"]
     );
-    assert_eq!(hits("type:gather from:+1415"), hits("type:gather and from:+1415"));
+    assert_eq!(
+        hits("type:gather from:+1415"),
+        hits("type:gather and from:+1415")
+    );
     assert_eq!(
         hits("code>=500 or Digits=2"),
         ["request.failed /orders/status", "gather.finished /menu"]
@@ -221,21 +263,27 @@ fn not_and_or_and_parentheses() {
 #[test]
 fn words_that_are_not_fields_stay_text() {
     // A time, a colon after digits, a quoted colon.
-    assert!(matches!(Query::parse("T11:").unwrap().expr, Expr::Term(Term::Text(_))));
-    assert!(matches!(Query::parse("11:05").unwrap().expr, Expr::Term(Term::Text(_))));
+    assert!(matches!(
+        Query::parse("T11:").unwrap().expr,
+        Expr::Term(Term::Text(_))
+    ));
+    assert!(matches!(
+        Query::parse("11:05").unwrap().expr,
+        Expr::Term(Term::Text(_))
+    ));
     assert!(matches!(
         Query::parse("\"https://ivr\"").unwrap().expr,
         Expr::Term(Term::Text(_))
     ));
-    assert_eq!(hits("\"https://ivr.acme-example.com/sales\""), ["call.redirected /sales"]);
+    assert_eq!(
+        hits("\"https://ivr.acme-example.com/sales\""),
+        ["call.redirected /sales"]
+    );
 }
 
 #[test]
 fn parse_errors_name_the_column_and_what_was_expected() {
-    assert_eq!(
-        error("code>="),
-        "column 7: expected a value after `code>=`"
-    );
+    assert_eq!(error("code>="), "column 7: expected a value after `code>=`");
     assert_eq!(
         error("code>=abc"),
         "column 7: expected a number or 5xx after `code>=`"
@@ -244,7 +292,10 @@ fn parse_errors_name_the_column_and_what_was_expected() {
         error("ms>fast"),
         "column 4: expected a whole number after `ms>`"
     );
-    assert!(error("tpye:gather").starts_with("column 1: unknown field `tpye`: expected one of type call"));
+    assert!(
+        error("tpye:gather")
+            .starts_with("column 1: unknown field `tpye`: expected one of type call")
+    );
     assert_eq!(
         error("type>3"),
         "column 5: `type` takes `:` `=` or `!=`, not `>` (only code, ms and parameters compare as numbers)"
@@ -253,28 +304,63 @@ fn parse_errors_name_the_column_and_what_was_expected() {
         error("lint:bad"),
         "column 6: expected one of error errors warning warnings clean failed none after `lint:`, found `bad`"
     );
-    assert_eq!(error("sig:ok").split(',').next(), Some("column 5: expected one of valid invalid unsigned unverifiable unchecked after `sig:`"));
-    assert_eq!(error("is:slow"), "column 4: expected one of problem invalid after `is:`, found `slow`");
-    assert_eq!(error("(type:gather"), "column 13: expected `)` to close the `(` at column 1");
-    assert_eq!(error("type:gather)"), "column 12: unexpected `)`: no `(` is open");
-    assert_eq!(error("type:gather or"), "column 15: expected a term after `or`");
-    assert_eq!(error("type:gather and"), "column 16: expected a term after `and`");
+    assert_eq!(
+        error("sig:ok").split(',').next(),
+        Some(
+            "column 5: expected one of valid invalid unsigned unverifiable unchecked after `sig:`"
+        )
+    );
+    assert_eq!(
+        error("is:slow"),
+        "column 4: expected one of problem invalid after `is:`, found `slow`"
+    );
+    assert_eq!(
+        error("(type:gather"),
+        "column 13: expected `)` to close the `(` at column 1"
+    );
+    assert_eq!(
+        error("type:gather)"),
+        "column 12: unexpected `)`: no `(` is open"
+    );
+    assert_eq!(
+        error("type:gather or"),
+        "column 15: expected a term after `or`"
+    );
+    assert_eq!(
+        error("type:gather and"),
+        "column 16: expected a term after `and`"
+    );
     assert_eq!(error("!"), "column 2: expected a term after `!`");
-    assert_eq!(error("or code:200"), "column 1: expected a term before `or`");
+    assert_eq!(
+        error("or code:200"),
+        "column 1: expected a term before `or`"
+    );
     assert_eq!(error("()"), "column 2: expected a term before `)`");
-    assert_eq!(error("\"Digits"), "column 1: this quote is not closed: expected a closing \"");
-    assert_eq!(error("param:"), "column 7: expected a parameter name after `param:`");
+    assert_eq!(
+        error("\"Digits"),
+        "column 1: this quote is not closed: expected a closing \""
+    );
+    assert_eq!(
+        error("param:"),
+        "column 7: expected a parameter name after `param:`"
+    );
     assert_eq!(
         error("Digits>two"),
         "column 8: expected a number after `Digits>`, found `two`"
     );
-    assert_eq!(error("Digits="), "column 8: expected a value after `Digits=`");
+    assert_eq!(
+        error("Digits="),
+        "column 8: expected a value after `Digits=`"
+    );
     assert_eq!(
         error("   "),
         "column 1: empty filter: expected a term, such as type:gather or code>=500"
     );
     // Columns count characters, not bytes.
-    assert_eq!(error("call:CA… code>"), "column 15: expected a value after `code>`");
+    assert_eq!(
+        error("call:CA… code>"),
+        "column 15: expected a value after `code>`"
+    );
 }
 
 #[test]
@@ -290,8 +376,15 @@ fn index_terms_are_the_conjuncts_an_index_answers() {
     );
     assert_eq!(terms("type:gather or code>=500"), []);
     assert_eq!(terms("!type:gather"), []);
-    assert!(matches!(terms("call:CA…a9ca31 code:200")[..], [IndexTerm::Call(_)]));
-    assert!(Query::parse("code>=500 ms>10 type:dial").unwrap().is_cheap());
+    assert!(matches!(
+        terms("call:CA…a9ca31 code:200")[..],
+        [IndexTerm::Call(_)]
+    ));
+    assert!(
+        Query::parse("code>=500 ms>10 type:dial")
+            .unwrap()
+            .is_cheap()
+    );
     assert!(!Query::parse("code>=500 busy").unwrap().is_cheap());
     assert!(!Query::parse("Digits=2").unwrap().is_cheap());
 }
