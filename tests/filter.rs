@@ -76,7 +76,7 @@ impl Model {
             "type": self.kind().type_name().unwrap(),
             "source": "/src",
             "id": format!("ev-{n}"),
-            "time": self.time(n),
+            "time": Self::time(n),
             "data": {
                 "sid": self.sid(),
                 "request": {"method": "POST", "url": self.url(), "parameters": params},
@@ -90,7 +90,7 @@ impl Model {
         }
     }
 
-    fn time(&self, n: usize) -> String {
+    fn time(n: usize) -> String {
         format!("2026-11-28T14:{:02}:{:02}.000Z", n / 60 % 60, n % 60)
     }
 
@@ -106,7 +106,7 @@ impl Model {
             format!("POST {}", self.path),
             format!("ev-{n}"),
             "/src".to_owned(),
-            self.time(n),
+            Self::time(n),
         ];
         out.extend(self.code.map(|c| c.to_string()));
         out.extend(self.params().into_iter().map(|(k, v)| format!("{k}={v}")));

@@ -57,9 +57,10 @@ pub fn type_and_id(ev: &Value) -> (String, String) {
 
 /// Deliveries as NDJSON, one compact event a line (what `twimon read` takes).
 pub fn ndjson(bodies: &[&str]) -> String {
-    bodies
-        .iter()
-        .flat_map(|b| elements(b.as_bytes()))
-        .map(|v| format!("{v}\n"))
-        .collect()
+    let mut out = String::new();
+    for v in bodies.iter().flat_map(|b| elements(b.as_bytes())) {
+        out.push_str(&v.to_string());
+        out.push('\n');
+    }
+    out
 }

@@ -159,7 +159,7 @@ enum Cmp {
 }
 
 impl Cmp {
-    fn holds<T: PartialOrd>(self, left: T, right: T) -> bool {
+    fn holds<T: PartialOrd + Copy>(self, left: T, right: T) -> bool {
         match self {
             Cmp::Eq => left == right,
             Cmp::Lt => left < right,

@@ -252,10 +252,10 @@ impl Parser {
             Tok::Close => err(token.col, "expected a term before `)`"),
             Tok::Bang => err(token.col, "expected a term"),
             Tok::Word { text, quoted_from } => {
-                if text.eq_ignore_ascii_case("and") || text.eq_ignore_ascii_case("or") {
-                    if quoted_from == text.chars().count() {
-                        return err(token.col, format!("expected a term before `{text}`"));
-                    }
+                if (text.eq_ignore_ascii_case("and") || text.eq_ignore_ascii_case("or"))
+                    && quoted_from == text.chars().count()
+                {
+                    return err(token.col, format!("expected a term before `{text}`"));
                 }
                 word(&text, quoted_from, token.col)
             }
@@ -375,7 +375,7 @@ impl Field<'_> {
                 );
             }
             // `Digits=2`, `DialCallStatus=busy`: a request parameter, as the timeline shows it.
-            return self.param_test(self.name.to_owned(), self.op, self.value, self.value_col);
+            return param_test(self.name.to_owned(), self.op, self.value, self.value_col);
         }
         if self.value.is_empty() {
             return err(
@@ -394,7 +394,7 @@ impl Field<'_> {
                         test: ValueTest::Like(Pattern::new(self.value)),
                     });
                 }
-                self.param_test(name.into(), self.op, self.value, self.value_col)
+                param_test(name.into(), self.op, self.value, self.value_col)
             }
             _ => self.text_field(lower),
         }
@@ -531,41 +531,36 @@ impl Field<'_> {
             );
         };
         let value: String = rest.iter().skip(op_len).collect();
-        let term = self.param_test(name, op, &value, self.value_col + name_len + op_len)?;
+        let term = param_test(name, op, &value, self.value_col + name_len + op_len)?;
         Ok(negate_if(op, term))
     }
+}
 
-    fn param_test(
-        &self,
-        name: String,
-        op: Op,
-        value: &str,
-        value_col: usize,
-    ) -> Result<Term, ParseError> {
-        let test = match op {
-            Op::Colon => ValueTest::Contains(value.to_lowercase()),
-            Op::Eq | Op::Ne => ValueTest::Equals(value.to_lowercase()),
-            Op::Cmp(c) => {
-                if value.parse::<f64>().ok().is_none_or(|n| !n.is_finite()) {
-                    return err(
-                        value_col,
-                        format!(
-                            "expected a number after `{name}{}`, found `{value}`",
-                            op.as_str()
-                        ),
-                    );
-                }
-                ValueTest::Compare(c, Number(value.to_owned()))
+/// A parameter's test from its operator and value.
+fn param_test(name: String, op: Op, value: &str, value_col: usize) -> Result<Term, ParseError> {
+    let test = match op {
+        Op::Colon => ValueTest::Contains(value.to_lowercase()),
+        Op::Eq | Op::Ne => ValueTest::Equals(value.to_lowercase()),
+        Op::Cmp(c) => {
+            if value.parse::<f64>().ok().is_none_or(|n| !n.is_finite()) {
+                return err(
+                    value_col,
+                    format!(
+                        "expected a number after `{name}{}`, found `{value}`",
+                        op.as_str()
+                    ),
+                );
             }
-        };
-        if value.is_empty() && op != Op::Colon {
-            return err(
-                value_col,
-                format!("expected a value after `{name}{}`", op.as_str()),
-            );
+            ValueTest::Compare(c, Number(value.to_owned()))
         }
-        Ok(Term::Param { name, test })
+    };
+    if value.is_empty() && op != Op::Colon {
+        return err(
+            value_col,
+            format!("expected a value after `{name}{}`", op.as_str()),
+        );
     }
+    Ok(Term::Param { name, test })
 }
 
 /// `a!=b` is `!(a=b)`: an event without the field passes it.
