@@ -139,11 +139,51 @@ fn bench_filters(c: &mut Criterion) {
             app.set_filter(Filter::default());
         });
     });
+    // The filter language: what Enter on `/EXPR` costs (the first turn of its scan; the rest
+    // runs in turns between keys). Beside the type switch above, in the same run.
+    let sid_tail = call
+        .as_ref()
+        .map(|c| c.as_str()[c.as_str().len() - 6..].to_owned())
+        .unwrap_or_default();
+    for (name, expr) in [
+        ("expr_type_gather", "type:gather".to_owned()),
+        ("expr_code_ge_500", "code>=500".to_owned()),
+        ("expr_ms_and_url", "ms>1000 url:/orders".to_owned()),
+        ("expr_digits_2", "Digits=2".to_owned()),
+        (
+            "expr_call_short_sid",
+            format!("call:CA…{sid_tail} !type:record"),
+        ),
+        ("expr_free_text", "\"no such text\"".to_owned()),
+    ] {
+        let query = twimon::domain::filter::Query::parse(&expr).unwrap();
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                app.set_filter(Filter {
+                    search: Some(query.clone()),
+                    ..Filter::default()
+                });
+                app.set_filter(Filter::default());
+            });
+        });
+    }
+    // A cheap expression scanned to its end over all 1M events, turn by turn.
+    let code = twimon::domain::filter::Query::parse("code>=500").unwrap();
+    g.bench_function("expr_code_ge_500_whole_scan", |b| {
+        b.iter(|| {
+            app.set_filter(Filter {
+                search: Some(code.clone()),
+                ..Filter::default()
+            });
+            while app.advance_search() {}
+            app.set_filter(Filter::default());
+        });
+    });
     // One turn of a search over the newest events: what a key may wait for.
     g.bench_function("search_one_chunk", |b| {
         b.iter(|| {
             app.set_filter(Filter {
-                search: Some("no such text".into()),
+                search: twimon::domain::filter::Query::parse("no such text").ok(),
                 ..Filter::default()
             });
             app.set_filter(Filter::default());

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::domain::filter::Query;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "twimon",
@@ -100,6 +102,11 @@ pub struct OutputArgs {
     /// The monitor's colours.
     #[arg(long, value_enum, default_value_t = ThemeArg::Auto, env = "TWIMON_THEME")]
     pub theme: ThemeArg,
+    /// Only the events matching this filter expression — the language of `/` in the monitor
+    /// (`type:gather`, `code>=500`, `Digits=2`, `call:CA…`, `!`, `and`, `or`; see the
+    /// README) — printed when headless, the filter the monitor starts with otherwise.
+    #[arg(long, value_name = "EXPR", value_parser = filter_expr)]
+    pub filter: Option<Query>,
     /// Events kept in memory; the oldest leave beyond it (a recording keeps everything).
     #[arg(long, default_value_t = crate::store::DEFAULT_MAX_EVENTS, value_name = "N")]
     pub max_events: usize,
@@ -164,6 +171,12 @@ pub struct MonitorArgs {
 }
 
 /// Parses `--body-limit`, refusing limits that would turn real deliveries into 413s.
+/// A `--filter` expression; a bad one is clap's usage error (exit status 2), naming the
+/// column and what was expected there.
+fn filter_expr(s: &str) -> Result<Query, String> {
+    Query::parse(s).map_err(|e| e.to_string())
+}
+
 fn body_limit(s: &str) -> Result<usize, String> {
     let n: usize = s
         .trim()
@@ -366,6 +379,9 @@ pub struct ExportArgs {
     /// Mask phone numbers, speech, caller names and recording URLs (SIDs stay).
     #[arg(long)]
     pub mask: bool,
+    /// Only the call's steps matching this filter expression (the language of `/`).
+    #[arg(long, value_name = "EXPR", value_parser = filter_expr)]
+    pub filter: Option<Query>,
 }
 
 #[cfg(test)]

@@ -116,3 +116,59 @@ fn export_of_an_unknown_call_fails_and_says_what_there_is() {
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot read the recording"));
 }
+
+#[test]
+fn export_filter_keeps_the_matching_steps() {
+    let home = Home::new("export-filter");
+    let rec = recording(&home);
+    let file = rec.to_str().unwrap();
+    let out = twimon(
+        &home,
+        &[
+            "export",
+            file,
+            "--call",
+            IVR_SID,
+            "--filter",
+            "type:gather or DialCallStatus=busy",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(md.contains("- **Events:** 2"), "{md}");
+    assert!(md.contains("· gather.finished"), "{md}");
+    assert!(md.contains("· dial.finished"), "{md}");
+    assert!(!md.contains("· record.finished"), "{md}");
+
+    let out = twimon(
+        &home,
+        &["export", file, "--call", IVR_SID, "--filter", "Digits=9"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains(&format!(
+            "no step of call {IVR_SID} matches --filter Digits=9: it has 5 steps"
+        )),
+        "{err}"
+    );
+
+    let out = twimon(
+        &home,
+        &[
+            "export",
+            file,
+            "--call",
+            IVR_SID,
+            "--filter",
+            "(type:gather",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "a usage error");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("column 13: expected `)` to close the `(` at column 1"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+}

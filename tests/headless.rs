@@ -245,3 +245,68 @@ fn sigterm_right_after_startup_is_a_clean_exit() {
         assert!(status.success(), "attempt {attempt}: {status:?}");
     }
 }
+
+#[test]
+fn headless_filter_prints_only_the_matching_events() {
+    let home = Home::new("headless-filter");
+    let events = common::samples::ndjson(&[common::fixtures::IVR, common::fixtures::FAILED]);
+    std::fs::write(home.dir().join("events.ndjson"), events).unwrap();
+    let (status, stdout, stderr) = home.run(&[
+        "read",
+        "events.ndjson",
+        "--headless",
+        "--format",
+        "json",
+        "--filter",
+        "Digits=1 or (code>=500 from:+1312…)",
+    ]);
+    assert!(status.success(), "{stderr:#?}");
+    assert_eq!(stdout.len(), 2, "{stdout:#?}");
+    assert!(stdout[0].contains("/menu"), "{}", stdout[0]);
+    assert!(stdout[1].contains("/orders/status"), "{}", stdout[1]);
+
+    // Text lines too; a filter nothing matches prints nothing and still succeeds.
+    let (status, stdout, _) = home.run(&[
+        "read",
+        "events.ndjson",
+        "--headless",
+        "--filter",
+        "type:dial",
+    ]);
+    assert!(status.success());
+    assert_eq!(stdout.len(), 1, "{stdout:#?}");
+    assert!(stdout[0].contains("dial.finished"), "{}", stdout[0]);
+    let (status, stdout, _) = home.run(&[
+        "read",
+        "events.ndjson",
+        "--headless",
+        "--filter",
+        "Digits=9",
+    ]);
+    assert!(status.success());
+    assert!(stdout.is_empty(), "{stdout:#?}");
+}
+
+#[test]
+fn a_bad_filter_is_a_usage_error_before_anything_runs() {
+    let home = Home::new("headless-bad-filter");
+    for args in [
+        &["listen", "--headless", "--addr", "127.0.0.1:0"][..],
+        &["replay", "missing.ndjson", "--headless"],
+        &["read", "missing.ndjson", "--headless"],
+        &["--headless", "--addr", "127.0.0.1:0"],
+    ] {
+        let mut args = args.to_vec();
+        args.extend(["--filter", "type:gather code>="]);
+        let (status, stdout, stderr) = home.run(&args);
+        // Exit 2 (a usage error), not 1: the missing file was never opened, nothing listened.
+        assert_eq!(status.code(), Some(2), "{args:?}: {stderr:#?}");
+        assert!(stdout.is_empty(), "{args:?}: {stdout:#?}");
+        let err = stderr.join("\n");
+        assert!(
+            err.contains("column 19: expected a value after `code>=`"),
+            "{args:?}: {err}"
+        );
+        assert!(err.contains("--filter"), "{err}");
+    }
+}

@@ -411,16 +411,24 @@ async fn paging_keys_and_the_mouse_move_the_list_through_the_loop() {
 }
 
 #[tokio::test]
-async fn theme_and_columns_reach_the_loop_which_says_what_this_build_offers() {
+async fn theme_and_columns_reach_the_loop() {
     let mut app = new_app(100);
     let mut term = terminal(120, 24);
+    session(&mut term, &mut app, &[IVR], vec![]).await;
+    let dark = term.backend().buffer().clone();
     let mut keys = chars(":theme light");
     keys.push(KeyCode::Enter);
-    session(&mut term, &mut app, &[IVR], keys).await;
+    session(&mut term, &mut app, &[], keys).await;
+    assert_eq!(app.theme, twimon::app::look::Theme::Light);
     let screen = screen_text(term.backend().buffer());
+    assert!(screen.contains("theme light"), "{screen}");
+    let light = term.backend().buffer();
     assert!(
-        screen.contains("no theme \"light\" in this build: the screen has one (dark) theme"),
-        "{screen}"
+        dark.content()
+            .iter()
+            .zip(light.content())
+            .any(|(d, l)| d.symbol() == l.symbol() && d.fg != l.fg),
+        "the next frame is drawn in the new palette"
     );
     let mut keys = chars(":columns time,digits");
     keys.push(KeyCode::Enter);

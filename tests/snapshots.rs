@@ -187,6 +187,18 @@ fn search_typing() {
     check_matrix("search_typing", &mut app);
 }
 
+/// Enter on an expression that does not parse: the prompt stays, the column is marked and
+/// the error says what was expected there; the table keeps the filter in force.
+#[test]
+fn search_parse_error() {
+    let mut app = samples();
+    keys(&mut app, "/type:gather code>=fast");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.search_prompt().and_then(|p| p.error()).is_some());
+    assert_eq!(app.store.view_len(), app.store.len(), "no filter applied");
+    check("search_parse_error", &mut app);
+}
+
 #[test]
 fn call_view() {
     let mut app = samples();
@@ -856,7 +868,8 @@ fn rebound_keys_show_in_the_footer_and_the_help() {
     assert!(!app.help_open() && !app.quit);
     key(&mut app, KeyCode::F(1));
     assert!(app.help_open());
-    let terminal = render(&mut app, 80, 24);
+    // Tall enough for the whole help.
+    let terminal = render(&mut app, 80, 60);
     let help = common::screen::screen_text(terminal.backend().buffer());
     let line = |word: &str| {
         help.lines()
@@ -864,16 +877,22 @@ fn rebound_keys_show_in_the_footer_and_the_help() {
             .unwrap_or_else(|| panic!("{word}: {help}"))
             .to_owned()
     };
-    assert!(line(" Ctrl-q ").contains("Ctrl-q   quit "), "{help}");
+    assert!(
+        line(" Ctrl-q ").contains("Ctrl-q   back; at the top: quit"),
+        "{help}"
+    );
     assert!(
         !help.contains("also Ctrl-C"),
         "the old note is gone: {help}"
     );
     assert!(line(" F1 ").contains("F1       this help"), "{help}");
     assert!(line(" T r p ").contains("pane: decoded TwiML"), "{help}");
-    insta::assert_snapshot!("help_rebound_80x24", terminal.backend());
+    insta::assert_snapshot!("help_rebound_80x60", terminal.backend());
     key(&mut app, KeyCode::Esc);
+    // The rebound quit asks first (these events are not recorded); `y` answers.
     app.on_key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::CONTROL));
+    assert!(!app.quit);
+    key(&mut app, KeyCode::Char('y'));
     assert!(app.quit);
 }
 

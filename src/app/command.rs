@@ -109,6 +109,8 @@ pub const COMMANDS: &[Command] = &[
     c!("problems", [], "", Run::Key(A::Problems), "problems only (again: everything)"),
     c!("call", [], "", Run::Key(A::NarrowCall), "only the selected event's call (again: all)"),
     c!("search", [], "", Run::Key(A::Search), "open the search"),
+    c!("next-match", [], "", Run::Key(A::NextMatch), "the next event the last expression matches"),
+    c!("prev-match", [], "", Run::Key(A::PrevMatch), "the previous event the last expression matches"),
     c!("open", [], "", Run::Key(A::OpenCall), "open the call's timeline"),
     c!("back", [], "", Run::Key(A::Back), "back; in the table: clear a filter"),
     c!("pane", [], "NAME", Run::Pane, "show the twiml, raw or params pane"),

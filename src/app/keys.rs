@@ -55,6 +55,8 @@ pub const ACTIONS: &[(&str, Action)] = &[
     ("command", Action::Command),
     ("goto", Action::Goto),
     ("mouse", Action::MouseCapture),
+    ("next-match", Action::NextMatch),
+    ("prev-match", Action::PrevMatch),
 ];
 
 /// The config name of an action.

@@ -79,7 +79,7 @@ impl App {
             Filter {
                 search: Some(s), ..
             } => (
-                format!("the search /{}", crate::text::safe::line(&s)),
+                format!("the search /{}", crate::text::safe::line(s.text())),
                 Filter { search: None, ..f },
             ),
             Filter { call: Some(c), .. } => (

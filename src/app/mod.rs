@@ -10,6 +10,7 @@ pub mod keys;
 mod leave;
 pub mod look;
 mod nav;
+pub mod prompt;
 mod share;
 
 mod views;
@@ -22,6 +23,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::domain::delivery::Delivery;
 use crate::domain::event::DedupKey;
+use crate::domain::filter::Query;
 use crate::domain::twiml::Decoded;
 use crate::domain::{CallSid, Event, EventKind};
 use crate::store::{Filter, Store, kind_bit};
@@ -84,6 +86,10 @@ pub enum Action {
     Goto,
     /// Release (or take back) the mouse, so a plain drag selects text.
     MouseCapture,
+    /// Select the next / previous event matching the last filter expression, without
+    /// filtering (wraps around).
+    NextMatch,
+    PrevMatch,
 }
 
 /// What the list area shows.
@@ -100,8 +106,8 @@ pub enum View {
 pub enum Mode {
     /// The view's own bindings.
     Normal,
-    /// A search being typed (the filter applies on Enter).
-    Search(String),
+    /// A filter expression being typed (it applies on Enter).
+    Search(prompt::Prompt),
     /// The help overlay, scrolled this far.
     Help { scroll: usize },
     /// The stats overlay, its slow step `selected` (Enter goes to its event).
@@ -234,6 +240,10 @@ pub struct App {
     /// The mouse is captured (wheel and clicks reach the app; a plain drag does not select).
     pub mouse: bool,
     effects: Vec<Effect>,
+    /// The filter expressions applied this session, oldest first (the prompt's ↑/↓).
+    history: Vec<String>,
+    /// The last expression applied, for `n` / `N` (it outlives clearing the filter).
+    last_query: Option<Query>,
     /// What the screen shows, decoded once: see [`App::prepare`].
     views: Views,
     rate: VecDeque<(Instant, u64)>,
@@ -266,6 +276,8 @@ impl App {
             record_failed_at: None,
             mouse: true,
             effects: Vec::new(),
+            history: Vec::new(),
+            last_query: None,
             views: Views::default(),
             rate: VecDeque::new(),
             events_per_sec: 0.0,
@@ -358,10 +370,20 @@ impl App {
 
     /// The search being typed, when the prompt is open.
     pub fn search_input(&self) -> Option<&str> {
+        self.search_prompt().map(prompt::Prompt::text)
+    }
+
+    /// The prompt, with its cursor and the error Enter gave, when it is open.
+    pub fn search_prompt(&self) -> Option<&prompt::Prompt> {
         match &self.mode {
-            Mode::Search(s) => Some(s),
+            Mode::Search(p) => Some(p),
             _ => None,
         }
+    }
+
+    /// The expression `n` / `N` look for.
+    pub fn last_query(&self) -> Option<&Query> {
+        self.last_query.as_ref()
     }
 
     /// The selected event: the call view's step, else the table's row.
@@ -418,19 +440,11 @@ impl App {
             Mode::Search(input) => {
                 match key.code {
                     KeyCode::Esc => self.mode = Mode::Normal,
-                    KeyCode::Enter => {
-                        let text = input.trim().to_owned();
-                        self.mode = Mode::Normal;
-                        self.set_search((!text.is_empty()).then_some(text));
-                    }
-                    KeyCode::Backspace => {
-                        input.pop();
-                    }
+                    KeyCode::Enter => self.enter_search(),
                     KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => {
                         self.mode = Mode::Normal;
                     }
-                    KeyCode::Char(c) => input.push(c),
-                    _ => return false,
+                    _ => return input.edit(key, &self.history) == prompt::Edit::Changed,
                 }
                 true
             }
@@ -504,8 +518,11 @@ impl App {
                 });
             }
             Action::Search => {
-                self.mode = Mode::Search(self.store.filter().search.clone().unwrap_or_default());
+                let text = self.store.filter().search.as_ref().map_or("", Query::text);
+                self.mode = Mode::Search(prompt::Prompt::new(text));
             }
+            Action::NextMatch => self.step_match(true),
+            Action::PrevMatch => self.step_match(false),
             Action::NarrowCall => self.narrow_call(),
             Action::Back => self.back(),
             Action::OpenCall => self.open_call(),
@@ -596,9 +613,95 @@ impl App {
         });
     }
 
-    fn set_search(&mut self, search: Option<String>) {
+    /// Enter in the prompt: an empty line clears the expression, a good one applies, a bad
+    /// one stays in the prompt with its error (the filter in force does not change).
+    fn enter_search(&mut self) {
+        let Mode::Search(input) = &mut self.mode else {
+            return;
+        };
+        let text = input.text().trim().to_owned();
+        if text.is_empty() {
+            self.mode = Mode::Normal;
+            self.apply_query(None);
+            return;
+        }
+        match Query::parse(&text) {
+            Ok(q) => {
+                self.mode = Mode::Normal;
+                self.apply_query(Some(q));
+            }
+            Err(e) => input.set_error(e),
+        }
+    }
+
+    /// Sets (or clears) the filter expression; an expression is remembered for `n` / `N`
+    /// and the prompt's history.
+    pub fn apply_query(&mut self, search: Option<Query>) {
+        if let Some(q) = &search {
+            prompt::remember(&mut self.history, q.text());
+            self.last_query = Some(q.clone());
+        }
         let f = self.store.filter().clone();
         self.set_filter(Filter { search, ..f });
+    }
+
+    /// `n` / `N`: the next / previous event of the list (or step of the call) matching the
+    /// last expression, wrapping at the end; the filters stay as they are.
+    fn step_match(&mut self, forward: bool) {
+        let Some(q) = self.last_query.clone() else {
+            self.status = Some("no search yet: / to type one".into());
+            return;
+        };
+        let (len, from) = match &self.view {
+            View::Call(cv) => (cv.steps.len(), Some(cv.selected)),
+            View::Table => {
+                let n = self.store.view_len();
+                let pos = match self.selected.map(|s| self.store.view_position(s)) {
+                    Some(Ok(p)) => Some(p),
+                    // Between rows: the next one is "after", so count from just before it.
+                    Some(Err(p)) if forward => p.checked_sub(1),
+                    Some(Err(p)) => Some(p.min(n)),
+                    None => None,
+                };
+                (n, pos)
+            }
+        };
+        let mut order = match_order(len, from, forward);
+        let hit = order.find(|(p, _)| {
+            self.seq_at(*p)
+                .and_then(|s| self.store.get(s))
+                .is_some_and(|ev| q.matches(ev))
+        });
+        let Some((pos, wrapped)) = hit else {
+            self.status = Some(format!("no match for {}", q.text()));
+            return;
+        };
+        self.pane_scroll = 0;
+        match &mut self.view {
+            View::Call(cv) => cv.selected = pos,
+            View::Table => {
+                self.pause();
+                self.selected = self.store.view_seq(pos);
+            }
+        }
+        if wrapped {
+            self.status = Some(
+                if forward {
+                    "search hit the bottom, continued at the top"
+                } else {
+                    "search hit the top, continued at the bottom"
+                }
+                .into(),
+            );
+        }
+    }
+
+    /// The event at a position of what the list shows (the call's steps, else the view).
+    fn seq_at(&self, pos: usize) -> Option<u64> {
+        match &self.view {
+            View::Call(cv) => cv.steps.get(pos).copied(),
+            View::Table => self.store.view_seq(pos),
+        }
     }
 
     /// Applies a filter and keeps the selection: on the newest when following, else on the
@@ -613,7 +716,7 @@ impl App {
         if !self.store.searching() {
             return false;
         }
-        let grew = self.store.advance_search(crate::store::SEARCH_CHUNK);
+        let grew = self.store.advance_search(self.store.search_budget());
         if grew {
             self.reselect();
         }
@@ -719,6 +822,32 @@ impl App {
 /// A count as a signed step (pages are far below `isize::MAX`).
 fn signed(n: usize) -> isize {
     isize::try_from(n).unwrap_or(isize::MAX)
+}
+
+/// The positions `n` (forward) or `N` visit from `from` in a list of `len`, each with whether
+/// it wrapped past the end; `from` itself comes last. None = from outside the list (the top
+/// for `n`, the bottom for `N`).
+fn match_order(
+    len: usize,
+    from: Option<usize>,
+    forward: bool,
+) -> Box<dyn Iterator<Item = (usize, bool)>> {
+    let plain = |r: std::ops::Range<usize>, wrapped| r.map(move |p| (p, wrapped));
+    match (from, forward) {
+        (None, true) => Box::new(plain(0..len, false)),
+        (None, false) => Box::new(plain(0..len, false).rev()),
+        (Some(f), true) => {
+            let f = f.min(len);
+            Box::new(
+                plain(f.saturating_add(1).min(len)..len, false)
+                    .chain(plain(0..(f + 1).min(len), true)),
+            )
+        }
+        (Some(f), false) => {
+            let f = f.min(len);
+            Box::new(plain(0..f, false).rev().chain(plain(f..len, true).rev()))
+        }
+    }
 }
 
 #[cfg(test)]

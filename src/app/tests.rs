@@ -425,7 +425,14 @@ fn slash_opens_search_and_typing_edits_without_filtering() {
 
     assert!(key(&mut app, KeyCode::Enter));
     assert_eq!(app.search_input(), None);
-    assert_eq!(app.store.filter().search.as_deref(), Some("busy"));
+    assert_eq!(
+        app.store
+            .filter()
+            .search
+            .as_ref()
+            .map(crate::domain::filter::Query::text),
+        Some("busy")
+    );
     assert_eq!(view(&app), [EV_DIAL, IVR_DIAL]);
     assert_eq!(app.selected, Some(IVR_DIAL));
 }
@@ -449,7 +456,7 @@ fn search_input_takes_every_printable_key() {
 
 #[test]
 fn search_is_case_insensitive_over_sid_url_parameters_and_twiml() {
-    let cases: [(&str, &[u64]); 8] = [
+    let cases: [(&str, &[u64]); 9] = [
         // DialCallStatus=busy (parameters) and "everyone is busy" (TwiML).
         ("busy", &[EV_DIAL, IVR_DIAL]),
         ("BUSY", &[EV_DIAL, IVR_DIAL]),
@@ -462,7 +469,9 @@ fn search_is_case_insensitive_over_sid_url_parameters_and_twiml() {
         ("/after-queue", &[EV_ENQUEUE]),
         // A parameter's name and value.
         ("queueresult", &[EV_ENQUEUE]),
-        ("order status", &[FC_GATHER]),
+        ("\"order status\"", &[FC_GATHER]),
+        // Two words: both, anywhere (the failed request's URL is /orders/status).
+        ("order status", &[FC_GATHER, FC_FAILED]),
     ];
     for (needle, expected) in cases {
         let mut app = samples(100);
@@ -477,7 +486,14 @@ fn search_is_case_insensitive_over_sid_url_parameters_and_twiml() {
 fn search_text_is_trimmed() {
     let mut app = samples(100);
     search(&mut app, "  menu  ");
-    assert_eq!(app.store.filter().search.as_deref(), Some("menu"));
+    assert_eq!(
+        app.store
+            .filter()
+            .search
+            .as_ref()
+            .map(crate::domain::filter::Query::text),
+        Some("menu")
+    );
     assert_eq!(
         view(&app),
         [
@@ -500,7 +516,14 @@ fn esc_cancels_the_search_being_typed_without_changing_the_filter() {
     type_text(&mut app, "xyz");
     assert!(key(&mut app, KeyCode::Esc));
     assert_eq!(app.search_input(), None);
-    assert_eq!(app.store.filter().search.as_deref(), Some("busy"));
+    assert_eq!(
+        app.store
+            .filter()
+            .search
+            .as_ref()
+            .map(crate::domain::filter::Query::text),
+        Some("busy")
+    );
     assert_eq!(view(&app), [EV_DIAL, IVR_DIAL]);
 
     // Esc closed only the input: the next Esc (in the table) clears the filter.
@@ -670,7 +693,7 @@ fn all_filters_combine() {
             kinds: kinds_of(&[EventKind::GatherFinished, EventKind::RequestFailed]),
             problems: false,
             call: Some(sid(FAILED_SID)),
-            search: Some("speech".into()),
+            search: crate::domain::filter::Query::parse("speech").ok(),
         }
     );
 }
@@ -2014,4 +2037,126 @@ fn the_stats_list_every_slow_step_scrolls_and_enter_goes_to_one() {
     assert_eq!(app.selected, Some(slowest));
     assert!(app.store.filter().is_empty());
     assert!(app.status.as_deref().unwrap().contains("filters cleared"));
+}
+
+// The filter language in the prompt: errors inline, n / N, history, editing keys
+
+#[test]
+fn slash_digits_finds_what_the_timeline_shows() {
+    let mut app = samples(100);
+    search(&mut app, "Digits=2");
+    assert_eq!(view(&app), [EV_GATHER]);
+    search(&mut app, "Digits=1");
+    assert_eq!(view(&app), [IVR_GATHER]);
+}
+
+#[test]
+fn a_bad_expression_stays_in_the_prompt_with_its_error_and_the_filter_stays() {
+    let mut app = samples(100);
+    search(&mut app, "type:dial");
+    let before = view(&app);
+    ch(&mut app, '/');
+    type_text(&mut app, " code>=");
+    key(&mut app, KeyCode::Enter);
+    let prompt = app.search_prompt().expect("still open");
+    assert_eq!(prompt.text(), "type:dial code>=");
+    let e = prompt.error().expect("the error is shown");
+    assert_eq!(e.column, 16);
+    assert_eq!(e.to_string(), "column 17: expected a value after `code>=`");
+    assert_eq!(view(&app), before, "the previous filter stays");
+    type_text(&mut app, "500");
+    assert!(
+        app.search_prompt().and_then(|p| p.error()).is_none(),
+        "editing clears it"
+    );
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.search_input(), None);
+    assert_eq!(view(&app), Vec::<u64>::new(), "no dial answered ≥ 500");
+}
+
+#[test]
+fn an_empty_enter_clears_the_expression_but_n_still_finds_it() {
+    let mut app = samples(100);
+    search(&mut app, "type:gather");
+    assert_eq!(view(&app), [EV_GATHER, IVR_GATHER, FC_GATHER]);
+    search(&mut app, "");
+    assert_eq!(app.store.filter().search, None);
+    assert_eq!(app.store.view_len(), TOTAL);
+    // From the newest event (following), n wraps to the first gather.
+    assert!(ch(&mut app, 'n'));
+    assert_eq!(app.selected, Some(EV_GATHER));
+    assert!(!app.follow, "stepping pauses follow");
+    assert_eq!(
+        app.status.as_deref(),
+        Some("search hit the bottom, continued at the top")
+    );
+    ch(&mut app, 'n');
+    assert_eq!(app.selected, Some(IVR_GATHER));
+    assert_eq!(app.status, None);
+    ch(&mut app, 'n');
+    assert_eq!(app.selected, Some(FC_GATHER));
+    ch(&mut app, 'N');
+    assert_eq!(app.selected, Some(IVR_GATHER));
+    ch(&mut app, 'N');
+    ch(&mut app, 'N');
+    assert_eq!(app.selected, Some(FC_GATHER), "N wraps to the bottom");
+    assert_eq!(app.store.view_len(), TOTAL, "n and N never filter");
+}
+
+#[test]
+fn n_steps_within_the_filters_in_force_and_in_the_call_view() {
+    let mut app = samples(100);
+    search(&mut app, "from:+1415");
+    search(&mut app, "");
+    // Only the IVR call's events come from +1415…; step them in the call's timeline.
+    select(&mut app, IVR_GATHER);
+    key(&mut app, KeyCode::Enter);
+    let first = app.call().map(|cv| cv.selected);
+    ch(&mut app, 'n');
+    let second = app.call().map(|cv| cv.selected);
+    assert_eq!(second, first.map(|f| f + 1));
+    assert!(app.call().is_some(), "n stays in the call view");
+}
+
+#[test]
+fn n_without_a_search_or_a_match_says_so() {
+    let mut app = samples(100);
+    ch(&mut app, 'n');
+    assert_eq!(app.status.as_deref(), Some("no search yet: / to type one"));
+    search(&mut app, "Digits=9");
+    search(&mut app, "");
+    let here = app.selected;
+    ch(&mut app, 'N');
+    assert_eq!(app.status.as_deref(), Some("no match for Digits=9"));
+    assert_eq!(app.selected, here);
+}
+
+#[test]
+fn the_prompt_keeps_a_history_and_edits_at_the_cursor() {
+    let mut app = samples(100);
+    search(&mut app, "type:gather");
+    search(&mut app, "code>=500");
+    ch(&mut app, '/');
+    assert_eq!(app.search_input(), Some("code>=500"), "prefilled");
+    ctrl(&mut app, 'u');
+    assert_eq!(app.search_input(), Some(""), "Ctrl-U no longer types u");
+    key(&mut app, KeyCode::Up);
+    assert_eq!(app.search_input(), Some("code>=500"));
+    key(&mut app, KeyCode::Up);
+    assert_eq!(app.search_input(), Some("type:gather"));
+    type_text(&mut app, " busy");
+    ctrl(&mut app, 'w');
+    assert_eq!(app.search_input(), Some("type:gather "));
+    key(&mut app, KeyCode::Home);
+    key(&mut app, KeyCode::Char('!'));
+    ctrl(&mut app, 'e');
+    key(&mut app, KeyCode::Left);
+    key(&mut app, KeyCode::Delete);
+    assert_eq!(app.search_input(), Some("!type:gather"));
+    assert_eq!(app.search_prompt().map(prompt::Prompt::cursor), Some(12));
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(view(&app).len(), TOTAL - 3);
+    ch(&mut app, '/');
+    key(&mut app, KeyCode::Up);
+    assert_eq!(app.search_input(), Some("!type:gather"), "the newest first");
 }

@@ -71,6 +71,12 @@ fn fresh_seed() -> u64 {
 
 pub async fn run(args: CallArgs) -> anyhow::Result<()> {
     let headless = super::headless_wanted(args.output.headless);
+    if headless && args.output.filter.is_some() {
+        anyhow::bail!(
+            "--filter picks events, and `twimon call --headless` prints the call's transcript: \
+             drop --filter, or watch the call in the monitor"
+        );
+    }
     if headless {
         super::logging::init_stderr();
     }

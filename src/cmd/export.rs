@@ -62,7 +62,19 @@ pub async fn run(args: &ExportArgs) -> anyhow::Result<()> {
         }
         anyhow::bail!(msg);
     }
-    let steps: Vec<&Event> = loaded.events.iter().collect();
+    let mut steps: Vec<&Event> = loaded.events.iter().collect();
+    if let Some(filter) = &args.filter {
+        let all = steps.len();
+        steps.retain(|ev| filter.matches(ev));
+        if steps.is_empty() {
+            anyhow::bail!(
+                "no step of call {} matches --filter {}: it has {all} step{}",
+                safe::line(sid.as_str()),
+                safe::line(filter.text()),
+                if all == 1 { "" } else { "s" }
+            );
+        }
+    }
     let record = export::build(
         &sid,
         &steps,
@@ -249,6 +261,7 @@ mod tests {
             call: "CA0000".into(),
             format: ExportFormat::Markdown,
             mask: false,
+            filter: None,
         };
         let err = run(&args).await.unwrap_err().to_string();
         assert!(err.contains("no call CA0000"), "{err}");

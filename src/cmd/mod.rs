@@ -62,7 +62,7 @@ async fn consume(
             Format::Json => crate::headless::Format::Json,
         };
         let opts = crate::headless::Options { mask: output.mask };
-        crate::headless::run(feed, format, opts, signal).await
+        crate::headless::run(feed, format, opts, output.filter.clone(), signal).await
     } else {
         let log = logging::init_file(output.log_file.as_deref());
         tracing::info!(log = ?log, "monitor starting");
@@ -73,6 +73,7 @@ async fn consume(
             keys: config::keymap(),
             theme: theme_choice(output.theme),
             recorded: recorded || !feed.live,
+            filter: output.filter.clone(),
         };
         let result = crate::tui::run(feed, &opts, signal).await;
         if let Some(log) = &opts.log {

@@ -99,6 +99,19 @@ pub fn stamp_all(events: &mut [Event]) {
     }
 }
 
+/// Problems: what someone on call wants to see first (a forged signature included). A status
+/// callback is one when its `CallStatus` is `failed` (Twilio could not place or connect the
+/// call); `busy`, `no-answer` and `canceled` are how calls end, not faults.
+pub fn is_problem(ev: &crate::domain::Event) -> bool {
+    ev.kind == crate::domain::EventKind::RequestFailed
+        || ev.invalid.is_some()
+        || ev.signature == crate::domain::Signature::Invalid
+        || ev.response_code.is_some_and(|c| c >= 400)
+        || ev.twiml_failed()
+        || (ev.kind == crate::domain::EventKind::StatusCallback
+            && ev.parameter("CallStatus").as_deref() == Some("failed"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

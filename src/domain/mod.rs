@@ -9,6 +9,7 @@ pub mod delivery;
 pub mod event;
 pub mod family;
 pub mod feed;
+pub mod filter;
 pub mod lint;
 pub mod twiml;
 

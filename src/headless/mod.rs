@@ -12,17 +12,22 @@ pub use format::{
     Format, Options, json_value, text_line, text_line_with, write_event, write_event_with,
 };
 
+use std::sync::Arc;
+
+use crate::domain::filter::Query;
 use crate::source::{Delivery, Feed};
 
 /// Runs the printer as a task of the runtime rather than on the main thread: handing a
-/// delivery from a handler to it is then a task wake-up, not a thread wake-up.
+/// delivery from a handler to it is then a task wake-up, not a thread wake-up. With a
+/// `filter`, only the events it matches are printed (numbered as they arrived).
 pub async fn run(
     feed: Feed,
     format: Format,
     opts: Options,
+    filter: Option<Query>,
     signal: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    tokio::spawn(print_loop(feed, format, opts, signal))
+    tokio::spawn(print_loop(feed, format, opts, filter.map(Arc::new), signal))
         .await
         .map_err(|e| anyhow::anyhow!("the headless printer stopped: {e}"))?
 }
@@ -37,6 +42,7 @@ async fn print_loop(
     mut feed: Feed,
     format: Format,
     opts: Options,
+    filter: Option<Arc<Query>>,
     signal: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let mut out = std::io::BufWriter::new(std::io::stdout());
@@ -45,8 +51,9 @@ async fn print_loop(
     let mut format_next = |d: Delivery, pending: &mut FuturesOrdered<_>| {
         let first = seq;
         seq += d.events.len() as u64;
+        let filter = filter.clone();
         pending.push_back(tokio::spawn(async move {
-            render_delivery(d, first, format, opts)
+            render_delivery(d, first, format, opts, filter.as_deref())
         }));
     };
     tokio::pin!(signal);
@@ -80,10 +87,19 @@ async fn print_loop(
     ended
 }
 
-/// A delivery's events as output lines, numbered from `first`.
-fn render_delivery(d: Delivery, first: u64, format: Format, opts: Options) -> Vec<u8> {
+/// A delivery's events (those `filter` matches) as output lines, numbered from `first`.
+fn render_delivery(
+    d: Delivery,
+    first: u64,
+    format: Format,
+    opts: Options,
+    filter: Option<&Query>,
+) -> Vec<u8> {
     let mut buf = Vec::with_capacity(d.events.len() * 1024);
     for (seq, mut ev) in (first..).zip(d.events) {
+        if filter.is_some_and(|f| !f.matches(&ev)) {
+            continue;
+        }
         ev.seq = seq;
         // Writing to a Vec cannot fail.
         let _ = write_event_with(&mut buf, &ev, format, opts);

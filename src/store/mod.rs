@@ -12,6 +12,7 @@ use std::collections::{HashMap, VecDeque};
 
 use crate::domain::delivery::Duplicate;
 use crate::domain::event::{DedupKey, KeyBuild};
+use crate::domain::filter::{IndexTerm, Query};
 use crate::domain::{CallSid, Event, EventKind};
 
 /// Default retention cap (`--max-events`).
@@ -25,6 +26,13 @@ const RESERVE_MAX: usize = 4 << 20;
 /// million events from blocking the keyboard.
 pub const SEARCH_CHUNK: usize = 10_000;
 
+/// The same for a filter whose terms read only the fields kept beside each event (no
+/// parameters, no TwiML): about as long a turn as [`SEARCH_CHUNK`] of the others.
+pub const CHEAP_CHUNK: usize = 100_000;
+
+/// Past this many calls matching a `call:` pattern, scanning beats merging their lists.
+const CALL_LISTS_MERGED: usize = 8;
+
 /// What the view shows. All parts combine (logical AND).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
@@ -34,8 +42,8 @@ pub struct Filter {
     pub problems: bool,
     /// One call only.
     pub call: Option<CallSid>,
-    /// Case-insensitive text search over call SID, URL, parameters and decoded TwiML.
-    pub search: Option<String>,
+    /// A filter expression (`/`, `--filter`): see [`crate::domain::filter`].
+    pub search: Option<Query>,
 }
 
 impl Filter {
@@ -63,18 +71,7 @@ pub fn kind_bit(kind: EventKind) -> Option<u16> {
     (kind.index() < 8).then(|| 1u16 << kind.index())
 }
 
-/// Problems: what someone on call wants to see first (a forged signature included). A status
-/// callback is one when its `CallStatus` is `failed` (Twilio could not place or connect the
-/// call); `busy`, `no-answer` and `canceled` are how calls end, not faults.
-pub fn is_problem(ev: &Event) -> bool {
-    ev.kind == EventKind::RequestFailed
-        || ev.invalid.is_some()
-        || ev.signature == crate::domain::Signature::Invalid
-        || ev.response_code.is_some_and(|c| c >= 400)
-        || ev.twiml_failed()
-        || (ev.kind == EventKind::StatusCallback
-            && ev.parameter("CallStatus").as_deref() == Some("failed"))
-}
+pub use crate::domain::check::is_problem;
 
 /// Counters shown in the header and by `/healthz`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -99,7 +96,8 @@ struct Scan {
     candidates: Vec<u64>,
     /// Candidates `[..remaining]` are still to be checked.
     remaining: usize,
-    needle: String,
+    /// The whole filter: candidates may come from an index that answers only part of it.
+    filter: Filter,
 }
 
 pub struct Store {
@@ -262,11 +260,7 @@ impl Store {
         }
         if let ViewSeqs::List(list) = &mut self.view
             && self.filter.matches_indexed(&ev)
-            && self
-                .filter
-                .search
-                .as_deref()
-                .is_none_or(|n| search_matches(&ev, n))
+            && self.filter.search.as_ref().is_none_or(|q| q.matches(&ev))
         {
             list.push_back(seq);
         }
@@ -310,27 +304,93 @@ impl Store {
         &self.filter
     }
 
-    /// Switches the view to a new filter. Index filters cost a merge of index lists; a search
-    /// starts a scan that [`Store::advance_search`] continues.
+    /// Switches the view to a new filter. Index filters cost a merge of index lists; an
+    /// expression starts a scan that [`Store::advance_search`] continues, over the smallest
+    /// index list one of its terms (or the keys' filters) allows.
     pub fn set_filter(&mut self, filter: Filter) {
-        let candidates = self.indexed_candidates(&filter);
         self.scan = None;
-        self.view = match (&filter.search, candidates) {
-            (None, None) => ViewSeqs::All,
-            (None, Some(list)) => ViewSeqs::List(list.into()),
-            (Some(needle), candidates) => {
-                let candidates =
-                    candidates.unwrap_or_else(|| (self.base_seq..self.next_seq()).collect());
+        self.view = match &filter.search {
+            None => match self.indexed_candidates(&filter) {
+                None => ViewSeqs::All,
+                Some(list) => ViewSeqs::List(list.into()),
+            },
+            Some(query) => {
+                let candidates = self
+                    .query_candidates(&filter, query)
+                    .unwrap_or_else(|| (self.base_seq..self.next_seq()).collect());
                 self.scan = Some(Scan {
                     remaining: candidates.len(),
                     candidates,
-                    needle: needle.to_lowercase(),
+                    filter: filter.clone(),
                 });
                 ViewSeqs::List(VecDeque::new())
             }
         };
         self.filter = filter;
-        self.advance_search(SEARCH_CHUNK);
+        self.advance_search(self.search_budget());
+    }
+
+    /// The index lists of the calls whose SID matches, unless there are many: reads every
+    /// call's SID (far fewer than events).
+    fn call_lists(&self, pattern: &crate::domain::filter::Pattern) -> Option<Vec<&VecDeque<u64>>> {
+        let mut found = Vec::new();
+        for (sid, list) in &self.by_call {
+            if pattern.matches(sid.as_str()) {
+                if found.len() == CALL_LISTS_MERGED {
+                    return None;
+                }
+                found.push(list);
+            }
+        }
+        Some(found)
+    }
+
+    /// How many candidates one turn of the running search may check.
+    pub fn search_budget(&self) -> usize {
+        match &self.filter.search {
+            Some(q) if q.is_cheap() => CHEAP_CHUNK,
+            _ => SEARCH_CHUNK,
+        }
+    }
+
+    /// The smallest candidate list an index gives for `filter` with `query`, ascending; every
+    /// event of the view is in it. None = every retained event.
+    fn query_candidates(&self, filter: &Filter, query: &Query) -> Option<Vec<u64>> {
+        let mut sources: Vec<IndexTerm> = query.index_terms();
+        if filter.kinds != 0 {
+            sources.push(IndexTerm::Kinds(filter.kinds));
+        }
+        if filter.problems {
+            sources.push(IndexTerm::Problems);
+        }
+        let call_list = filter.call.as_ref().map(|c| self.by_call.get(c));
+        let mut best: Option<Vec<u64>> =
+            call_list.map(|l| l.into_iter().flatten().copied().collect());
+        for term in sources {
+            let size = best.as_ref().map_or(usize::MAX, Vec::len);
+            let list = match term {
+                IndexTerm::Problems => {
+                    (self.problems.len() < size).then(|| self.problems.iter().copied().collect())
+                }
+                IndexTerm::Kinds(mask) => {
+                    let lists: Vec<&VecDeque<u64>> = EventKind::ALL
+                        .iter()
+                        .filter(|k| mask & (1 << k.index()) != 0)
+                        .map(|k| &self.by_kind[k.index()])
+                        .collect();
+                    let n: usize = lists.iter().map(|l| l.len()).sum();
+                    (n < size).then(|| merge_sorted(&lists))
+                }
+                IndexTerm::Call(pattern) => self.call_lists(&pattern).and_then(|lists| {
+                    let n: usize = lists.iter().map(|l| l.len()).sum();
+                    (n < size).then(|| merge_sorted(&lists))
+                }),
+            };
+            if list.is_some() {
+                best = list;
+            }
+        }
+        best
     }
 
     /// Whether a search is still scanning.
@@ -359,7 +419,8 @@ impl Store {
             }
             let i = (seq - self.base_seq) as usize;
             if let Some(ev) = self.events.get(i)
-                && search_matches(ev, &scan.needle)
+                && scan.filter.matches_indexed(ev)
+                && scan.filter.search.as_ref().is_none_or(|q| q.matches(ev))
             {
                 list.push_front(seq);
                 grew = true;
@@ -472,45 +533,7 @@ fn merge_sorted(lists: &[&VecDeque<u64>]) -> Vec<u64> {
     out
 }
 
-/// Case-insensitive search over call SID, URL, the raw JSON (parameters live there) and the
-/// decoded TwiML. `needle` is already lowercase.
-pub fn search_matches(ev: &Event, needle: &str) -> bool {
-    if needle.is_empty() {
-        return true;
-    }
-    contains_ci(ev.url(), needle)
-        || ev
-            .call_sid
-            .as_ref()
-            .is_some_and(|c| contains_ci(c.as_str(), needle))
-        || contains_ci(&ev.raw, needle)
-        || ev.response_body().is_some_and(|b| {
-            crate::domain::check::checked(&b)
-                .text
-                .as_deref()
-                .is_some_and(|t| contains_ci(t, needle))
-        })
-}
-
-/// ASCII-case-insensitive substring test without allocating; `needle` is lowercase.
-pub fn contains_ci(haystack: &str, needle: &str) -> bool {
-    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
-    let Some((&first, rest)) = n.split_first() else {
-        return true;
-    };
-    if h.len() < n.len() {
-        return false;
-    }
-    let upper = first.to_ascii_uppercase();
-    (0..=h.len() - n.len()).any(|i| {
-        let c = h[i];
-        (c == first || c == upper)
-            && h[i + 1..i + n.len()]
-                .iter()
-                .zip(rest)
-                .all(|(a, b)| a.to_ascii_lowercase() == *b)
-    })
-}
+pub use crate::domain::filter::contains_ci;
 
 #[cfg(test)]
 mod tests {
@@ -627,7 +650,7 @@ mod tests {
             s.push(ev(EventKind::CallRequested, &format!("CA{i}"), 200));
         }
         let needle = Filter {
-            search: Some("ca4".into()),
+            search: Query::parse("ca4").ok(),
             ..Filter::default()
         };
         s.filter = needle.clone();
@@ -635,7 +658,7 @@ mod tests {
         s.scan = Some(Scan {
             candidates: (0..50).collect(),
             remaining: 50,
-            needle: "ca4".into(),
+            filter: needle.clone(),
         });
         assert!(s.advance_search(5)); // seqs 45..50 are CA45..CA49
         assert_eq!(seqs(&s), [45, 46, 47, 48, 49]);
@@ -647,7 +670,7 @@ mod tests {
         }
         assert_eq!(seqs(&s), [4, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50]);
         s.set_filter(Filter {
-            search: Some("CA4".into()),
+            search: Query::parse("CA4").ok(),
             ..Filter::default()
         });
         assert_eq!(seqs(&s), [4, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50]);

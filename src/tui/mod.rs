@@ -51,6 +51,8 @@ pub struct Options {
     /// Every event is also kept in a file (`--record`, or a replay of one): quitting does
     /// not ask.
     pub recorded: bool,
+    /// The filter expression to start with (`--filter`).
+    pub filter: Option<crate::domain::filter::Query>,
 }
 
 /// What the loop's effects need from the world: where exports go, and the terminal's writer
@@ -88,6 +90,9 @@ pub async fn run(
     app.keys = opts.keys.clone();
     app.log = opts.log.as_ref().map(|p| p.display().to_string());
     app.recorded = opts.recorded;
+    if opts.filter.is_some() {
+        app.apply_query(opts.filter.clone());
+    }
     app.health.url.clone_from(&feed.label);
     app.health.listening = feed.live;
 

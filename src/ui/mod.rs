@@ -7,6 +7,7 @@ mod help;
 mod pane;
 mod prompt;
 mod rejections;
+mod search;
 mod stats;
 mod table;
 pub mod theme;
@@ -291,12 +292,20 @@ fn footer_line(app: &App, width: u16) -> Paragraph<'static> {
     // in the keymap's order; the help-only bindings after them when there is room. Labels
     // are the keys in force (a rebinding shows here).
     let mut bindings: Vec<&crate::app::keys::Bound> = app.keys.footer(view).collect();
-    for b in app.keys.bindings() {
-        let shown = bindings.iter().any(|s| s.binding.hint == b.binding.hint);
-        if b.binding.scope.applies_in(view) && b.binding.footer == keymap::Footer::No && !shown {
-            bindings.push(b);
-        }
-    }
+    let mut more: Vec<&crate::app::keys::Bound> = app
+        .keys
+        .bindings()
+        .iter()
+        .filter(|b| {
+            b.binding.scope.applies_in(view)
+                && b.binding.footer == keymap::Footer::No
+                && !bindings.iter().any(|s| s.binding.hint == b.binding.hint)
+        })
+        .collect();
+    // One-key actions first (`s`, `x`, `y`, `m`…): they are what a newcomer cannot guess;
+    // the paging and movement groups follow when there is room.
+    more.sort_by_key(|b| b.label.chars().count() > 1);
+    bindings.extend(more);
     let mut importance: Vec<usize> = (0..bindings.len()).collect();
     importance.sort_by_key(|i| !moves_between_views(bindings[*i].binding));
     let pieces = |roomy: bool| -> Vec<Piece> {

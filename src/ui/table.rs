@@ -57,6 +57,7 @@ fn active_filters(app: &App) -> Vec<Span<'static>> {
     }
     if let Some(s) = &f.search {
         // Long searches are elided so "N of M" always fits.
+        let s = s.text();
         let text: String = s.chars().take(24).collect();
         let more = if s.chars().count() > 24 { "…" } else { "" };
         spans.push(Span::styled(
@@ -129,13 +130,8 @@ fn type_chips(app: &App, mode: Chips) -> Vec<Span<'static>> {
 }
 
 pub fn filter_bar(app: &App, width: u16) -> Paragraph<'static> {
-    if let Some(input) = app.search_input() {
-        return Paragraph::new(Line::from(vec![
-            Span::styled(" / ", theme::active_chip()),
-            Span::raw(format!(" {}", safe::line(input))),
-            Span::styled("▏", Style::new().add_modifier(Modifier::SLOW_BLINK)),
-            Span::styled("  Enter apply · Esc cancel", theme::dim()),
-        ]));
+    if let Some(prompt) = app.search_prompt() {
+        return super::search::line(prompt, width);
     }
     let right = active_filters(app);
     let right_width: usize = right.iter().map(Span::width).sum();

@@ -54,3 +54,13 @@ pub fn type_and_id(ev: &Value) -> (String, String) {
         ev["id"].as_str().expect("an id").to_owned(),
     )
 }
+
+/// Deliveries as NDJSON, one compact event a line (what `twimon read` takes).
+pub fn ndjson(bodies: &[&str]) -> String {
+    let mut out = String::new();
+    for v in bodies.iter().flat_map(|b| elements(b.as_bytes())) {
+        out.push_str(&v.to_string());
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,203 @@
+//! Evaluation over an event's parsed fields. The parameters and the decoded TwiML are read at
+//! most once per event however many terms ask for them.
+
+use std::cell::OnceCell;
+use std::fmt::Write as _;
+use std::rc::Rc;
+
+use super::{Expr, Is, NumTest, Term, ValueTest};
+use crate::domain::check::Checked;
+use crate::domain::event::key_eq;
+use crate::domain::{Event, EventKind};
+
+/// One event being tested, with what its terms decoded so far.
+pub(super) struct Ctx<'a> {
+    ev: &'a Event,
+    params: OnceCell<Vec<(String, String)>>,
+    twiml: OnceCell<Option<Rc<Checked>>>,
+}
+
+impl<'a> Ctx<'a> {
+    pub(super) fn new(ev: &'a Event) -> Self {
+        Ctx {
+            ev,
+            params: OnceCell::new(),
+            twiml: OnceCell::new(),
+        }
+    }
+
+    pub(super) fn eval(&self, expr: &Expr) -> bool {
+        match expr {
+            Expr::Or(xs) => xs.iter().any(|x| self.eval(x)),
+            Expr::And(xs) => xs.iter().all(|x| self.eval(x)),
+            Expr::Not(x) => !self.eval(x),
+            Expr::Term(t) => self.term(t),
+        }
+    }
+
+    fn params(&self) -> &[(String, String)] {
+        self.params.get_or_init(|| self.ev.parameters())
+    }
+
+    fn twiml_text(&self) -> Option<&str> {
+        self.twiml
+            .get_or_init(|| {
+                self.ev
+                    .response_body()
+                    .map(|b| crate::domain::check::checked(&b))
+            })
+            .as_ref()
+            .and_then(|c| c.text.as_deref())
+    }
+
+    fn term(&self, t: &Term) -> bool {
+        let ev = self.ev;
+        match t {
+            Term::Text(needle) => self.text(needle),
+            Term::Type { text, exact } => {
+                kind_name_matches(ev.kind, text, *exact)
+                    || (matches!(ev.kind, EventKind::Other | EventKind::Invalid)
+                        && text_matches(ev.type_name(), text, *exact))
+            }
+            Term::Call { pattern, exact } => ev.call_sid.as_ref().is_some_and(|c| {
+                if *exact {
+                    pattern
+                        .as_prefix()
+                        .is_some_and(|p| c.as_str().eq_ignore_ascii_case(p))
+                } else {
+                    pattern.matches(c.as_str())
+                }
+            }),
+            Term::Url { text, exact } => {
+                if *exact {
+                    ev.url().eq_ignore_ascii_case(text) || path(ev.url()).eq_ignore_ascii_case(text)
+                } else {
+                    contains_ci(ev.url(), text)
+                }
+            }
+            Term::Method(m) => ev.method().eq_ignore_ascii_case(m),
+            Term::Param { name, test } => self
+                .params()
+                .iter()
+                .filter(|(k, _)| key_eq(k, name))
+                .any(|(_, v)| value_passes(v, test)),
+            Term::Code(test) => ev
+                .response_code
+                .is_some_and(|c| num_passes(u32::from(c), *test)),
+            Term::Ms(test) => ev.duration_ms.is_some_and(|d| num_passes(d, *test)),
+            Term::Lint(mark) => ev.twiml == *mark,
+            Term::Sig(sig) => ev.signature == *sig,
+            Term::Is(Is::Problem) => crate::domain::check::is_problem(ev),
+            Term::Is(Is::Invalid) => ev.invalid.is_some(),
+        }
+    }
+
+    /// Free text: a substring (ASCII case ignored) of what the table, the timeline and the
+    /// panes show of the event — its type, call SID, method and URL (and `METHOD /path` as
+    /// the table writes it), response code, time (RFC 3339, so `14:03:07` and `2026-11-28`
+    /// both match), id, source, content type, each parameter as `Name=Value`, the decoded
+    /// TwiML and why an invalid event is invalid.
+    fn text(&self, needle: &str) -> bool {
+        let ev = self.ev;
+        let hit = |s: &str| contains_ci(s, needle);
+        if hit(ev.kind.short())
+            || hit(ev.type_name())
+            || ev.call_sid.as_ref().is_some_and(|c| hit(c.as_str()))
+            || hit(ev.method())
+            || hit(ev.url())
+            || hit(ev.id())
+            || hit(ev.source())
+            || ev.invalid.as_deref().is_some_and(hit)
+        {
+            return true;
+        }
+        let mut buf = String::with_capacity(64);
+        let mut hit_fmt = |args: std::fmt::Arguments<'_>| {
+            buf.clear();
+            let _ = buf.write_fmt(args);
+            contains_ci(&buf, needle)
+        };
+        if hit_fmt(format_args!("{} {}", ev.method(), ev.url()))
+            || hit_fmt(format_args!("{} {}", ev.method(), path(ev.url())))
+            || ev
+                .response_code
+                .is_some_and(|c| hit_fmt(format_args!("{c}")))
+            || hit_fmt(format_args!(
+                "{}",
+                ev.time.strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
+            ))
+            || ev
+                .content_type()
+                .is_some_and(|t| hit_fmt(format_args!("{t}")))
+            || self
+                .params()
+                .iter()
+                .any(|(k, v)| hit_fmt(format_args!("{k}={v}")))
+        {
+            return true;
+        }
+        self.twiml_text().is_some_and(hit)
+    }
+}
+
+/// Whether a kind's short name (`gather.finished`) or CloudEvent type names `text`.
+pub(super) fn kind_name_matches(kind: EventKind, text: &str, exact: bool) -> bool {
+    text_matches(kind.short(), text, exact)
+        || kind
+            .type_name()
+            .is_some_and(|t| text_matches(t, text, exact))
+}
+
+fn text_matches(s: &str, text: &str, exact: bool) -> bool {
+    if exact {
+        s.eq_ignore_ascii_case(text)
+    } else {
+        contains_ci(s, text)
+    }
+}
+
+/// The path (and query) of a URL, as the table's Request column shows it.
+fn path(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.find('/').map_or("", |i| &rest[i..])
+}
+
+fn value_passes(v: &str, test: &ValueTest) -> bool {
+    match test {
+        ValueTest::Present => true,
+        ValueTest::Contains(s) => contains_ci(v, s),
+        ValueTest::Equals(s) => v.eq_ignore_ascii_case(s) || v.to_lowercase() == *s,
+        ValueTest::Compare(cmp, n) => v
+            .trim()
+            .parse::<f64>()
+            .is_ok_and(|x| cmp.holds(x, n.value())),
+        ValueTest::Like(p) => p.matches(v),
+    }
+}
+
+fn num_passes(v: u32, test: NumTest) -> bool {
+    match test {
+        NumTest::Cmp(cmp, n) => cmp.holds(v, n),
+        NumTest::Class(base) => (u32::from(base)..u32::from(base) + 100).contains(&v),
+    }
+}
+
+/// ASCII-case-insensitive substring test without allocating; `needle` is lowercase.
+pub fn contains_ci(haystack: &str, needle: &str) -> bool {
+    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+    let Some((&first, rest)) = n.split_first() else {
+        return true;
+    };
+    if h.len() < n.len() {
+        return false;
+    }
+    let upper = first.to_ascii_uppercase();
+    (0..=h.len() - n.len()).any(|i| {
+        let c = h[i];
+        (c == first || c == upper)
+            && h[i + 1..i + n.len()]
+                .iter()
+                .zip(rest)
+                .all(|(a, b)| a.to_ascii_lowercase() == *b)
+    })
+}
