@@ -103,6 +103,7 @@ pub const BINDINGS: &[Binding] = &[
         key('5', A::ToggleKind(4)), key('6', A::ToggleKind(5)), key('7', A::ToggleKind(6)), key('8', A::ToggleKind(7)),
     ], "show / add / remove an event type", "type", Table, Yes),
     b!("0", [key('0', A::AllKinds)], "all event types again", "all types", Table, No),
+    b!("f F", [key('f', A::NextFamily), with(KeyCode::Char('F'), SHIFT, A::PrevFamily), key('F', A::PrevFamily)], "one family: TwiML, progress, errors, Studio, API, other, all", "family", Table, No),
     b!("e", [key('e', A::Problems)], "problems only (failed, ≥400, invalid, bad TwiML)", "problems", Table, Yes),
     b!("/", [key('/', A::Search)], "search call SID, URL, parameters, TwiML", "search", Table, Yes),
     b!("c", [key('c', A::NarrowCall)], "only the selected event's call (again: all calls)", "call", Table, Yes),

@@ -643,6 +643,7 @@ fn all_filters_combine() {
             problems: false,
             call: Some(sid(FAILED_SID)),
             search: Some("speech".into()),
+            groups: 0,
         }
     );
 }

@@ -5,12 +5,15 @@
 //! sequence number finds its event in O(1). Indexes hold sequence numbers in ascending order and
 //! are trimmed at their front when the oldest events are evicted.
 
+pub mod conference;
+mod joins;
 pub mod legs;
 pub mod stats;
 
 use std::collections::{HashMap, VecDeque};
 
-use crate::domain::event::{DedupKey, KeyBuild};
+use crate::domain::event::{DedupKey, ErrorLog, KeyBuild};
+use crate::domain::family::Group;
 use crate::domain::{CallSid, Event, EventKind};
 
 /// Default retention cap (`--max-events`).
@@ -31,11 +34,30 @@ pub struct Filter {
     pub call: Option<CallSid>,
     /// Case-insensitive text search over call SID, URL, parameters and decoded TwiML.
     pub search: Option<String>,
+    /// Bit [`Group::bit`] set = show that family; empty = every family.
+    pub groups: u8,
 }
 
 impl Filter {
     pub fn is_empty(&self) -> bool {
-        self.kinds == 0 && !self.problems && self.call.is_none() && self.search.is_none()
+        self.kinds == 0
+            && self.groups == 0
+            && !self.problems
+            && self.call.is_none()
+            && self.search.is_none()
+    }
+
+    pub fn has_group(&self, group: Group) -> bool {
+        self.groups & group.bit() != 0
+    }
+
+    /// The one family shown, when exactly one is.
+    pub fn group(&self) -> Option<Group> {
+        let mut on = Group::ALL.into_iter().filter(|g| self.has_group(*g));
+        match (on.next(), on.next()) {
+            (Some(g), None) => Some(g),
+            _ => None,
+        }
     }
 
     pub fn has_kind(&self, kind: EventKind) -> bool {
@@ -45,6 +67,7 @@ impl Filter {
     /// Whether `ev` passes every part but the search.
     fn matches_indexed(&self, ev: &Event) -> bool {
         (self.kinds == 0 || self.has_kind(ev.kind))
+            && (self.groups == 0 || self.has_group(Group::of(ev.stream())))
             && (!self.problems || is_problem(ev))
             && self
                 .call
@@ -67,7 +90,8 @@ pub fn is_problem(ev: &Event) -> bool {
         || ev.signature == crate::domain::Signature::Invalid
         || ev.response_code.is_some_and(|c| c >= 400)
         || ev.twiml_failed()
-        || (ev.kind == EventKind::StatusCallback
+        || ev.error_log().is_some_and(ErrorLog::is_problem)
+        || (matches!(ev.kind, EventKind::StatusCallback | EventKind::Progress)
             && ev.parameter("CallStatus").as_deref() == Some("failed"))
 }
 
@@ -102,8 +126,12 @@ pub struct Store {
     base_seq: u64,
     cap: usize,
     by_kind: [VecDeque<u64>; EventKind::COUNT],
+    by_group: [VecDeque<u64>; Group::COUNT],
     problems: VecDeque<u64>,
     by_call: HashMap<CallSid, VecDeque<u64>>,
+    /// Events naming each conference (participant callbacks, REST requests on it).
+    by_conference: HashMap<Box<str>, VecDeque<u64>>,
+    studio: joins::Studio,
     dup_counts: HashMap<u64, u32>,
     /// The retained event of each dedup key: a redelivery marks its original.
     by_key: HashMap<DedupKey, u64, KeyBuild>,
@@ -120,8 +148,11 @@ impl Store {
             base_seq: 0,
             cap: cap.max(1),
             by_kind: std::array::from_fn(|_| VecDeque::new()),
+            by_group: std::array::from_fn(|_| VecDeque::new()),
             problems: VecDeque::new(),
             by_call: HashMap::new(),
+            by_conference: HashMap::new(),
+            studio: joins::Studio::default(),
             dup_counts: HashMap::new(),
             by_key: HashMap::default(),
             counters: Counters::default(),
@@ -159,6 +190,20 @@ impl Store {
 
     pub fn problem_count(&self) -> usize {
         self.problems.len()
+    }
+
+    /// Retained events of one family.
+    pub fn group_count(&self, group: Group) -> usize {
+        self.by_group[group.index()].len()
+    }
+
+    /// The retained events naming a conference, in arrival order.
+    pub fn conference_events(&self, sid: &str) -> impl Iterator<Item = &Event> + '_ {
+        self.by_conference
+            .get(sid)
+            .into_iter()
+            .flatten()
+            .filter_map(|&s| self.get(s))
     }
 
     /// The next sequence number to be assigned.
@@ -213,14 +258,25 @@ impl Store {
             self.counters.invalid += 1;
         }
         self.by_kind[ev.kind.index()].push_back(seq);
+        self.by_group[Group::of(ev.stream()).index()].push_back(seq);
         if is_problem(&ev) {
             self.problems.push_back(seq);
         }
+        let joined = self.studio.on_push(&mut ev);
         if let Some(call) = &ev.call_sid {
             match self.by_call.get_mut(call) {
                 Some(list) => list.push_back(seq),
                 None => {
                     self.by_call.insert(call.clone(), VecDeque::from([seq]));
+                }
+            }
+        }
+        if let Some(conf) = ev.conference() {
+            match self.by_conference.get_mut(&conf.sid) {
+                Some(list) => list.push_back(seq),
+                None => {
+                    self.by_conference
+                        .insert(conf.sid.clone(), VecDeque::from([seq]));
                 }
             }
         }
@@ -235,10 +291,43 @@ impl Store {
             list.push_back(seq);
         }
         self.events.push_back(ev);
+        if let Some((call, steps)) = joined {
+            self.attach(&call, &steps);
+        }
         while self.events.len() > self.cap {
             self.evict_oldest();
         }
         seq
+    }
+
+    /// Gives Studio steps that arrived before their execution the execution's call: they
+    /// join the call's index where their sequence numbers belong, and a view of that call
+    /// is rebuilt (rare: only when a step overtook its execution).
+    fn attach(&mut self, call: &CallSid, steps: &[u64]) {
+        let mut added = false;
+        for &seq in steps {
+            let Some(i) = seq
+                .checked_sub(self.base_seq)
+                .and_then(|i| usize::try_from(i).ok())
+            else {
+                continue;
+            };
+            let Some(ev) = self.events.get_mut(i) else {
+                continue;
+            };
+            if ev.call_sid.is_some() {
+                continue;
+            }
+            ev.call_sid = Some(call.clone());
+            let list = self.by_call.entry(call.clone()).or_default();
+            if let Err(at) = list.binary_search(&seq) {
+                list.insert(at, seq);
+            }
+            added = true;
+        }
+        if added && self.filter.call.as_ref() == Some(call) {
+            self.set_filter(self.filter.clone());
+        }
     }
 
     fn evict_oldest(&mut self) {
@@ -249,7 +338,17 @@ impl Store {
         self.base_seq = seq + 1;
         self.counters.evicted += 1;
         pop_if_front(&mut self.by_kind[ev.kind.index()], seq);
+        pop_if_front(&mut self.by_group[Group::of(ev.stream()).index()], seq);
         pop_if_front(&mut self.problems, seq);
+        self.studio.on_evict(&ev);
+        if let Some(conf) = ev.conference()
+            && let Some(list) = self.by_conference.get_mut(&conf.sid)
+        {
+            pop_if_front(list, seq);
+            if list.is_empty() {
+                self.by_conference.remove(&conf.sid);
+            }
+        }
         if let Some(call) = &ev.call_sid
             && let Some(list) = self.by_call.get_mut(call)
         {
@@ -357,6 +456,18 @@ impl Store {
                 .filter(|k| filter.has_kind(**k))
                 .map(|k| &self.by_kind[k.index()])
                 .collect();
+            let merged = merge_sorted(&lists);
+            if filter.groups == 0 {
+                return Some(merged);
+            }
+            return Some(merged.into_iter().filter(matches).collect());
+        }
+        if filter.groups != 0 {
+            let lists: Vec<&VecDeque<u64>> = Group::ALL
+                .iter()
+                .filter(|g| filter.has_group(**g))
+                .map(|g| &self.by_group[g.index()])
+                .collect();
             return Some(merge_sorted(&lists));
         }
         None
@@ -407,7 +518,7 @@ fn pop_if_front(list: &mut VecDeque<u64>, seq: u64) {
     }
 }
 
-/// k-way merge of ascending lists (at most eight: one per TwiML kind).
+/// k-way merge of ascending lists (at most eight: one per TwiML kind or family).
 fn merge_sorted(lists: &[&VecDeque<u64>]) -> Vec<u64> {
     let mut out = Vec::with_capacity(lists.iter().map(|l| l.len()).sum());
     match lists {
@@ -505,6 +616,7 @@ mod tests {
             twiml: crate::domain::TwimlMark::Unchecked,
             sequence: None,
             signature: crate::domain::Signature::Unchecked,
+            facts: None,
         }
     }
 
@@ -546,6 +658,7 @@ mod tests {
             problems,
             call: call.map(|c| CallSid(c.into())),
             search: None,
+            groups: 0,
         };
         s.set_filter(f(&[EventKind::GatherFinished], false, None));
         assert_eq!(seqs(&s), [1, 5]);

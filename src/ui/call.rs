@@ -11,7 +11,8 @@ use super::theme;
 use crate::app::{App, CallView};
 use crate::domain::call::late_steps;
 
-use crate::domain::{Event, EventKind};
+use crate::domain::call::conference::Conference;
+use crate::domain::{CallSid, Event, EventKind};
 use crate::text::format::{clock, duration_text, mask_path, offset_text, request_text};
 use crate::text::safe;
 
@@ -71,7 +72,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, cv: &CallView, area: Rect) {
     let block = Block::bordered().title(Line::from(" Call timeline ").style(theme::title()));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let head_height = if cv.legs.is_empty() { 3 } else { 4 };
+    let head_height = 3 + u16::from(!cv.legs.is_empty()) + u16::from(cv.conference.is_some());
     let [head, list] =
         Layout::vertical([Constraint::Length(head_height), Constraint::Min(1)]).areas(inner);
     let mut head_lines = summary(app, cv, &steps);
@@ -83,6 +84,9 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, cv: &CallView, area: Rect) {
     }
     if !cv.legs.is_empty() {
         head_lines.push(legs_line(app, cv, head.width));
+    }
+    if let Some(conf) = &cv.conference {
+        head_lines.push(conference_line(cv, conf));
     }
     frame.render_widget(Paragraph::new(head_lines), head);
     let t0 = steps.first().map(|e| e.time);
@@ -108,7 +112,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, cv: &CallView, area: Rect) {
             Row::new(vec![
                 Cell::from(Span::styled(offset_text(off), theme::dim())),
                 Cell::from(Span::styled(
-                    ev.kind.short(),
+                    safe::line(&ev.label()).into_owned(),
                     Style::new().fg(theme::family(ev.kind)),
                 )),
                 Cell::from(super::shown(app, request_text(ev))),
@@ -133,6 +137,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, cv: &CallView, area: Rect) {
                 Cell::from(Line::from(twiml_spans(
                     &super::shown(app, safe::line(verbs).into_owned()),
                     cv.missing.get(i).copied().unwrap_or(false),
+                    cv.logged.get(i).map_or(&[][..], Vec::as_slice),
                 ))),
             ])
         })
@@ -215,16 +220,48 @@ fn legs_line(app: &App, cv: &CallView, width: u16) -> Line<'static> {
     }
 }
 
+/// The conference line: `conference Room 42 CF…9c1f ▸ CA…a1b2 participant-join · CA…c3d4
+/// participant-leave`, this call marked.
+fn conference_line(cv: &CallView, conf: &Conference) -> Line<'static> {
+    let mut spans = vec![Span::styled(" conference ", theme::dim())];
+    if !conf.name.is_empty() {
+        spans.push(Span::styled(
+            format!("{} ", safe::line(&conf.name)),
+            theme::title(),
+        ));
+    }
+    spans.push(Span::styled(
+        safe::line(&CallSid(conf.sid.as_str().into()).short()).into_owned(),
+        theme::dim(),
+    ));
+    for (i, p) in conf.participants.iter().enumerate() {
+        spans.push(Span::styled(if i == 0 { "  " } else { " · " }, theme::dim()));
+        let mut style = Style::new().fg(theme::call(&p.sid));
+        if p.sid == cv.sid {
+            spans.push(Span::raw("▸ "));
+            style = style.add_modifier(Modifier::BOLD | Modifier::REVERSED);
+        }
+        spans.push(Span::styled(safe::line(&p.sid.short()).into_owned(), style));
+        if !p.status.is_empty() {
+            spans.push(Span::raw(format!(" {}", safe::line(&p.status))));
+        }
+    }
+    Line::from(spans)
+}
+
 /// The path line as shown: when masking, numbers are masked and what the caller said (the
 /// path quotes a `SpeechResult`) is hidden.
 fn shown_path(app: &App, line: String) -> String {
     if app.mask { mask_path(&line) } else { line }
 }
 
-/// The TwiML column: the answer's verbs, after a mark when the request one of them should
-/// have caused never came.
-fn twiml_spans(verbs: &str, missing: bool) -> Vec<Span<'static>> {
-    let mut spans = Vec::with_capacity(2);
+/// The TwiML column: the answer's verbs, after the codes Twilio's Debugger logged about the
+/// request and a mark when the request one of them should have caused never came.
+fn twiml_spans(verbs: &str, missing: bool, logged: &[u32]) -> Vec<Span<'static>> {
+    let mut spans = Vec::with_capacity(3);
+    for code in logged {
+        spans.push(Span::styled(format!("✗ {code} "), theme::problem()));
+    }
     if missing {
         spans.push(Span::styled("⚠ no reply ", theme::problem()));
     }

@@ -42,6 +42,10 @@ fn chip_label(kind: EventKind, wide: bool) -> &'static str {
 fn active_filters(app: &App) -> Vec<Span<'static>> {
     let f = app.store.filter();
     let mut spans = Vec::new();
+    if let Some(family) = super::families::active(app) {
+        spans.push(family);
+        spans.push(Span::raw(" "));
+    }
     if f.problems {
         spans.push(Span::styled(" problems ", theme::active_chip()));
         spans.push(Span::raw(" "));
@@ -133,8 +137,15 @@ pub fn filter_bar(app: &App, width: u16) -> Paragraph<'static> {
     let right_width: usize = right.iter().map(Span::width).sum();
     let width = usize::from(width);
     let mut left = Vec::new();
-    for mode in [Chips::Wide, Chips::Short, Chips::Keys] {
+    let families = super::families::chips(app);
+    let family_modes = [(Chips::Wide, true), (Chips::Short, true)];
+    let modes = [(Chips::Wide, false), (Chips::Short, false), (Chips::Keys, false)];
+    let shown = |(_, with): &(Chips, bool)| !with || !families.is_empty();
+    for (mode, with_families) in family_modes.into_iter().chain(modes).filter(shown) {
         left = type_chips(app, mode);
+        if with_families {
+            left.extend(families.iter().cloned());
+        }
         if left.iter().map(Span::width).sum::<usize>() + right_width < width {
             break;
         }
@@ -160,10 +171,7 @@ const WIDTHS: [Constraint; 7] = [
 
 pub fn row(app: &App, ev: &Event) -> Row<'static> {
     let kind_style = Style::new().fg(theme::family(ev.kind));
-    let kind = match ev.kind {
-        EventKind::Other => safe::line(ev.type_name()).into_owned(),
-        k => k.short().to_owned(),
-    };
+    let kind = safe::line(&ev.label()).into_owned();
     let call = ev.call_sid.as_ref().map_or_else(
         || Cell::from(Span::styled("-", theme::dim())),
         |c| {
