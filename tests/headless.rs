@@ -39,9 +39,9 @@ fn headless_json_prints_every_sent_event_and_exits_cleanly_on_sigterm() {
     let url = listener.listening_url();
 
     let files = sample_files(&samples_dir());
-    assert_eq!(files.len(), 18);
+    assert_eq!(files.len(), 20);
     let sent: Vec<Value> = files.iter().flat_map(|f| read_elements(f)).collect();
-    assert_eq!(sent.len(), 24);
+    assert_eq!(sent.len(), 49);
 
     let stdout = send_ok(&home, &url, &[&samples_dir()]);
     assert_eq!(stdout.len(), files.len(), "one line per file: {stdout:#?}");

@@ -82,7 +82,7 @@ fn parse_raw_answer(answer: &[u8]) -> (u16, Value) {
 async fn every_sample_file_is_accepted_and_every_event_arrives() {
     let mut listener = listen(Config::default()).await;
     let files = sample_files(&samples_dir());
-    assert_eq!(files.len(), 18, "8 events + 2 flows + 8 seed files");
+    assert_eq!(files.len(), 20, "8 events + 2 flows + 2 family flows + 8 seed files");
     let mut sent = BTreeSet::new();
     let mut received = BTreeSet::new();
     let mut total = 0;
@@ -116,7 +116,7 @@ async fn every_sample_file_is_accepted_and_every_event_arrives() {
     }
     assert_channel_empty(&mut listener, "after the samples");
     assert_eq!(total, 24);
-    assert_eq!(sent.len(), 24, "the 8 seed examples are distinct events");
+    assert_eq!(sent.len(), 49, "the 8 seed examples are distinct events");
     assert_eq!(received, sent);
     let stats = &listener.stats;
     assert_eq!(twimon::source::Stats::get(&stats.events), 24);

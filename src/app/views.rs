@@ -146,11 +146,20 @@ impl Views {
             .take(CALL_STEPS)
             .map(|e| self.viewed_of(e).decoded)
             .collect();
+        // The IVR path is the TwiML story (and classic callbacks, which it has always read):
+        // a progress event or a Studio step between two requests is no step of it.
+        let on_path: Vec<usize> = (0..decoded.len())
+            .filter(|i| {
+                events.get(*i).is_some_and(|e| {
+                    EventKind::TWIML.contains(&e.kind) || e.kind == EventKind::StatusCallback
+                })
+            })
+            .collect();
         let path_of = |n: usize| {
-            let steps: Vec<Step<'_>> = events
+            let steps: Vec<Step<'_>> = on_path
                 .iter()
-                .zip(&decoded)
                 .take(n)
+                .filter_map(|&i| Some((*events.get(i)?, decoded.get(i)?)))
                 .map(|(event, d)| Step {
                     event,
                     decoded: Some(d),
@@ -159,12 +168,12 @@ impl Views {
             path::path(&steps)
         };
         let mut line = path_of(PATH_STEPS).line;
-        if events.len() > PATH_STEPS {
+        if on_path.len() > PATH_STEPS {
             line.push_str(" → …");
         }
         let mut missing = vec![false; events.len()];
         for i in path_of(CALL_STEPS).missing {
-            if let Some(m) = missing.get_mut(i) {
+            if let Some(m) = on_path.get(i).and_then(|&i| missing.get_mut(i)) {
                 *m = true;
             }
         }

@@ -5,19 +5,21 @@ use ratatui::text::Span;
 
 use super::theme;
 use crate::app::App;
+use crate::domain::EventKind;
 use crate::domain::family::Group;
 
 /// The family chips with their live counts, the shown one highlighted; empty when no event
-/// beyond TwiML is retained and no family is chosen (a TwiML-only sink needs no second row
-/// of words).
+/// of a family beyond TwiML is retained and no family is chosen (a TwiML-only sink needs no
+/// more words; an invalid event or the sink's test event belongs to no family of a call).
 pub fn chips(app: &App) -> Vec<Span<'static>> {
     let store = &app.store;
     let f = store.filter();
-    let beyond = Group::ALL[1..].iter().any(|g| store.group_count(*g) > 0);
-    if !beyond && f.groups == 0 {
+    let beyond: usize = Group::ALL[1..].iter().map(|g| store.group_count(*g)).sum();
+    let familyless = store.kind_count(EventKind::Invalid) + store.kind_count(EventKind::TestEvent);
+    if beyond <= familyless && f.groups == 0 {
         return Vec::new();
     }
-    let mut spans = vec![Span::styled("f", theme::key())];
+    let mut spans = vec![Span::styled("f", theme::key()), Span::raw(" ")];
     for g in Group::ALL {
         let style = if f.has_group(g) {
             theme::active_chip()

@@ -138,12 +138,15 @@ pub fn summary_ending(outcome: &Outcome, last: &Event, verbs: &str) -> String {
     words
 }
 
-/// The index of the last step that tells how the call went (a TwiML request or a progress
-/// event), not a late Insights summary or a log line; else the last step.
+/// The index of the last step that tells how the call went (a TwiML request, a progress
+/// event, a conference callback), not a late Insights summary or a log line; else the last
+/// step.
 pub fn story_end(steps: &[&Event]) -> Option<usize> {
     steps
         .iter()
-        .rposition(|e| EventKind::TWIML.contains(&e.kind) || is_progress(e))
+        .rposition(|e| {
+            EventKind::TWIML.contains(&e.kind) || is_progress(e) || e.conference().is_some()
+        })
         .or_else(|| steps.len().checked_sub(1))
 }
 
@@ -179,6 +182,12 @@ fn same_url(a: &str, b: &str) -> bool {
 
 /// How a call ended, from its last event and that event's answer's verbs.
 pub fn ending(last: &Event, verbs: &str) -> String {
+    if let Some(conf) = last.conference() {
+        if conf.event.as_ref() == "participant-leave" {
+            return "left the conference".to_owned();
+        }
+        return format!("in conference ({})", conf.event);
+    }
     if last.kind == EventKind::RequestFailed {
         return match last.response_code {
             Some(c) => format!("request failed ({c})"),
