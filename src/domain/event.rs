@@ -815,3 +815,80 @@ pub fn key_eq(a: &str, b: &str) -> bool {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_follow_the_families_and_keep_their_slots() {
+        let cases = [
+            (
+                "com.twilio.voice.status-callback.call.ringing",
+                EventKind::Progress,
+            ),
+            (
+                "com.twilio.voice.webhook.status-callback.call.completed",
+                EventKind::Progress,
+            ),
+            (
+                "com.twilio.voice.status-callback.amd.detected",
+                EventKind::Callback,
+            ),
+            (
+                "com.twilio.voice.api-request.call.modified",
+                EventKind::ApiRequest,
+            ),
+            ("com.twilio.voice.media.fetched", EventKind::Media),
+            ("com.twilio.error-logs.error.logged", EventKind::ErrorLog),
+            (
+                "com.twilio.studio.flow.execution.started",
+                EventKind::StudioExecution,
+            ),
+            ("com.twilio.studio.flow.step.ended", EventKind::StudioStep),
+            (
+                "com.twilio.voice.insights.call-summary.complete",
+                EventKind::Insights,
+            ),
+            ("com.twilio.voice.twiml.something.new", EventKind::Other),
+            ("com.twilio.messaging.message.sent", EventKind::Other),
+        ];
+        for (ty, kind) in cases {
+            assert_eq!(EventKind::from_type(ty), kind, "{ty}");
+        }
+        for (i, k) in EventKind::ALL.iter().enumerate() {
+            assert_eq!(k.index(), i, "{k:?}");
+        }
+        // Only the eight TwiML kinds have a filter key.
+        assert!(EventKind::ALL[8..].iter().all(|k| k.key().is_none()));
+    }
+
+    #[test]
+    fn labels_fit_the_type_column() {
+        for (member, label) in [
+            ("call.completed", "call.completed"),
+            ("conference.participant.updated", "participant"),
+            ("gather.partial.captured", "gather.partial"),
+        ] {
+            assert_eq!(callback_label(member), label);
+        }
+        for (member, label) in [
+            ("call.created", "api.call.create"),
+            ("conference.modified", "api.conf.update"),
+            ("conference-participant.deleted", "api.part.delete"),
+            ("queue", "api.queue"),
+        ] {
+            assert_eq!(api_label(member), label);
+            assert!(label.chars().count() <= 16, "{label}");
+        }
+    }
+
+    #[test]
+    fn facts_cost_a_pointer() {
+        // The families' facts are boxed: a TwiML event pays one word for them.
+        assert_eq!(
+            std::mem::size_of::<Option<Box<Facts>>>(),
+            std::mem::size_of::<usize>()
+        );
+    }
+}

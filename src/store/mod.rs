@@ -816,6 +816,65 @@ mod tests {
         assert!(!contains_ci("héllo", "hello"));
     }
 
+    fn studio(ty: &str, id: &str, execution: &str, started_by: Option<&str>) -> Event {
+        let started_by = started_by.map_or(String::new(), |c| format!(r#","started_by":"{c}""#));
+        let body = format!(
+            r#"{{"type":"com.twilio.studio.flow.{ty}","id":"{id}","time":"2026-11-28T16:00:00Z",
+            "data":{{"execution_sid":"{execution}","name":"incomingCall","transitioned_from":"Trigger",
+            "transitioned_to":"say"{started_by}}}}}"#
+        );
+        let at = "2026-11-28T16:00:00Z".parse().unwrap();
+        crate::domain::delivery::parse_delivery(body.as_bytes(), at)
+            .unwrap()
+            .remove(0)
+    }
+
+    #[test]
+    fn studio_joins_leave_with_their_events() {
+        let mut s = Store::new(2);
+        s.push(studio("step.ended", "s1", "FN1", None));
+        assert_eq!(s.studio.held(), (0, 1), "a step waits for its execution");
+        s.push(studio("execution.started", "e1", "FN1", Some("CAaa")));
+        assert_eq!(s.studio.held(), (1, 0));
+        assert_eq!(s.call_events(&CallSid("CAaa".into())).count(), 2);
+        s.push(studio("step.ended", "s2", "FN1", None));
+        assert_eq!(
+            s.get(2).and_then(|e| e.call_sid.clone()),
+            Some(CallSid("CAaa".into())),
+            "a step after its execution is joined at once"
+        );
+        // The execution's events leave the store: so does the join.
+        s.push(ev(EventKind::CallRequested, "CA9", 200));
+        s.push(ev(EventKind::CallRequested, "CA9", 200));
+        assert_eq!(s.studio.held(), (0, 0));
+        // A step whose execution never comes does not wait forever.
+        s.push(studio("step.ended", "s3", "FN2", None));
+        s.push(ev(EventKind::CallRequested, "CA9", 200));
+        s.push(ev(EventKind::CallRequested, "CA9", 200));
+        assert_eq!(s.studio.held(), (0, 0));
+    }
+
+    #[test]
+    fn families_are_an_index() {
+        let mut s = filled();
+        s.push(studio("execution.started", "e1", "FN1", Some("CA1")));
+        s.set_filter(Filter {
+            groups: Group::Studio.bit(),
+            ..Filter::default()
+        });
+        assert_eq!(seqs(&s), [6]);
+        s.push(ev(EventKind::CallRequested, "CA1", 200));
+        s.push(studio("step.ended", "s1", "FN1", None));
+        assert_eq!(seqs(&s), [6, 8], "the view follows inserts");
+        s.set_filter(Filter {
+            groups: Group::Twiml.bit(),
+            kinds: kinds(&[EventKind::GatherFinished]),
+            ..Filter::default()
+        });
+        assert_eq!(seqs(&s), [1, 5]);
+        assert_eq!(s.group_count(Group::Twiml), 7);
+    }
+
     #[test]
     fn merge_is_sorted() {
         let a = VecDeque::from([1, 4, 9]);

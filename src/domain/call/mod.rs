@@ -208,3 +208,109 @@ pub fn ending(last: &Event, verbs: &str) -> String {
         format!("last step {}", last.kind.short())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::delivery::parse_delivery;
+
+    const CALL: &str = "CA00000000000000000000000000000001";
+
+    fn event(ty: &str, time: &str, params: &str, url: &str) -> Event {
+        let body = format!(
+            r#"{{"type":"{ty}","id":"{ty}{time}","time":"2026-11-28T16:00:{time}Z","data":{{"sid":"{CALL}",
+            "request":{{"method":"POST","url":"{url}","parameters":{{{params}}}}}}}}}"#
+        );
+        parse_delivery(body.as_bytes(), "2026-11-28T17:00:00Z".parse().unwrap())
+            .unwrap()
+            .remove(0)
+    }
+
+    fn error_log(time: &str, url: &str) -> Event {
+        let payload = format!(r#"{{\"error_code\":\"11200\",\"more_info\":{{\"url\":\"{url}\"}}}}"#);
+        let body = format!(
+            r#"{{"type":"com.twilio.error-logs.error.logged","id":"err{time}","time":"2026-11-28T16:00:{time}Z",
+            "data":{{"level":"ERROR","correlation_sid":"{CALL}","error_code":"11200","payload":"{payload}"}}}}"#
+        );
+        parse_delivery(body.as_bytes(), "2026-11-28T17:00:00Z".parse().unwrap())
+            .unwrap()
+            .remove(0)
+    }
+
+    const PROGRESS: &str = "com.twilio.voice.status-callback.call.";
+
+    #[test]
+    fn the_outcome_comes_from_progress_events() {
+        let answered = event(
+            &format!("{PROGRESS}answered"),
+            "05",
+            r#""CallStatus":"in-progress","AnsweredBy":"human""#,
+            "https://x.test/status",
+        );
+        let twiml = event(
+            "com.twilio.voice.twiml.call.requested",
+            "06",
+            r#""CallStatus":"in-progress""#,
+            "https://x.test/voice",
+        );
+        let completed = event(
+            &format!("{PROGRESS}completed"),
+            "40",
+            r#""CallStatus":"completed","CallDuration":"35""#,
+            "https://x.test/status",
+        );
+        let steps = [&answered, &twiml, &completed];
+        let out = outcome(&steps);
+        assert_eq!(
+            out,
+            Outcome {
+                status: Some("completed".into()),
+                duration_s: Some(35),
+                answered_by: Some("human".into()),
+                ended_by: None,
+            }
+        );
+        assert_eq!(story_end(&steps), Some(2));
+        assert_eq!(
+            summary_ending(&out, &completed, "Say → Hangup"),
+            "completed after 35s · answered by human · ended by app"
+        );
+        // Without progress events: the TwiML story as before.
+        let none = outcome(&[&twiml]);
+        assert_eq!(none, Outcome::default());
+        assert_eq!(summary_ending(&none, &twiml, "Say → Hangup"), "hung up");
+    }
+
+    #[test]
+    fn an_error_log_belongs_to_the_request_it_names() {
+        let voice = event(
+            "com.twilio.voice.twiml.call.requested",
+            "01",
+            "",
+            "https://x.test/voice",
+        );
+        let menu = event(
+            "com.twilio.voice.twiml.gather.finished",
+            "05",
+            "",
+            "https://x.test/menu?x=1",
+        );
+        let later = event(
+            "com.twilio.voice.twiml.call.redirected",
+            "09",
+            "",
+            "https://x.test/other",
+        );
+        // Logged after a later request, but about /menu.
+        let err = error_log("10", "https://x.test/menu");
+        let steps = [&voice, &menu, &later, &err];
+        assert_eq!(error_targets(&steps), [None, None, None, Some(1)]);
+        // A URL no step requested: the nearest request.
+        let stray = error_log("08", "https://elsewhere.test/");
+        assert_eq!(
+            error_targets(&[&voice, &menu, &later, &stray]),
+            [None, None, None, Some(2)]
+        );
+        assert_eq!(error_targets(&[&stray]), [None]);
+    }
+}
