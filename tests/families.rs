@@ -210,7 +210,10 @@ fn older_spellings_and_unknown_members_keep_their_family() {
 #[test]
 fn an_error_log_is_decoded_once_and_lands_on_its_call() {
     let events = parse(MACHINE);
-    let err = events.iter().find(|e| e.kind == EventKind::ErrorLog).unwrap();
+    let err = events
+        .iter()
+        .find(|e| e.kind == EventKind::ErrorLog)
+        .unwrap();
     let log = err.error_log().expect("decoded at ingest");
     assert_eq!(log.code, Some(11200));
     assert_eq!(log.level_word(), "error");
@@ -271,7 +274,11 @@ fn studio_steps_join_their_execution_call_even_when_they_arrive_first() {
         3,
         "the steps joined the call through execution_sid → started_by"
     );
-    assert_eq!(app.store.view_len(), before + 5, "the call filter shows them");
+    assert_eq!(
+        app.store.view_len(),
+        before + 5,
+        "the call filter shows them"
+    );
     assert_eq!(app.store.call_count(), 1);
 }
 
@@ -319,7 +326,10 @@ fn a_shuffled_call_shows_in_the_order_it_happened() {
     // Twilio's logged code sits on the request it is about, beside the widget path.
     let failed = rows.iter().find(|r| r.contains("request.failed")).unwrap();
     assert!(failed.contains("✗ 11200"), "{failed}");
-    let step = rows.iter().find(|r| r.contains("Trigger → say_reminder")).unwrap();
+    let step = rows
+        .iter()
+        .find(|r| r.contains("Trigger → say_reminder"))
+        .unwrap();
     assert!(step.contains("studio.step"), "{step}");
 }
 

@@ -10,6 +10,8 @@ use std::time::Duration;
 use common::bin::{Home, Running, spawn};
 use common::samples::{files_in, read_elements, sample_files, samples_dir, type_and_id};
 use serde_json::Value;
+use twimon::domain::EventKind;
+use twimon::domain::family::Stream;
 
 const EXIT_GUARD: Duration = Duration::from_secs(10);
 
@@ -99,6 +101,21 @@ fn headless_json_prints_every_sent_event_and_exits_cleanly_on_sigterm() {
             .unwrap_or_else(|| panic!("line {i} was never sent: {line}"));
         let data = &original["data"];
         assert_eq!(v["source"], original["source"]);
+        assert_eq!(v["family"], Stream::of(ty).as_str(), "{line}");
+        assert_eq!(v["kind"], EventKind::from_type(ty).short(), "{line}");
+        if !ty.starts_with("com.twilio.voice.twiml.") {
+            // The other families (`families/`): their call is a `CA…` SID or none (a
+            // conference's own callbacks, a Studio step); their fields are in tests/families.rs.
+            assert!(
+                v["call_sid"].is_null() || v["call_sid"].as_str().unwrap().starts_with("CA"),
+                "{line}"
+            );
+            assert!(
+                printed.insert((ty.to_owned(), id.to_owned())),
+                "printed twice: {line}"
+            );
+            continue;
+        }
         assert_eq!(v["call_sid"], data["sid"]);
         assert_eq!(v["request"]["method"], data["request"]["method"]);
         assert_eq!(v["request"]["url"], data["request"]["url"]);

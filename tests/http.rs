@@ -82,7 +82,11 @@ fn parse_raw_answer(answer: &[u8]) -> (u16, Value) {
 async fn every_sample_file_is_accepted_and_every_event_arrives() {
     let mut listener = listen(Config::default()).await;
     let files = sample_files(&samples_dir());
-    assert_eq!(files.len(), 20, "8 events + 2 flows + 2 family flows + 8 seed files");
+    assert_eq!(
+        files.len(),
+        20,
+        "8 events + 2 flows + 2 family flows + 8 seed files"
+    );
     let mut sent = BTreeSet::new();
     let mut received = BTreeSet::new();
     let mut total = 0;

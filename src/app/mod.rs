@@ -17,8 +17,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent
 
 use crate::domain::delivery::Delivery;
 use crate::domain::event::DedupKey;
-use crate::domain::twiml::Decoded;
 use crate::domain::family::Group;
+use crate::domain::twiml::Decoded;
 use crate::domain::{CallSid, Event, EventKind};
 use crate::store::{Filter, Store, kind_bit};
 

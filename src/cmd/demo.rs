@@ -235,7 +235,10 @@ mod tests {
         assert_eq!(out["a"], "CAe1f07a3c5b9d4e2f8a6c1b0d9e8f0002");
         assert_eq!(out["b"], "CF4d9c2b7a1e8f3d6c5b4a392817060002");
         assert_eq!(out["c"], "FN7d2e4f6a8b0c1d3e5f7a9b1c3d5e0002");
-        assert_eq!(out["d"], "FW3c1a9d0e5b7f42a68c0d1e2f3a4b5c6d", "a flow is the same flow");
+        assert_eq!(
+            out["d"], "FW3c1a9d0e5b7f42a68c0d1e2f3a4b5c6d",
+            "a flow is the same flow"
+        );
         assert_eq!(out["e"], "CAFE", "not a SID");
     }
 

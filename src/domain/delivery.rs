@@ -575,12 +575,9 @@ struct Beyond {
 }
 
 fn family_fields(data: &Data<'_>, kind: EventKind, parameters: Option<&RawValue>) -> Beyond {
-    let owned = |f: Field<'_>| -> Box<str> { field_str(f).map(Cow::into_owned).unwrap_or_default().into() };
-    let call = |f: Field<'_>| {
-        field_str(f)
-            .filter(|s| is_call_sid(s))
-            .map(Cow::into_owned)
-    };
+    let owned =
+        |f: Field<'_>| -> Box<str> { field_str(f).map(Cow::into_owned).unwrap_or_default().into() };
+    let call = |f: Field<'_>| field_str(f).filter(|s| is_call_sid(s)).map(Cow::into_owned);
     match kind {
         EventKind::Progress | EventKind::Callback | EventKind::ApiRequest => {
             let Some(params) = parameters.and_then(|p| {
@@ -616,7 +613,9 @@ fn family_fields(data: &Data<'_>, kind: EventKind, parameters: Option<&RawValue>
             let payload = data.payload.0.and_then(decode_payload);
             let payload = payload.as_ref();
             let text = |v: Option<&serde_json::Value>| -> Box<str> {
-                v.and_then(serde_json::Value::as_str).unwrap_or_default().into()
+                v.and_then(serde_json::Value::as_str)
+                    .unwrap_or_default()
+                    .into()
             };
             let more_info = payload.and_then(|p| p.get("more_info"));
             let message = payload
@@ -630,7 +629,11 @@ fn family_fields(data: &Data<'_>, kind: EventKind, parameters: Option<&RawValue>
                 .error_code
                 .0
                 .and_then(json_u64)
-                .or_else(|| payload.and_then(|p| p.get("error_code")).and_then(value_u64))
+                .or_else(|| {
+                    payload
+                        .and_then(|p| p.get("error_code"))
+                        .and_then(value_u64)
+                })
                 .and_then(|n| u32::try_from(n).ok());
             let call_sid = call(data.correlation_sid)
                 .or_else(|| is_call_sid(&resource).then(|| resource.to_string()));

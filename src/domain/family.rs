@@ -168,7 +168,10 @@ impl Group {
     pub fn prev(current: Option<Group>) -> Option<Group> {
         match current {
             None => Group::ALL.last().copied(),
-            Some(g) => g.index().checked_sub(1).and_then(|i| Group::ALL.get(i).copied()),
+            Some(g) => g
+                .index()
+                .checked_sub(1)
+                .and_then(|i| Group::ALL.get(i).copied()),
         }
     }
 }

@@ -43,7 +43,11 @@ impl Studio {
     pub fn on_evict(&mut self, ev: &Event) {
         let Some(studio) = ev.studio() else { return };
         let key = &studio.execution;
-        if self.calls.get(key).is_some_and(|(_, newest)| *newest == ev.seq) {
+        if self
+            .calls
+            .get(key)
+            .is_some_and(|(_, newest)| *newest == ev.seq)
+        {
             self.calls.remove(key);
         }
         if let Some(steps) = self.waiting.get_mut(key) {

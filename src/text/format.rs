@@ -1,5 +1,7 @@
 //! The words screens, markdown and NDJSON share: clocks, durations, offsets, request lines.
 
+use std::fmt::Write as _;
+
 use crate::domain::{CallSid, Event, EventKind};
 
 use super::safe;
@@ -101,14 +103,14 @@ fn beyond_twiml(ev: &Event) -> Option<String> {
         let words = if ev.kind == EventKind::StudioStep {
             let mut w = format!("{} → {}", s.from, s.to);
             if !s.name.is_empty() {
-                w.push_str(&format!(" ({})", s.name));
+                let _ = write!(w, " ({})", s.name);
             }
             w
         } else {
             let flow = CallSid(s.flow.clone()).short();
             let mut w = format!("flow {flow} {}", s.status);
             if !s.ended_reason.is_empty() {
-                w.push_str(&format!(" ({})", s.ended_reason));
+                let _ = write!(w, " ({})", s.ended_reason);
             }
             w
         };

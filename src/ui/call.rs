@@ -235,7 +235,10 @@ fn conference_line(cv: &CallView, conf: &Conference) -> Line<'static> {
         theme::dim(),
     ));
     for (i, p) in conf.participants.iter().enumerate() {
-        spans.push(Span::styled(if i == 0 { "  " } else { " · " }, theme::dim()));
+        spans.push(Span::styled(
+            if i == 0 { "  " } else { " · " },
+            theme::dim(),
+        ));
         let mut style = Style::new().fg(theme::call(&p.sid));
         if p.sid == cv.sid {
             spans.push(Span::raw("▸ "));

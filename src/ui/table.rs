@@ -139,7 +139,11 @@ pub fn filter_bar(app: &App, width: u16) -> Paragraph<'static> {
     let mut left = Vec::new();
     let families = super::families::chips(app);
     let family_modes = [(Chips::Wide, true), (Chips::Short, true)];
-    let modes = [(Chips::Wide, false), (Chips::Short, false), (Chips::Keys, false)];
+    let modes = [
+        (Chips::Wide, false),
+        (Chips::Short, false),
+        (Chips::Keys, false),
+    ];
     let shown = |(_, with): &(Chips, bool)| !with || !families.is_empty();
     for (mode, with_families) in family_modes.into_iter().chain(modes).filter(shown) {
         left = type_chips(app, mode);

@@ -46,9 +46,12 @@ pub fn assemble<'a>(sid: &str, events: impl IntoIterator<Item = &'a Event>) -> C
         let at = (ev.time, ev.sequence, ev.seq);
         match conf.participants.iter().position(|p| &p.sid == call) {
             Some(i) => {
-                if times.get(i).is_some_and(|t| *t <= at) && !facts.event.is_empty() {
-                    conf.participants[i].status = facts.event.to_string();
-                    times[i] = at;
+                let newer = times.get(i).is_some_and(|t| *t <= at) && !facts.event.is_empty();
+                if let (true, Some(p), Some(t)) =
+                    (newer, conf.participants.get_mut(i), times.get_mut(i))
+                {
+                    p.status = facts.event.to_string();
+                    *t = at;
                 }
             }
             None if conf.participants.len() < MAX_PARTICIPANTS => {

@@ -8,6 +8,8 @@ pub mod path;
 pub mod script;
 pub mod sim;
 
+use std::fmt::Write as _;
+
 use crate::domain::{Event, EventKind};
 
 /// Orders a call's events by their own time (Twilio does not guarantee arrival order);
@@ -123,17 +125,17 @@ pub fn summary_ending(outcome: &Outcome, last: &Event, verbs: &str) -> String {
     };
     let mut words = status.clone();
     if let Some(d) = outcome.duration_s {
-        words.push_str(&format!(" after {d}s"));
+        let _ = write!(words, " after {d}s");
     }
     if let Some(by) = &outcome.answered_by {
-        words.push_str(&format!(" · answered by {by}"));
+        let _ = write!(words, " · answered by {by}");
     }
     let ended_by = outcome
         .ended_by
         .clone()
         .or_else(|| verbs.contains("Hangup").then(|| "app".to_owned()));
     if let Some(by) = ended_by {
-        words.push_str(&format!(" · ended by {by}"));
+        let _ = write!(words, " · ended by {by}");
     }
     words
 }
@@ -176,7 +178,13 @@ pub fn error_targets(steps: &[&Event]) -> Vec<Option<usize>> {
 
 /// URLs compared without their query (Twilio adds `bodySHA256` and the like).
 fn same_url(a: &str, b: &str) -> bool {
-    let base = |u: &str| u.split(['?', '#']).next().unwrap_or_default().trim_end_matches('/').to_owned();
+    let base = |u: &str| {
+        u.split(['?', '#'])
+            .next()
+            .unwrap_or_default()
+            .trim_end_matches('/')
+            .to_owned()
+    };
     base(a) == base(b)
 }
 
@@ -227,7 +235,8 @@ mod tests {
     }
 
     fn error_log(time: &str, url: &str) -> Event {
-        let payload = format!(r#"{{\"error_code\":\"11200\",\"more_info\":{{\"url\":\"{url}\"}}}}"#);
+        let payload =
+            format!(r#"{{\"error_code\":\"11200\",\"more_info\":{{\"url\":\"{url}\"}}}}"#);
         let body = format!(
             r#"{{"type":"com.twilio.error-logs.error.logged","id":"err{time}","time":"2026-11-28T16:00:{time}Z",
             "data":{{"level":"ERROR","correlation_sid":"{CALL}","error_code":"11200","payload":"{payload}"}}}}"#
