@@ -119,12 +119,12 @@ async fn every_sample_file_is_accepted_and_every_event_arrives() {
         received.extend(got);
     }
     assert_channel_empty(&mut listener, "after the samples");
-    assert_eq!(total, 24);
+    assert_eq!(total, 49);
     assert_eq!(sent.len(), 49, "the 8 seed examples are distinct events");
     assert_eq!(received, sent);
     let stats = &listener.stats;
-    assert_eq!(twimon::source::Stats::get(&stats.events), 24);
-    assert_eq!(twimon::source::Stats::get(&stats.deliveries), 18);
+    assert_eq!(twimon::source::Stats::get(&stats.events), 49);
+    assert_eq!(twimon::source::Stats::get(&stats.deliveries), 20);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
