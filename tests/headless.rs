@@ -163,7 +163,10 @@ fn headless_json_prints_every_sent_event_and_exits_cleanly_on_sigterm() {
     }
     let sent_set: BTreeSet<(String, String)> = sent.iter().map(type_and_id).collect();
     assert_eq!(printed, sent_set);
-    assert_eq!(with_error, 3, "the two 502 events and the Studio call's 500");
+    assert_eq!(
+        with_error, 3,
+        "the two 502 events and the Studio call's 500"
+    );
 
     let status = listener.terminate(EXIT_GUARD);
     assert!(status.success(), "SIGTERM ends twimon cleanly: {status:?}");
