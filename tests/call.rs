@@ -328,7 +328,7 @@ async fn failures_end_the_call_with_the_code_twilio_would_log() {
             .events
             .iter()
             .rev()
-            .find(|e| e.kind != EventKind::Other);
+            .find(|e| !matches!(e.kind, EventKind::Other | EventKind::ErrorLog));
         let kind = last.map(|e| e.kind);
         if want == 11200 || want == 11205 {
             assert_eq!(kind, Some(EventKind::RequestFailed), "{path}");

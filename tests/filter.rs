@@ -317,6 +317,7 @@ proptest! {
             problems: false,
             call: call.map(|c| CallSid(SIDS[c].into())),
             search: Some(query),
+            groups: 0,
         });
         // Events arrive while the scan runs, in small turns.
         for ev in events {

@@ -82,7 +82,11 @@ fn parse_raw_answer(answer: &[u8]) -> (u16, Value) {
 async fn every_sample_file_is_accepted_and_every_event_arrives() {
     let mut listener = listen(Config::default()).await;
     let files = sample_files(&samples_dir());
-    assert_eq!(files.len(), 18, "8 events + 2 flows + 8 seed files");
+    assert_eq!(
+        files.len(),
+        20,
+        "8 events + 2 flows + 2 family flows + 8 seed files"
+    );
     let mut sent = BTreeSet::new();
     let mut received = BTreeSet::new();
     let mut total = 0;
@@ -115,12 +119,12 @@ async fn every_sample_file_is_accepted_and_every_event_arrives() {
         received.extend(got);
     }
     assert_channel_empty(&mut listener, "after the samples");
-    assert_eq!(total, 24);
-    assert_eq!(sent.len(), 24, "the 8 seed examples are distinct events");
+    assert_eq!(total, 49);
+    assert_eq!(sent.len(), 49, "the 8 seed examples are distinct events");
     assert_eq!(received, sent);
     let stats = &listener.stats;
-    assert_eq!(twimon::source::Stats::get(&stats.events), 24);
-    assert_eq!(twimon::source::Stats::get(&stats.deliveries), 18);
+    assert_eq!(twimon::source::Stats::get(&stats.events), 49);
+    assert_eq!(twimon::source::Stats::get(&stats.deliveries), 20);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -931,3 +931,62 @@ fn stats_with_refused_deliveries() {
     keys(&mut app, "s");
     check("stats_refused", &mut app);
 }
+
+/// The machine-answered Studio call (every family of a call), delivered shuffled, at the
+/// sizes a laptop and a wide monitor give.
+const FAMILY_SIZES: [(u16, u16); 2] = [(80, 24), (200, 50)];
+
+fn families_app() -> App {
+    let mut app = new_app();
+    let mut evs = parse_delivery(MACHINE_CALL.as_bytes(), ARRIVAL.parse().unwrap()).unwrap();
+    // Delivered newest first: the timeline still reads in the order it happened.
+    evs.reverse();
+    for ev in evs {
+        let key = ev.dedup_key();
+        app.push(ev, key);
+    }
+    push_body(&mut app, CONFERENCE_CALL);
+    app
+}
+
+const MACHINE_CALL: &str = include_str!("../assets/samples/families/machine-studio-call.json");
+const CONFERENCE_CALL: &str = include_str!("../assets/samples/families/conference-call.json");
+
+#[test]
+fn families_table() {
+    let mut app = families_app();
+    for (w, h) in FAMILY_SIZES {
+        let terminal = render(&mut app, w, h);
+        insta::assert_snapshot!(format!("families_table_{w}x{h}"), terminal.backend());
+    }
+    keys(&mut app, "ff");
+    for (w, h) in FAMILY_SIZES {
+        let terminal = render(&mut app, w, h);
+        insta::assert_snapshot!(format!("families_progress_{w}x{h}"), terminal.backend());
+    }
+}
+
+#[test]
+fn families_call_view() {
+    let mut app = families_app();
+    // The first event delivered is the machine call's Insights summary.
+    select(&mut app, 0);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.call().unwrap().steps.len(), 17);
+    for (w, h) in FAMILY_SIZES {
+        let terminal = render(&mut app, w, h);
+        insta::assert_snapshot!(format!("families_call_view_{w}x{h}"), terminal.backend());
+    }
+}
+
+#[test]
+fn conference_call_view() {
+    let mut app = families_app();
+    // The agent's join: the call view lists the conference and both participants.
+    select(&mut app, 21);
+    key(&mut app, KeyCode::Enter);
+    for (w, h) in FAMILY_SIZES {
+        let terminal = render(&mut app, w, h);
+        insta::assert_snapshot!(format!("conference_call_view_{w}x{h}"), terminal.backend());
+    }
+}

@@ -234,7 +234,7 @@ async fn replay_gives_the_live_events_in_the_live_order() {
             .collect()
     };
     assert_eq!(summary(&live), summary(&replayed));
-    assert_eq!(live.iter().map(|d| d.duplicates.len()).sum::<usize>(), 24);
+    assert_eq!(live.iter().map(|d| d.duplicates.len()).sum::<usize>(), 49);
     assert!(
         replayed
             .iter()

@@ -106,6 +106,8 @@ pub const COMMANDS: &[Command] = &[
     c!("mouse", [], "", Run::Key(A::MouseCapture), "release / capture the mouse"),
     c!("type", [], "NAME", Run::Type, "show / add / remove an event type (gather, dial, …)"),
     c!("all", [], "", Run::Key(A::AllKinds), "all event types again"),
+    c!("next-family", [], "", Run::Key(A::NextFamily), "one family alone: the next (TwiML, progress, errors, Studio, API, other, all)"),
+    c!("prev-family", [], "", Run::Key(A::PrevFamily), "one family alone: the previous"),
     c!("problems", [], "", Run::Key(A::Problems), "problems only (again: everything)"),
     c!("call", [], "", Run::Key(A::NarrowCall), "only the selected event's call (again: all)"),
     c!("search", [], "", Run::Key(A::Search), "open the search"),

@@ -102,13 +102,14 @@ pub const BINDINGS: &[Binding] = &[
     b!("PgUp/Dn", [with(KeyCode::PageUp, NONE, A::PageUp), with(KeyCode::PageDown, NONE, A::PageDown), key(' ', A::PageDown), with(KeyCode::Char('b'), CTRL, A::PageUp), with(KeyCode::Char('f'), CTRL, A::PageDown)], "page the list up / down (also Ctrl-B Ctrl-F, Space down)", "page", Global, No),
     b!("^U ^D", [with(KeyCode::Char('u'), CTRL, A::HalfUp), with(KeyCode::Char('d'), CTRL, A::HalfDown)], "half a page up / down", "half page", Global, No),
     b!("g Home", [key('g', A::Top), with(KeyCode::Home, NONE, A::Top)], "first event (pauses follow); in a call: first step", "top", Global, No),
-    b!("G End", [key('G', A::Follow), with(KeyCode::End, NONE, A::Follow), key('F', A::Follow)], "follow the newest event, also F; in a call: its last step", "follow", Global, InTable),
+    b!("G End", [key('G', A::Follow), with(KeyCode::End, NONE, A::Follow)], "follow the newest event; in a call: its last step", "follow", Global, InTable),
     b!("@", [key('@', A::Goto)], "jump to a time: @03:00, @03:00:15, @2026-11-30T03:00", "goto", Global, No),
     b!("1-8", [
         key('1', A::ToggleKind(0)), key('2', A::ToggleKind(1)), key('3', A::ToggleKind(2)), key('4', A::ToggleKind(3)),
         key('5', A::ToggleKind(4)), key('6', A::ToggleKind(5)), key('7', A::ToggleKind(6)), key('8', A::ToggleKind(7)),
     ], "show / add / remove an event type", "type", Table, Yes),
     b!("0", [key('0', A::AllKinds)], "all event types again", "all types", Table, No),
+    b!("f F", [key('f', A::NextFamily), with(KeyCode::Char('F'), SHIFT, A::PrevFamily), key('F', A::PrevFamily)], "one family: TwiML, progress, errors, Studio, API, other, all", "family", Table, No),
     b!("e", [key('e', A::Problems)], "problems only (failed, ≥400, invalid, bad TwiML)", "problems", Table, Yes),
     b!("/", [key('/', A::Search)], "filter: text, type:gather, code>=500, Digits=2", "search", Table, Yes),
     b!("n N", [key('n', A::NextMatch), with(KeyCode::Char('N'), SHIFT, A::PrevMatch), key('N', A::PrevMatch)], "next / previous match of the last filter, without filtering", "match", Global, No),
@@ -224,7 +225,7 @@ mod tests {
         assert_eq!(both(KeyCode::Char('J'), SHIFT), Some(Action::PaneDown));
         assert_eq!(both(KeyCode::Char('K'), SHIFT), Some(Action::PaneUp));
         assert_eq!(both(KeyCode::Char('j'), NONE), Some(Action::Down));
-        assert_eq!(both(KeyCode::Char('F'), SHIFT), Some(Action::Follow));
+        assert_eq!(both(KeyCode::Char('G'), SHIFT), Some(Action::Follow));
         assert_eq!(both(KeyCode::Char('@'), SHIFT), Some(Action::Goto));
         assert_eq!(both(KeyCode::Char(':'), SHIFT), Some(Action::Command));
         assert_eq!(both(KeyCode::Char('M'), SHIFT), Some(Action::MouseCapture));

@@ -57,6 +57,8 @@ pub const ACTIONS: &[(&str, Action)] = &[
     ("mouse", Action::MouseCapture),
     ("next-match", Action::NextMatch),
     ("prev-match", Action::PrevMatch),
+    ("next-family", Action::NextFamily),
+    ("prev-family", Action::PrevFamily),
 ];
 
 /// The config name of an action.

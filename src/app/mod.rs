@@ -23,6 +23,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::domain::delivery::Delivery;
 use crate::domain::event::DedupKey;
+use crate::domain::family::Group;
 use crate::domain::filter::Query;
 use crate::domain::twiml::Decoded;
 use crate::domain::{CallSid, Event, EventKind};
@@ -58,6 +59,10 @@ pub enum Action {
     /// Toggle `EventKind::TWIML[i]`.
     ToggleKind(u8),
     AllKinds,
+    /// Show the next / previous event family alone (TwiML, progress, errors, Studio, API,
+    /// other, then all again).
+    NextFamily,
+    PrevFamily,
     Problems,
     Search,
     NarrowCall,
@@ -506,6 +511,16 @@ impl App {
             Action::Top => self.top(),
             Action::Follow => self.bottom(),
             Action::ToggleKind(i) => self.toggle_kind(i),
+            Action::NextFamily | Action::PrevFamily => {
+                let f = self.store.filter().clone();
+                let step = if action == Action::NextFamily {
+                    Group::next
+                } else {
+                    Group::prev
+                };
+                let groups = step(f.group()).map_or(0, Group::bit);
+                self.set_filter(Filter { groups, ..f });
+            }
             Action::AllKinds => self.set_filter(Filter {
                 kinds: 0,
                 ..self.store.filter().clone()
@@ -808,8 +823,9 @@ impl App {
         if let View::Call(cv) = &mut self.view
             && steps == cv.steps
         {
-            // The call is as it was; the other legs may have grown.
+            // The call is as it was; the other legs (and conference participants) may have grown.
             cv.legs = legs;
+            cv.conference = crate::store::conference::conference(&self.store, &sid);
             return;
         }
         let cv = self

@@ -694,6 +694,7 @@ fn all_filters_combine() {
             problems: false,
             call: Some(sid(FAILED_SID)),
             search: crate::domain::filter::Query::parse("speech").ok(),
+            groups: 0,
         }
     );
 }
@@ -879,7 +880,7 @@ fn table_keys_do_nothing_in_the_call_view() {
     assert!(app.store.filter().is_empty());
     assert!(app.search_input().is_none());
     assert!(!app.follow);
-    // g / Home and G / End / F go to the call's first and last step, not the table's.
+    // g / Home and G / End go to the call's first and last step, not the table's.
     let last = before.as_ref().map_or(0, |c| c.steps.len() - 1);
     for (code, to) in [
         (KeyCode::Char('g'), 0),
@@ -887,7 +888,6 @@ fn table_keys_do_nothing_in_the_call_view() {
         (KeyCode::Home, 0),
         (KeyCode::Char('G'), last),
         (KeyCode::Char('g'), 0),
-        (KeyCode::Char('F'), last),
     ] {
         assert!(key(&mut app, code), "{code:?}");
         assert_eq!(app.call().map(|c| c.selected), Some(to), "{code:?}");
@@ -1974,11 +1974,11 @@ fn scrolling_the_pane_while_following_holds_the_selection_until_end() {
     assert_eq!(app.pane_scroll, 0);
     push_body(&mut app, EVENTS[2]);
     assert_eq!(app.selected, Some(TOTAL as u64 + 2));
-    // F resumes too; scrolling back up to the top does not end the reading by itself.
+    // G resumes too; scrolling back up to the top does not end the reading by itself.
     ch(&mut app, 'J');
     ch(&mut app, 'K');
     assert!(app.follow_held());
-    ch(&mut app, 'F');
+    ch(&mut app, 'G');
     assert!(!app.follow_held());
     // Moving the selection while reading is an ordinary pause.
     ch(&mut app, 'J');

@@ -5,13 +5,14 @@
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
+use crate::domain::call::conference::Conference;
 use crate::domain::call::legs::Leg;
 use crate::domain::call::path::{self, Step};
 use crate::domain::codes::{self, ErrorCode};
 use crate::domain::event::{KEY_PARAMETERS, key_eq};
 use crate::domain::lint::{self, Finding};
 use crate::domain::twiml::{self, Decoded};
-use crate::domain::{CallSid, Event};
+use crate::domain::{CallSid, Event, EventKind};
 use crate::store::Store;
 
 /// Events whose decode is kept: far more than any screen shows at once (a tall call view, the
@@ -55,6 +56,11 @@ pub struct CallView {
     pub verbs: Vec<String>,
     pub missing: Vec<bool>,
     pub params: Vec<Vec<(String, String)>>,
+    /// Per step: the codes Twilio's Debugger really logged about it (error-log events of
+    /// the call, put on the request they are about).
+    pub logged: Vec<Vec<u32>>,
+    /// The conference the call took part in, with its participants.
+    pub conference: Option<Conference>,
 }
 
 /// The decode caches.
@@ -140,11 +146,20 @@ impl Views {
             .take(CALL_STEPS)
             .map(|e| self.viewed_of(e).decoded)
             .collect();
+        // The IVR path is the TwiML story (and classic callbacks, which it has always read):
+        // a progress event or a Studio step between two requests is no step of it.
+        let on_path: Vec<usize> = (0..decoded.len())
+            .filter(|i| {
+                events.get(*i).is_some_and(|e| {
+                    EventKind::TWIML.contains(&e.kind) || e.kind == EventKind::StatusCallback
+                })
+            })
+            .collect();
         let path_of = |n: usize| {
-            let steps: Vec<Step<'_>> = events
+            let steps: Vec<Step<'_>> = on_path
                 .iter()
-                .zip(&decoded)
                 .take(n)
+                .filter_map(|&i| Some((*events.get(i)?, decoded.get(i)?)))
                 .map(|(event, d)| Step {
                     event,
                     decoded: Some(d),
@@ -153,12 +168,12 @@ impl Views {
             path::path(&steps)
         };
         let mut line = path_of(PATH_STEPS).line;
-        if events.len() > PATH_STEPS {
+        if on_path.len() > PATH_STEPS {
             line.push_str(" → …");
         }
         let mut missing = vec![false; events.len()];
         for i in path_of(CALL_STEPS).missing {
-            if let Some(m) = missing.get_mut(i) {
+            if let Some(m) = on_path.get(i).and_then(|&i| missing.get_mut(i)) {
                 *m = true;
             }
         }
@@ -173,10 +188,25 @@ impl Views {
                     .map(|(_, v)| v)
             })
         };
-        let ending = events.last().map_or_else(String::new, |last| {
-            let verbs = verbs.last().map_or("", String::as_str);
-            crate::domain::call::ending(last, verbs)
+        let story_end = crate::domain::call::story_end(&events)
+            .and_then(|i| events.get(i).map(|last| (i, *last)));
+        let ending = story_end.map_or_else(String::new, |(i, last)| {
+            let verbs = verbs.get(i).map_or("", String::as_str);
+            let outcome = crate::domain::call::outcome(&events);
+            crate::domain::call::summary_ending(&outcome, last, verbs)
         });
+        let mut logged = vec![Vec::new(); events.len()];
+        for (ev, target) in events
+            .iter()
+            .zip(crate::domain::call::error_targets(&events))
+        {
+            if let (Some(i), Some(code)) = (target, ev.error_log().and_then(|e| e.code))
+                && let Some(codes) = logged.get_mut(i)
+            {
+                codes.push(code);
+            }
+        }
+        let conference = crate::store::conference::conference(store, &sid);
         CallView {
             from: first_of("From"),
             to: first_of("To"),
@@ -189,14 +219,40 @@ impl Views {
             verbs,
             missing,
             params,
+            logged,
+            conference,
         }
     }
 }
+
+/// What a status callback's row shows: the status, how long, who answered, what happened in
+/// a conference, a recording.
+const PROGRESS_PARAMETERS: [&str; 5] = [
+    "CallStatus",
+    "CallDuration",
+    "AnsweredBy",
+    "StatusCallbackEvent",
+    "RecordingUrl",
+];
 
 /// The parameters of a step worth a glance, `Digits=2 CallStatus=in-progress`: `CallStatus`
 /// only when nothing more telling is there (it is the same on most steps).
 fn key_params(ev: &Event) -> Vec<(String, String)> {
     let params = ev.parameters();
+    if matches!(
+        ev.kind,
+        EventKind::Progress | EventKind::StatusCallback | EventKind::Callback
+    ) {
+        return PROGRESS_PARAMETERS
+            .iter()
+            .filter_map(|name| {
+                params
+                    .iter()
+                    .find(|(k, v)| key_eq(k, name) && !v.is_empty())
+                    .cloned()
+            })
+            .collect();
+    }
     let found: Vec<(String, String)> = KEY_PARAMETERS[..7]
         .iter()
         .filter_map(|name| {

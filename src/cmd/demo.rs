@@ -8,7 +8,9 @@ use std::time::Duration;
 use jiff::Timestamp;
 use serde_json::Value;
 
-/// The bundled deliveries, in play order: the eight single events, then the two whole calls.
+/// The bundled deliveries, in play order: the single events and the whole calls between
+/// them, then the calls of the other families (a machine-answered Studio call that fails
+/// with a logged 11200, a conference).
 pub const SAMPLES: &[(&str, &str)] = &[
     (
         "events/01-call-requested.json",
@@ -50,6 +52,14 @@ pub const SAMPLES: &[(&str, &str)] = &[
         "events/08-request-failed.json",
         include_str!("../../assets/samples/events/08-request-failed.json"),
     ),
+    (
+        "families/machine-studio-call.json",
+        include_str!("../../assets/samples/families/machine-studio-call.json"),
+    ),
+    (
+        "families/conference-call.json",
+        include_str!("../../assets/samples/families/conference-call.json"),
+    ),
 ];
 
 /// Longest pause between two steps of one call, so the demo keeps moving.
@@ -72,7 +82,7 @@ pub fn round(round: u32) -> Vec<Step> {
         let text = if round == 0 {
             (*text).to_owned()
         } else {
-            remap_call_sids(text, round)
+            remap_sids(text, round)
         };
         let Ok(Value::Array(events)) = serde_json::from_str::<Value>(&text) else {
             continue;
@@ -103,11 +113,17 @@ pub fn round(round: u32) -> Vec<Step> {
     steps
 }
 
-/// Gives every call SID in a sample a round-specific tail, keeping it a well-formed SID.
-fn remap_call_sids(text: &str, round: u32) -> String {
+/// SIDs a round makes its own: calls, and the conferences and Studio executions that join
+/// calls (another round's participants or steps must not join this round's).
+const REMAPPED: [&str; 3] = ["CA", "CF", "FN"];
+
+/// Gives every call, conference and execution SID in a sample a round-specific tail,
+/// keeping it a well-formed SID.
+fn remap_sids(text: &str, round: u32) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(i) = rest.find("CA") {
+    let next = |s: &str| REMAPPED.iter().filter_map(|p| s.find(p)).min();
+    while let Some(i) = next(rest) {
         let (head, tail) = rest.split_at(i);
         out.push_str(head);
         let sid_len = 2 + tail[2..].bytes().take_while(u8::is_ascii_hexdigit).count();
@@ -117,7 +133,7 @@ fn remap_call_sids(text: &str, round: u32) -> String {
             let _ = write!(out, "{:04x}", round & 0xffff);
             rest = after;
         } else {
-            out.push_str("CA");
+            out.push_str(&tail[..2]);
             rest = &tail[2..];
         }
     }
@@ -131,14 +147,25 @@ fn restamp(ev: &mut Value, now: Timestamp) {
     if ev.get("time").is_some() {
         ev["time"] = Value::String(rfc3339.clone());
     }
+    let rfc2822 =
+        jiff::fmt::rfc2822::to_string(&now.to_zoned(jiff::tz::TimeZone::UTC)).unwrap_or_default();
     if let Some(data) = ev.get_mut("data").and_then(Value::as_object_mut) {
-        if data.contains_key("timestamp") {
-            data.insert("timestamp".into(), Value::String(rfc3339));
+        for key in ["timestamp", "date_created", "date_updated"] {
+            if data.contains_key(key) {
+                data.insert(key.into(), Value::String(rfc3339.clone()));
+            }
         }
         if data.contains_key("requestDateCreated") {
-            let rfc2822 = jiff::fmt::rfc2822::to_string(&now.to_zoned(jiff::tz::TimeZone::UTC))
-                .unwrap_or_default();
-            data.insert("requestDateCreated".into(), Value::String(rfc2822));
+            data.insert("requestDateCreated".into(), Value::String(rfc2822.clone()));
+        }
+        // A status callback's own `Timestamp` parameter (RFC 2822).
+        if let Some(params) = data
+            .get_mut("request")
+            .and_then(|r| r.get_mut("parameters"))
+            .and_then(Value::as_object_mut)
+            && params.contains_key("Timestamp")
+        {
+            params.insert("Timestamp".into(), Value::String(rfc2822));
         }
     }
 }
@@ -196,6 +223,55 @@ mod tests {
         assert_eq!(ev["data"]["timestamp"], "2026-11-28T10:00:00.500Z");
         assert_eq!(
             ev["data"]["requestDateCreated"],
+            "Sat, 28 Nov 2026 10:00:00 +0000"
+        );
+    }
+
+    #[test]
+    fn rounds_keep_their_own_conferences_and_executions() {
+        let text = r#"{"a":"CAe1f07a3c5b9d4e2f8a6c1b0d9e8f7a61","b":"CF4d9c2b7a1e8f3d6c5b4a39281706f5e4",
+            "c":"FN7d2e4f6a8b0c1d3e5f7a9b1c3d5e7f90","d":"FW3c1a9d0e5b7f42a68c0d1e2f3a4b5c6d","e":"CAFE"}"#;
+        let out: Value = serde_json::from_str(&remap_sids(text, 2)).unwrap();
+        assert_eq!(out["a"], "CAe1f07a3c5b9d4e2f8a6c1b0d9e8f0002");
+        assert_eq!(out["b"], "CF4d9c2b7a1e8f3d6c5b4a392817060002");
+        assert_eq!(out["c"], "FN7d2e4f6a8b0c1d3e5f7a9b1c3d5e0002");
+        assert_eq!(
+            out["d"], "FW3c1a9d0e5b7f42a68c0d1e2f3a4b5c6d",
+            "a flow is the same flow"
+        );
+        assert_eq!(out["e"], "CAFE", "not a SID");
+    }
+
+    #[test]
+    fn every_family_is_played_and_restamped() {
+        let steps = round(0);
+        let types: std::collections::BTreeSet<&str> = steps
+            .iter()
+            .filter_map(|s| s.event["type"].as_str())
+            .map(|t| crate::domain::family::Stream::of(t).as_str())
+            .collect();
+        for family in [
+            "twiml",
+            "progress",
+            "status-callback",
+            "api",
+            "media",
+            "error-log",
+            "studio",
+            "insights",
+        ] {
+            assert!(types.contains(family), "{family} is not in the demo");
+        }
+        let now: Timestamp = "2026-11-28T10:00:00Z".parse().unwrap();
+        let mut progress = steps
+            .iter()
+            .find(|s| s.event["type"] == "com.twilio.voice.status-callback.call.ringing")
+            .unwrap()
+            .event
+            .clone();
+        restamp(&mut progress, now);
+        assert_eq!(
+            progress["data"]["request"]["parameters"]["Timestamp"],
             "Sat, 28 Nov 2026 10:00:00 +0000"
         );
     }

@@ -108,8 +108,13 @@ pub fn is_problem(ev: &crate::domain::Event) -> bool {
         || ev.signature == crate::domain::Signature::Invalid
         || ev.response_code.is_some_and(|c| c >= 400)
         || ev.twiml_failed()
-        || (ev.kind == crate::domain::EventKind::StatusCallback
-            && ev.parameter("CallStatus").as_deref() == Some("failed"))
+        || ev
+            .error_log()
+            .is_some_and(crate::domain::event::ErrorLog::is_problem)
+        || (matches!(
+            ev.kind,
+            crate::domain::EventKind::StatusCallback | crate::domain::EventKind::Progress
+        ) && ev.parameter("CallStatus").as_deref() == Some("failed"))
 }
 
 #[cfg(test)]

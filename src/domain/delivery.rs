@@ -14,8 +14,8 @@ use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 use super::event::{
-    CallSid, DedupKey, Event, EventKind, PartRange, PartRanges, Signature, Text, TimeSource,
-    TwimlMark, key_eq,
+    CallSid, Conference, DedupKey, ErrorLog, Event, EventKind, Facts, PartRange, PartRanges,
+    Signature, Studio, Text, TimeSource, TwimlMark, key_eq,
 };
 
 /// More events than this in one delivery is refused as a whole (Twilio batches far fewer).
@@ -239,6 +239,37 @@ struct Data<'a> {
     request: Lenient<'a, Request<'a>>,
     #[serde(borrow, default)]
     response: Lenient<'a, Response<'a>>,
+    // The families beyond TwiML (error logs, Studio, Insights) use snake_case keys.
+    #[serde(borrow, default)]
+    date_created: Field<'a>,
+    #[serde(borrow, default)]
+    call_sid: Field<'a>,
+    #[serde(borrow, default)]
+    correlation_sid: Field<'a>,
+    #[serde(borrow, default)]
+    error_code: Field<'a>,
+    #[serde(borrow, default)]
+    level: Field<'a>,
+    #[serde(borrow, default)]
+    product_name: Field<'a>,
+    #[serde(borrow, default)]
+    payload: Field<'a>,
+    #[serde(borrow, default)]
+    execution_sid: Field<'a>,
+    #[serde(borrow, default)]
+    flow_sid: Field<'a>,
+    #[serde(borrow, default)]
+    started_by: Field<'a>,
+    #[serde(borrow, default)]
+    name: Field<'a>,
+    #[serde(borrow, default)]
+    transitioned_from: Field<'a>,
+    #[serde(borrow, default)]
+    transitioned_to: Field<'a>,
+    #[serde(borrow, default)]
+    status: Field<'a>,
+    #[serde(borrow, default)]
+    ended_reason: Field<'a>,
 }
 
 #[derive(Deserialize, Default)]
@@ -358,6 +389,7 @@ impl Event {
             sequence: None,
             signature: Signature::Unchecked,
             twiml: TwimlMark::Unchecked,
+            facts: None,
         }
     }
 }
@@ -401,12 +433,13 @@ pub fn parse_event(raw: &RawValue, arrival: Timestamp) -> Event {
         _ => Text::default(),
     };
     let need_time = time.is_none();
+    let kind = EventKind::from_type(&ty);
     let fields = match &env.data {
-        Lenient::Object(data) => extract_data(data, text, need_time, true),
+        Lenient::Object(data) => extract_data(data, text, kind, need_time, true),
         // `data` as a JSON-encoded string (the sink's test event): parsed on its own, and
         // nothing in it can be sliced out of the raw event later.
         Lenient::Text(s) => serde_json::from_str::<Data<'_>>(s)
-            .map(|d| extract_data(&d, s, need_time, false))
+            .map(|d| extract_data(&d, s, kind, need_time, false))
             .unwrap_or_default(),
         Lenient::Absent | Lenient::Other => DataFields::default(),
     };
@@ -417,11 +450,12 @@ pub fn parse_event(raw: &RawValue, arrival: Timestamp) -> Event {
         .or(fields
             .request_date_created
             .map(|t| (t, TimeSource::RequestDateCreated)))
+        .or(fields.date_created.map(|t| (t, TimeSource::DateCreated)))
         .unwrap_or((arrival, TimeSource::Arrival));
 
     Event {
         seq: 0,
-        kind: EventKind::from_type(&ty),
+        kind,
         type_name: Text::locate(text, &ty),
         id: Text::locate(text, &id),
         source: Text::locate(text, &field_str(env.source).unwrap_or_default()),
@@ -437,9 +471,10 @@ pub fn parse_event(raw: &RawValue, arrival: Timestamp) -> Event {
         raw: text.into(),
         part_ranges: fields.part_ranges,
         invalid: None,
-        sequence: None,
+        sequence: fields.sequence,
         signature: Signature::Unchecked,
         twiml: TwimlMark::Unchecked,
+        facts: fields.facts,
     }
 }
 
@@ -453,12 +488,21 @@ struct DataFields {
     response_code: Option<u16>,
     duration_ms: Option<u32>,
     part_ranges: PartRanges,
+    date_created: Option<Timestamp>,
+    sequence: Option<u32>,
+    facts: Option<Box<Facts>>,
 }
 
 /// The fields kept from `data`. `base` is the text `data` was parsed from; `in_raw`: that is
 /// the event's raw JSON, so strings and parts can be kept as ranges of it (else: copies, no
 /// parts). `need_time`: the CloudEvent has no usable `time`, so `data`'s times are wanted.
-fn extract_data(data: &Data<'_>, base: &str, need_time: bool, in_raw: bool) -> DataFields {
+fn extract_data(
+    data: &Data<'_>,
+    base: &str,
+    kind: EventKind,
+    need_time: bool,
+    in_raw: bool,
+) -> DataFields {
     let text = |s: Option<Cow<'_, str>>| {
         let s = s.unwrap_or_default();
         if in_raw {
@@ -478,11 +522,22 @@ fn extract_data(data: &Data<'_>, base: &str, need_time: bool, in_raw: bool) -> D
     let parameters = request
         .and_then(|r| r.parameters.0)
         .filter(|p| p.get().starts_with('{'));
-    let call_sid = field_str(data.sid)
-        .filter(|s| !s.is_empty())
-        .map(Cow::into_owned)
+    let beyond = family_fields(data, kind, parameters);
+    // A TwiML event's `sid` is its call; in the other families it may name a conference or
+    // a recording, so there only a `CA…` SID is taken for the call.
+    let twiml = EventKind::TWIML.contains(&kind) || kind == EventKind::Other;
+    let call_sid = beyond
+        .call_sid
+        .or_else(|| {
+            field_str(data.sid)
+                .filter(|s| !s.is_empty() && (twiml || is_call_sid(s)))
+                .map(Cow::into_owned)
+        })
         .or_else(|| parameters.and_then(|p| param_ci(p, "CallSid")))
         .map(|s| CallSid(s.into_boxed_str()));
+    let date_created = (need_time && beyond.facts.is_some())
+        .then(|| field_str(data.date_created).and_then(|s| parse_rfc3339(&s)))
+        .flatten();
     let response_body = response.and_then(|r| r.response_body.0);
     let range = |f: Option<&RawValue>| match f {
         Some(v) if in_raw => PartRange::locate(base, v.get()),
@@ -507,6 +562,145 @@ fn extract_data(data: &Data<'_>, base: &str, need_time: bool, in_raw: bool) -> D
             content_type: range(response.and_then(|r| r.content_type.0)),
             response_body: range(response_body),
         },
+        date_created,
+        sequence: beyond.sequence,
+        facts: beyond.facts,
+    }
+}
+
+/// A Twilio call SID: `CA` and more.
+fn is_call_sid(s: &str) -> bool {
+    s.len() > 2 && s.starts_with("CA")
+}
+
+/// What the families beyond TwiML carry: their call (an error log's `correlation_sid`, a
+/// Studio execution's `started_by`, an Insights summary's `call_sid`), a status callback's
+/// `SequenceNumber`, and the facts the screen and the joins read.
+#[derive(Default)]
+struct Beyond {
+    call_sid: Option<String>,
+    sequence: Option<u32>,
+    facts: Option<Box<Facts>>,
+}
+
+fn family_fields(data: &Data<'_>, kind: EventKind, parameters: Option<&RawValue>) -> Beyond {
+    let owned =
+        |f: Field<'_>| -> Box<str> { field_str(f).map(Cow::into_owned).unwrap_or_default().into() };
+    let call = |f: Field<'_>| field_str(f).filter(|s| is_call_sid(s)).map(Cow::into_owned);
+    match kind {
+        EventKind::Progress | EventKind::Callback | EventKind::ApiRequest => {
+            let Some(params) = parameters.and_then(|p| {
+                serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(p.get()).ok()
+            }) else {
+                return Beyond::default();
+            };
+            let get = |name: &str| {
+                params
+                    .iter()
+                    .find(|(k, _)| key_eq(k, name))
+                    .and_then(|(_, v)| match v {
+                        serde_json::Value::String(s) => Some(s.trim().to_owned()),
+                        serde_json::Value::Number(n) => Some(n.to_string()),
+                        _ => None,
+                    })
+                    .filter(|s| !s.is_empty())
+            };
+            let conference = get("ConferenceSid").map(|sid| {
+                Box::new(Facts::Conference(Conference {
+                    sid: sid.into(),
+                    name: get("FriendlyName").unwrap_or_default().into(),
+                    event: get("StatusCallbackEvent").unwrap_or_default().into(),
+                }))
+            });
+            Beyond {
+                call_sid: get("CallSid").filter(|s| is_call_sid(s)),
+                sequence: get("SequenceNumber").and_then(|s| s.parse().ok()),
+                facts: conference,
+            }
+        }
+        EventKind::ErrorLog => {
+            let payload = data.payload.0.and_then(decode_payload);
+            let payload = payload.as_ref();
+            let text = |v: Option<&serde_json::Value>| -> Box<str> {
+                v.and_then(serde_json::Value::as_str)
+                    .unwrap_or_default()
+                    .into()
+            };
+            let more_info = payload.and_then(|p| p.get("more_info"));
+            let message = payload
+                .and_then(|p| p.get("message"))
+                .or_else(|| more_info.and_then(|m| m.get("Msg").or_else(|| m.get("msg"))));
+            let url = more_info
+                .and_then(|m| m.get("url"))
+                .or_else(|| payload.and_then(|p| p.pointer("/webhook/request/url")));
+            let resource = text(payload.and_then(|p| p.get("resource_sid")));
+            let code = data
+                .error_code
+                .0
+                .and_then(json_u64)
+                .or_else(|| {
+                    payload
+                        .and_then(|p| p.get("error_code"))
+                        .and_then(value_u64)
+                })
+                .and_then(|n| u32::try_from(n).ok());
+            let call_sid = call(data.correlation_sid)
+                .or_else(|| is_call_sid(&resource).then(|| resource.to_string()));
+            Beyond {
+                call_sid,
+                sequence: None,
+                facts: Some(Box::new(Facts::Error(ErrorLog {
+                    code,
+                    level: owned(data.level),
+                    product: owned(data.product_name),
+                    message: text(message),
+                    resource,
+                    url: text(url),
+                }))),
+            }
+        }
+        EventKind::StudioExecution | EventKind::StudioStep => Beyond {
+            // A step names no call: the store joins it through its execution.
+            call_sid: (kind == EventKind::StudioExecution)
+                .then(|| call(data.started_by))
+                .flatten(),
+            sequence: None,
+            facts: Some(Box::new(Facts::Studio(Studio {
+                execution: owned(data.execution_sid),
+                flow: owned(data.flow_sid),
+                name: owned(data.name),
+                from: owned(data.transitioned_from),
+                to: owned(data.transitioned_to),
+                status: owned(data.status),
+                ended_reason: owned(data.ended_reason),
+            }))),
+        },
+        EventKind::Insights => Beyond {
+            call_sid: call(data.call_sid),
+            ..Beyond::default()
+        },
+        _ => Beyond::default(),
+    }
+}
+
+/// An error log's `payload`: a JSON object inside a JSON string (decoded here, once); an
+/// object sent as such is taken too.
+fn decode_payload(raw: &RawValue) -> Option<serde_json::Value> {
+    let text = raw.get();
+    if text.starts_with('{') {
+        return serde_json::from_str(text).ok();
+    }
+    let inner = json_str(raw)?;
+    serde_json::from_str::<serde_json::Value>(&inner)
+        .ok()
+        .filter(serde_json::Value::is_object)
+}
+
+fn value_u64(v: &serde_json::Value) -> Option<u64> {
+    match v {
+        serde_json::Value::Number(n) => n.as_u64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
     }
 }
 

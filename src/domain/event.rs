@@ -5,6 +5,8 @@ use std::borrow::Cow;
 
 use jiff::Timestamp;
 
+use super::family::Stream;
+
 /// The CloudEvent `type` prefix shared by the eight TwiML events.
 pub const TWIML_PREFIX: &str = "com.twilio.voice.twiml.";
 /// The type of the Event Streams sink's test event.
@@ -12,6 +14,9 @@ pub const TEST_EVENT_TYPE: &str = "com.twilio.eventstreams.test-event";
 /// The `type` twimon gives the JSON envelope it builds around a form-encoded classic voice
 /// webhook or status callback (see [`crate::domain::callback`]). Not a Twilio CloudEvent type.
 pub const STATUS_CALLBACK_TYPE: &str = "twilio.voice.status-callback";
+/// Studio step events (`com.twilio.studio.flow.step.ended`); the other Studio events are
+/// about the execution.
+pub const STUDIO_STEP_PREFIX: &str = "com.twilio.studio.flow.step.";
 
 /// What an event is. The eight TwiML kinds come first, in call-lifecycle order; their
 /// discriminants double as index slots and their position + 1 is the filter key.
@@ -34,6 +39,24 @@ pub enum EventKind {
     Other = 10,
     /// Not a usable CloudEvent; the event keeps the raw JSON and the reason.
     Invalid = 11,
+    /// Call progress as an Event Streams event (`…status-callback.call.*`): initiated,
+    /// ringing, answered, completed.
+    Progress = 12,
+    /// The other voice status callbacks: AMD, conference, participant, recording,
+    /// transcription, stream, gather partial, announcement.
+    Callback = 13,
+    /// `com.twilio.voice.api-request.*`: the REST call that created or changed a call.
+    ApiRequest = 14,
+    /// `com.twilio.voice.media.*`: a `<Play>` fetch.
+    Media = 15,
+    /// `com.twilio.error-logs.error.logged`: what Twilio's Debugger logged.
+    ErrorLog = 16,
+    /// A Studio flow execution started or ended.
+    StudioExecution = 17,
+    /// A Studio step (a widget) ended.
+    StudioStep = 18,
+    /// A Voice Insights event, metrics or call summary.
+    Insights = 19,
 }
 
 /// Colour family of a kind, used by the UI.
@@ -50,7 +73,7 @@ pub enum Family {
 
 impl EventKind {
     /// Number of kinds (index slots).
-    pub const COUNT: usize = 12;
+    pub const COUNT: usize = 20;
     /// The eight TwiML kinds in call-lifecycle order (filter keys 1–8).
     pub const TWIML: [EventKind; 8] = [
         EventKind::CallRequested,
@@ -76,6 +99,14 @@ impl EventKind {
         EventKind::StatusCallback,
         EventKind::Other,
         EventKind::Invalid,
+        EventKind::Progress,
+        EventKind::Callback,
+        EventKind::ApiRequest,
+        EventKind::Media,
+        EventKind::ErrorLog,
+        EventKind::StudioExecution,
+        EventKind::StudioStep,
+        EventKind::Insights,
     ];
 
     /// Classifies a CloudEvent `type`. Anything under the TwiML prefix that is not one of the
@@ -96,9 +127,20 @@ impl EventKind {
             };
         }
         match ty {
-            TEST_EVENT_TYPE => EventKind::TestEvent,
-            STATUS_CALLBACK_TYPE => EventKind::StatusCallback,
-            _ => EventKind::Other,
+            TEST_EVENT_TYPE => return EventKind::TestEvent,
+            STATUS_CALLBACK_TYPE => return EventKind::StatusCallback,
+            _ => {}
+        }
+        match Stream::of(ty) {
+            Stream::Progress => EventKind::Progress,
+            Stream::StatusCallback => EventKind::Callback,
+            Stream::Api => EventKind::ApiRequest,
+            Stream::Media => EventKind::Media,
+            Stream::ErrorLog => EventKind::ErrorLog,
+            Stream::Studio if ty.starts_with(STUDIO_STEP_PREFIX) => EventKind::StudioStep,
+            Stream::Studio => EventKind::StudioExecution,
+            Stream::Insights => EventKind::Insights,
+            Stream::Twiml | Stream::Test | Stream::Other => EventKind::Other,
         }
     }
 
@@ -128,6 +170,14 @@ impl EventKind {
             EventKind::StatusCallback => "status",
             EventKind::Other => "other",
             EventKind::Invalid => "invalid",
+            EventKind::Progress => "progress",
+            EventKind::Callback => "callback",
+            EventKind::ApiRequest => "api-request",
+            EventKind::Media => "media",
+            EventKind::ErrorLog => "error-log",
+            EventKind::StudioExecution => "studio.execution",
+            EventKind::StudioStep => "studio.step",
+            EventKind::Insights => "insights",
         }
     }
 
@@ -136,7 +186,16 @@ impl EventKind {
         match self {
             EventKind::TestEvent => Some(TEST_EVENT_TYPE),
             EventKind::StatusCallback => Some(STATUS_CALLBACK_TYPE),
-            EventKind::Other | EventKind::Invalid => None,
+            EventKind::Other
+            | EventKind::Invalid
+            | EventKind::Progress
+            | EventKind::Callback
+            | EventKind::ApiRequest
+            | EventKind::Media
+            | EventKind::ErrorLog
+            | EventKind::StudioExecution
+            | EventKind::StudioStep
+            | EventKind::Insights => None,
             k => Some(match k {
                 EventKind::CallRequested => "com.twilio.voice.twiml.call.requested",
                 EventKind::CallRedirected => "com.twilio.voice.twiml.call.redirected",
@@ -155,13 +214,17 @@ impl EventKind {
             EventKind::CallRequested
             | EventKind::CallRedirected
             | EventKind::CallTransferred
-            | EventKind::StatusCallback => Family::Call,
-            EventKind::GatherFinished => Family::Gather,
-            EventKind::DialFinished => Family::Dial,
+            | EventKind::StatusCallback
+            | EventKind::Progress
+            | EventKind::Callback => Family::Call,
+            EventKind::GatherFinished | EventKind::StudioExecution | EventKind::StudioStep => {
+                Family::Gather
+            }
+            EventKind::DialFinished | EventKind::ApiRequest => Family::Dial,
             EventKind::EnqueueFinished => Family::Enqueue,
-            EventKind::RecordFinished => Family::Record,
-            EventKind::RequestFailed | EventKind::Invalid => Family::Failure,
-            EventKind::TestEvent | EventKind::Other => Family::Meta,
+            EventKind::RecordFinished | EventKind::Media => Family::Record,
+            EventKind::RequestFailed | EventKind::Invalid | EventKind::ErrorLog => Family::Failure,
+            EventKind::TestEvent | EventKind::Other | EventKind::Insights => Family::Meta,
         }
     }
 }
@@ -177,6 +240,8 @@ pub enum TimeSource {
     RequestDateCreated,
     /// The `Timestamp` parameter of a form-encoded callback (RFC 2822).
     FormTimestamp,
+    /// `data.date_created` (RFC 3339) of an error-log or Studio event.
+    DateCreated,
     /// None of the above parsed: the moment twimon received it.
     Arrival,
 }
@@ -188,6 +253,7 @@ impl TimeSource {
             TimeSource::DataTimestamp => "data.timestamp",
             TimeSource::RequestDateCreated => "data.requestDateCreated",
             TimeSource::FormTimestamp => "Timestamp",
+            TimeSource::DateCreated => "data.date_created",
             TimeSource::Arrival => "arrival",
         }
     }
@@ -390,9 +456,149 @@ pub struct Event {
     pub sequence: Option<u32>,
     /// Set by the listener from the delivery's signature check.
     pub signature: Signature,
+    /// What an error-log, Studio or conference event says, decoded once at ingest; None for
+    /// the rest (boxed: the TwiML events that fill a store pay one pointer for it).
+    pub facts: Option<Box<Facts>>,
+}
+
+/// The facts of an event beyond the TwiML families that the screen, the filters and the
+/// joins read, decoded once when the event is parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Facts {
+    Error(ErrorLog),
+    Studio(Studio),
+    Conference(Conference),
+}
+
+/// An error-log event (`com.twilio.error-logs.error.logged`), its `payload` string decoded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ErrorLog {
+    /// `error_code` (a string or a number in Twilio's JSON); None when unreadable.
+    pub code: Option<u32>,
+    /// `level`: `ERROR`, `WARNING`, `INFO` (as sent; compared ignoring case).
+    pub level: Box<str>,
+    pub product: Box<str>,
+    /// The payload's `message`, or its `more_info.Msg`.
+    pub message: Box<str>,
+    /// The payload's `resource_sid`.
+    pub resource: Box<str>,
+    /// The URL the error is about: the payload's `more_info.url` or `webhook.request.url`.
+    pub url: Box<str>,
+}
+
+impl ErrorLog {
+    /// `INFO` entries are noise (Serverless `console.log`); errors and warnings are problems.
+    pub fn is_problem(&self) -> bool {
+        !self.level.eq_ignore_ascii_case("info")
+    }
+
+    /// `error`, `warning` or `info`, lowercase, for labels.
+    pub fn level_word(&self) -> &'static str {
+        if self.level.eq_ignore_ascii_case("warning") {
+            "warning"
+        } else if self.level.eq_ignore_ascii_case("info") {
+            "info"
+        } else {
+            "error"
+        }
+    }
+}
+
+/// A Studio execution or step event.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Studio {
+    /// `execution_sid` (`FN…`): the key that joins a step to its execution and so to a call.
+    pub execution: Box<str>,
+    pub flow: Box<str>,
+    /// A step's `name`: the event that moved the flow (`incomingCall`, `keypress`…);
+    /// empty for an execution.
+    pub name: Box<str>,
+    /// A step's `transitioned_from` (the widget it left) and `transitioned_to` (the widget
+    /// it entered: the one the timeline shows).
+    pub from: Box<str>,
+    pub to: Box<str>,
+    /// An execution's `status` and `ended_reason`.
+    pub status: Box<str>,
+    pub ended_reason: Box<str>,
+}
+
+/// A conference or participant status callback, or a REST request on a conference.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Conference {
+    /// `ConferenceSid` (`CF…`).
+    pub sid: Box<str>,
+    pub name: Box<str>,
+    /// `StatusCallbackEvent`: conference-start, participant-join, participant-leave…
+    pub event: Box<str>,
 }
 
 impl Event {
+    /// The error log this event is, if it is one.
+    pub fn error_log(&self) -> Option<&ErrorLog> {
+        match self.facts.as_deref() {
+            Some(Facts::Error(e)) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The Studio execution or step this event is, if it is one.
+    pub fn studio(&self) -> Option<&Studio> {
+        match self.facts.as_deref() {
+            Some(Facts::Studio(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The conference this event is about, if any.
+    pub fn conference(&self) -> Option<&Conference> {
+        match self.facts.as_deref() {
+            Some(Facts::Conference(c)) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// The event's family (by its type's prefix).
+    pub fn stream(&self) -> Stream {
+        Stream::of(self.type_name())
+    }
+
+    /// The label the table and the call view show: the TwiML kinds by name, the other
+    /// families by the member Twilio named (`call.ringing`, `amd.detected`), an error log by
+    /// its code (`error 11200`).
+    pub fn label(&self) -> Cow<'_, str> {
+        let ty = self.type_name();
+        let after = |prefix: &str| ty.find(prefix).map(|i| &ty[i + prefix.len()..]);
+        match self.kind {
+            EventKind::Progress | EventKind::Callback => {
+                let member = after("status-callback.").unwrap_or(ty);
+                Cow::Borrowed(callback_label(member))
+            }
+            EventKind::ApiRequest => {
+                let member = after("api-request.").unwrap_or(ty);
+                api_label(member)
+            }
+            EventKind::Media => Cow::Borrowed(after("com.twilio.voice.").unwrap_or(ty)),
+            EventKind::ErrorLog => match self.error_log() {
+                Some(e) => match e.code {
+                    Some(code) => Cow::Owned(format!("{} {code}", e.level_word())),
+                    None => Cow::Borrowed(e.level_word()),
+                },
+                None => Cow::Borrowed("error-log"),
+            },
+            EventKind::StudioExecution => match after("flow.execution.") {
+                Some(m) => Cow::Owned(format!("studio.{m}")),
+                None => Cow::Borrowed(ty),
+            },
+            EventKind::StudioStep => Cow::Borrowed("studio.step"),
+            EventKind::Insights => {
+                let member = after("insights.").unwrap_or(ty);
+                Cow::Owned(member.strip_prefix("call-").unwrap_or(member).to_owned())
+            }
+            EventKind::Other => Cow::Borrowed(ty),
+            k => Cow::Borrowed(k.short()),
+        }
+    }
+
     /// The response carried a TwiML body that did not decode (bad base64 or not XML).
     pub fn twiml_failed(&self) -> bool {
         self.twiml == TwimlMark::Failed
@@ -559,6 +765,44 @@ impl Event {
     }
 }
 
+/// The label of a status-callback member: the call's progress as Twilio names it
+/// (`call.ringing`), the others by what they are about (`conference.participant.updated`
+/// is a `participant`), so a label fits the type column.
+fn callback_label(member: &str) -> &str {
+    match member {
+        "conference.updated" => "conference",
+        "conference.participant.updated" | "conference-participant.updated" => "participant",
+        "recording.processed" => "recording",
+        "transcription.processed" => "transcription",
+        "gather.partial.captured" => "gather.partial",
+        "stream.updated" => "stream",
+        "announcement.processed" => "announcement",
+        other => other,
+    }
+}
+
+/// The label of a REST request: `api.call.create`, `api.conf.update`, `api.part.delete`
+/// (Twilio's `created`/`modified`/`deleted` as the REST verbs, shortened to fit).
+fn api_label(member: &str) -> Cow<'_, str> {
+    let (object, verb) = member.rsplit_once('.').unwrap_or((member, ""));
+    let object = match object {
+        "conference" => "conf",
+        "conference-participant" | "conference.participant" => "part",
+        o => o,
+    };
+    let verb = match verb {
+        "created" => "create",
+        "modified" => "update",
+        "deleted" => "delete",
+        v => v,
+    };
+    if verb.is_empty() {
+        Cow::Owned(format!("api.{object}"))
+    } else {
+        Cow::Owned(format!("api.{object}.{verb}"))
+    }
+}
+
 /// Case- and underscore-insensitive key comparison.
 pub fn key_eq(a: &str, b: &str) -> bool {
     let mut left = a.bytes().filter(|c| *c != b'_');
@@ -569,5 +813,82 @@ pub fn key_eq(a: &str, b: &str) -> bool {
             (Some(p), Some(q)) if p.eq_ignore_ascii_case(&q) => {}
             _ => return false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_follow_the_families_and_keep_their_slots() {
+        let cases = [
+            (
+                "com.twilio.voice.status-callback.call.ringing",
+                EventKind::Progress,
+            ),
+            (
+                "com.twilio.voice.webhook.status-callback.call.completed",
+                EventKind::Progress,
+            ),
+            (
+                "com.twilio.voice.status-callback.amd.detected",
+                EventKind::Callback,
+            ),
+            (
+                "com.twilio.voice.api-request.call.modified",
+                EventKind::ApiRequest,
+            ),
+            ("com.twilio.voice.media.fetched", EventKind::Media),
+            ("com.twilio.error-logs.error.logged", EventKind::ErrorLog),
+            (
+                "com.twilio.studio.flow.execution.started",
+                EventKind::StudioExecution,
+            ),
+            ("com.twilio.studio.flow.step.ended", EventKind::StudioStep),
+            (
+                "com.twilio.voice.insights.call-summary.complete",
+                EventKind::Insights,
+            ),
+            ("com.twilio.voice.twiml.something.new", EventKind::Other),
+            ("com.twilio.messaging.message.sent", EventKind::Other),
+        ];
+        for (ty, kind) in cases {
+            assert_eq!(EventKind::from_type(ty), kind, "{ty}");
+        }
+        for (i, k) in EventKind::ALL.iter().enumerate() {
+            assert_eq!(k.index(), i, "{k:?}");
+        }
+        // Only the eight TwiML kinds have a filter key.
+        assert!(EventKind::ALL[8..].iter().all(|k| k.key().is_none()));
+    }
+
+    #[test]
+    fn labels_fit_the_type_column() {
+        for (member, label) in [
+            ("call.completed", "call.completed"),
+            ("conference.participant.updated", "participant"),
+            ("gather.partial.captured", "gather.partial"),
+        ] {
+            assert_eq!(callback_label(member), label);
+        }
+        for (member, label) in [
+            ("call.created", "api.call.create"),
+            ("conference.modified", "api.conf.update"),
+            ("conference-participant.deleted", "api.part.delete"),
+            ("queue", "api.queue"),
+        ] {
+            assert_eq!(api_label(member), label);
+            assert!(label.chars().count() <= 16, "{label}");
+        }
+    }
+
+    #[test]
+    fn facts_cost_a_pointer() {
+        // The families' facts are boxed: a TwiML event pays one word for them.
+        assert_eq!(
+            std::mem::size_of::<Option<Box<Facts>>>(),
+            std::mem::size_of::<usize>()
+        );
     }
 }

@@ -98,9 +98,102 @@ impl Stream {
     }
 }
 
+/// The families the filter bar offers: what an on-call engineer asks for ("only the
+/// errors", "only Studio"). The voice status callbacks (AMD, conference…) go with call
+/// progress; media, Insights and the rest are "other".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum Group {
+    Twiml = 0,
+    Progress = 1,
+    Errors = 2,
+    Studio = 3,
+    Api = 4,
+    Other = 5,
+}
+
+impl Group {
+    pub const COUNT: usize = 6;
+    /// In the filter bar's order, which is also the order `f` cycles through.
+    pub const ALL: [Group; Group::COUNT] = [
+        Group::Twiml,
+        Group::Progress,
+        Group::Errors,
+        Group::Studio,
+        Group::Api,
+        Group::Other,
+    ];
+
+    pub fn of(stream: Stream) -> Group {
+        match stream {
+            Stream::Twiml => Group::Twiml,
+            Stream::Progress | Stream::StatusCallback => Group::Progress,
+            Stream::ErrorLog => Group::Errors,
+            Stream::Studio => Group::Studio,
+            Stream::Api => Group::Api,
+            Stream::Media | Stream::Insights | Stream::Test | Stream::Other => Group::Other,
+        }
+    }
+
+    /// Slot in per-group arrays and bit in a filter's group mask.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+
+    /// The filter bar's word.
+    pub fn name(self) -> &'static str {
+        match self {
+            Group::Twiml => "TwiML",
+            Group::Progress => "progress",
+            Group::Errors => "errors",
+            Group::Studio => "Studio",
+            Group::Api => "API",
+            Group::Other => "other",
+        }
+    }
+
+    /// The group after `current` in the cycle `f` walks (None = all families).
+    pub fn next(current: Option<Group>) -> Option<Group> {
+        match current {
+            None => Some(Group::Twiml),
+            Some(g) => Group::ALL.get(g.index() + 1).copied(),
+        }
+    }
+
+    /// The group before `current` (`F`).
+    pub fn prev(current: Option<Group>) -> Option<Group> {
+        match current {
+            None => Group::ALL.last().copied(),
+            Some(g) => g
+                .index()
+                .checked_sub(1)
+                .and_then(|i| Group::ALL.get(i).copied()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn groups_cycle_through_all_and_back() {
+        let mut seen = Vec::new();
+        let mut g = Group::next(None);
+        while let Some(x) = g {
+            seen.push(x);
+            g = Group::next(g);
+        }
+        assert_eq!(seen, Group::ALL);
+        assert_eq!(Group::prev(None), Some(Group::Other));
+        assert_eq!(Group::prev(Some(Group::Twiml)), None);
+        assert_eq!(Group::of(Stream::StatusCallback), Group::Progress);
+        assert_eq!(Group::of(Stream::Insights), Group::Other);
+    }
 
     #[test]
     fn families_by_prefix() {

@@ -41,10 +41,7 @@ pub fn text_line_with(ev: &Event, opts: Options) -> String {
         // Not the event's own time: its `time` was unreadable (NDJSON has it as time_sent).
         time.push('?');
     }
-    let kind = match ev.kind {
-        crate::domain::EventKind::Other => safe::line(ev.type_name()).into_owned(),
-        k => k.short().to_owned(),
-    };
+    let kind = safe::line(&ev.label()).into_owned();
     let call = ev
         .call_sid
         .as_ref()

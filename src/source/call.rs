@@ -719,7 +719,11 @@ fn error_log_json(
 pub fn path_line(events: &[Event]) -> String {
     let mut steps: Vec<&Event> = events
         .iter()
-        .filter(|e| e.call_sid.is_some() && e.kind != EventKind::Other)
+        // The TwiML steps, as the call view's path reads them (not the error log).
+        .filter(|e| {
+            e.call_sid.is_some()
+                && (EventKind::TWIML.contains(&e.kind) || e.kind == EventKind::StatusCallback)
+        })
         .collect();
     crate::domain::call::order(&mut steps);
     let decoded: Vec<Option<twiml::Decoded>> = steps

@@ -5,6 +5,8 @@
 //! sequence number finds its event in O(1). Indexes hold sequence numbers in ascending order and
 //! are trimmed at their front when the oldest events are evicted.
 
+pub mod conference;
+mod joins;
 pub mod legs;
 pub mod stats;
 
@@ -12,6 +14,7 @@ use std::collections::{HashMap, VecDeque};
 
 use crate::domain::delivery::Duplicate;
 use crate::domain::event::{DedupKey, KeyBuild};
+use crate::domain::family::Group;
 use crate::domain::filter::{IndexTerm, Query};
 use crate::domain::{CallSid, Event, EventKind};
 
@@ -44,11 +47,30 @@ pub struct Filter {
     pub call: Option<CallSid>,
     /// A filter expression (`/`, `--filter`): see [`crate::domain::filter`].
     pub search: Option<Query>,
+    /// Bit [`Group::bit`] set = show that family; empty = every family.
+    pub groups: u8,
 }
 
 impl Filter {
     pub fn is_empty(&self) -> bool {
-        self.kinds == 0 && !self.problems && self.call.is_none() && self.search.is_none()
+        self.kinds == 0
+            && self.groups == 0
+            && !self.problems
+            && self.call.is_none()
+            && self.search.is_none()
+    }
+
+    pub fn has_group(&self, group: Group) -> bool {
+        self.groups & group.bit() != 0
+    }
+
+    /// The one family shown, when exactly one is.
+    pub fn group(&self) -> Option<Group> {
+        let mut on = Group::ALL.into_iter().filter(|g| self.has_group(*g));
+        match (on.next(), on.next()) {
+            (Some(g), None) => Some(g),
+            _ => None,
+        }
     }
 
     pub fn has_kind(&self, kind: EventKind) -> bool {
@@ -58,6 +80,7 @@ impl Filter {
     /// Whether `ev` passes every part but the search.
     fn matches_indexed(&self, ev: &Event) -> bool {
         (self.kinds == 0 || self.has_kind(ev.kind))
+            && (self.groups == 0 || self.has_group(Group::of(ev.stream())))
             && (!self.problems || is_problem(ev))
             && self
                 .call
@@ -105,8 +128,12 @@ pub struct Store {
     base_seq: u64,
     cap: usize,
     by_kind: [VecDeque<u64>; EventKind::COUNT],
+    by_group: [VecDeque<u64>; Group::COUNT],
     problems: VecDeque<u64>,
     by_call: HashMap<CallSid, VecDeque<u64>>,
+    /// Events naming each conference (participant callbacks, REST requests on it).
+    by_conference: HashMap<Box<str>, VecDeque<u64>>,
+    studio: joins::Studio,
     dup_counts: HashMap<u64, u32>,
     /// The retained event of each dedup key, for keyed events without a call SID only: a
     /// redelivery of a call's event finds its original among that call's few events instead
@@ -132,8 +159,11 @@ impl Store {
             base_seq: 0,
             cap: cap.max(1),
             by_kind: std::array::from_fn(|_| VecDeque::new()),
+            by_group: std::array::from_fn(|_| VecDeque::new()),
             problems: VecDeque::new(),
             by_call: HashMap::new(),
+            by_conference: HashMap::new(),
+            studio: joins::Studio::default(),
             dup_counts: HashMap::new(),
             loose_keys: HashMap::default(),
             counters: Counters::default(),
@@ -177,6 +207,20 @@ impl Store {
 
     pub fn problem_count(&self) -> usize {
         self.problems.len()
+    }
+
+    /// Retained events of one family.
+    pub fn group_count(&self, group: Group) -> usize {
+        self.by_group[group.index()].len()
+    }
+
+    /// The retained events naming a conference, in arrival order.
+    pub fn conference_events(&self, sid: &str) -> impl Iterator<Item = &Event> + '_ {
+        self.by_conference
+            .get(sid)
+            .into_iter()
+            .flatten()
+            .filter_map(|&s| self.get(s))
     }
 
     /// The next sequence number to be assigned.
@@ -247,14 +291,25 @@ impl Store {
             self.counters.invalid += 1;
         }
         self.by_kind[ev.kind.index()].push_back(seq);
+        self.by_group[Group::of(ev.stream()).index()].push_back(seq);
         if is_problem(&ev) {
             self.problems.push_back(seq);
         }
+        let joined = self.studio.on_push(&mut ev);
         if let Some(call) = &ev.call_sid {
             match self.by_call.get_mut(call) {
                 Some(list) => list.push_back(seq),
                 None => {
                     self.by_call.insert(call.clone(), VecDeque::from([seq]));
+                }
+            }
+        }
+        if let Some(conf) = ev.conference() {
+            match self.by_conference.get_mut(&conf.sid) {
+                Some(list) => list.push_back(seq),
+                None => {
+                    self.by_conference
+                        .insert(conf.sid.clone(), VecDeque::from([seq]));
                 }
             }
         }
@@ -265,10 +320,43 @@ impl Store {
             list.push_back(seq);
         }
         self.events.push_back(ev);
+        if let Some((call, steps)) = joined {
+            self.attach(&call, &steps);
+        }
         while self.events.len() > self.cap {
             self.evict_oldest();
         }
         seq
+    }
+
+    /// Gives Studio steps that arrived before their execution the execution's call: they
+    /// join the call's index where their sequence numbers belong, and a view of that call
+    /// is rebuilt (rare: only when a step overtook its execution).
+    fn attach(&mut self, call: &CallSid, steps: &[u64]) {
+        let mut added = false;
+        for &seq in steps {
+            let Some(i) = seq
+                .checked_sub(self.base_seq)
+                .and_then(|i| usize::try_from(i).ok())
+            else {
+                continue;
+            };
+            let Some(ev) = self.events.get_mut(i) else {
+                continue;
+            };
+            if ev.call_sid.is_some() {
+                continue;
+            }
+            ev.call_sid = Some(call.clone());
+            let list = self.by_call.entry(call.clone()).or_default();
+            if let Err(at) = list.binary_search(&seq) {
+                list.insert(at, seq);
+            }
+            added = true;
+        }
+        if added && self.filter.call.as_ref() == Some(call) {
+            self.set_filter(self.filter.clone());
+        }
     }
 
     fn evict_oldest(&mut self) {
@@ -279,7 +367,17 @@ impl Store {
         self.base_seq = seq + 1;
         self.counters.evicted += 1;
         pop_if_front(&mut self.by_kind[ev.kind.index()], seq);
+        pop_if_front(&mut self.by_group[Group::of(ev.stream()).index()], seq);
         pop_if_front(&mut self.problems, seq);
+        self.studio.on_evict(&ev);
+        if let Some(conf) = ev.conference()
+            && let Some(list) = self.by_conference.get_mut(&conf.sid)
+        {
+            pop_if_front(list, seq);
+            if list.is_empty() {
+                self.by_conference.remove(&conf.sid);
+            }
+        }
         if let Some(call) = &ev.call_sid
             && let Some(list) = self.by_call.get_mut(call)
         {
@@ -358,7 +456,7 @@ impl Store {
     fn query_candidates(&self, filter: &Filter, query: &Query) -> Option<Vec<u64>> {
         let mut sources: Vec<IndexTerm> = query.index_terms();
         if filter.kinds != 0 {
-            sources.push(IndexTerm::Kinds(filter.kinds));
+            sources.push(IndexTerm::Kinds(u32::from(filter.kinds)));
         }
         if filter.problems {
             sources.push(IndexTerm::Problems);
@@ -455,6 +553,18 @@ impl Store {
                 .filter(|k| filter.has_kind(**k))
                 .map(|k| &self.by_kind[k.index()])
                 .collect();
+            let merged = merge_sorted(&lists);
+            if filter.groups == 0 {
+                return Some(merged);
+            }
+            return Some(merged.into_iter().filter(matches).collect());
+        }
+        if filter.groups != 0 {
+            let lists: Vec<&VecDeque<u64>> = Group::ALL
+                .iter()
+                .filter(|g| filter.has_group(**g))
+                .map(|g| &self.by_group[g.index()])
+                .collect();
             return Some(merge_sorted(&lists));
         }
         None
@@ -505,7 +615,7 @@ fn pop_if_front(list: &mut VecDeque<u64>, seq: u64) {
     }
 }
 
-/// k-way merge of ascending lists (at most eight: one per TwiML kind).
+/// k-way merge of ascending lists (at most eight: one per TwiML kind or family).
 fn merge_sorted(lists: &[&VecDeque<u64>]) -> Vec<u64> {
     let mut out = Vec::with_capacity(lists.iter().map(|l| l.len()).sum());
     match lists {
@@ -565,6 +675,7 @@ mod tests {
             twiml: crate::domain::TwimlMark::Unchecked,
             sequence: None,
             signature: crate::domain::Signature::Unchecked,
+            facts: None,
         }
     }
 
@@ -606,6 +717,7 @@ mod tests {
             problems,
             call: call.map(|c| CallSid(c.into())),
             search: None,
+            groups: 0,
         };
         s.set_filter(f(&[EventKind::GatherFinished], false, None));
         assert_eq!(seqs(&s), [1, 5]);
@@ -793,6 +905,65 @@ mod tests {
         assert!(!contains_ci("ab", "abc"));
         assert!(contains_ci("xxCA4", "ca4"));
         assert!(!contains_ci("héllo", "hello"));
+    }
+
+    fn studio(ty: &str, id: &str, execution: &str, started_by: Option<&str>) -> Event {
+        let started_by = started_by.map_or(String::new(), |c| format!(r#","started_by":"{c}""#));
+        let body = format!(
+            r#"{{"type":"com.twilio.studio.flow.{ty}","id":"{id}","time":"2026-11-28T16:00:00Z",
+            "data":{{"execution_sid":"{execution}","name":"incomingCall","transitioned_from":"Trigger",
+            "transitioned_to":"say"{started_by}}}}}"#
+        );
+        let at = "2026-11-28T16:00:00Z".parse().unwrap();
+        crate::domain::delivery::parse_delivery(body.as_bytes(), at)
+            .unwrap()
+            .remove(0)
+    }
+
+    #[test]
+    fn studio_joins_leave_with_their_events() {
+        let mut s = Store::new(2);
+        s.push(studio("step.ended", "s1", "FN1", None));
+        assert_eq!(s.studio.held(), (0, 1), "a step waits for its execution");
+        s.push(studio("execution.started", "e1", "FN1", Some("CAaa")));
+        assert_eq!(s.studio.held(), (1, 0));
+        assert_eq!(s.call_events(&CallSid("CAaa".into())).count(), 2);
+        s.push(studio("step.ended", "s2", "FN1", None));
+        assert_eq!(
+            s.get(2).and_then(|e| e.call_sid.clone()),
+            Some(CallSid("CAaa".into())),
+            "a step after its execution is joined at once"
+        );
+        // The execution's events leave the store: so does the join.
+        s.push(ev(EventKind::CallRequested, "CA9", 200));
+        s.push(ev(EventKind::CallRequested, "CA9", 200));
+        assert_eq!(s.studio.held(), (0, 0));
+        // A step whose execution never comes does not wait forever.
+        s.push(studio("step.ended", "s3", "FN2", None));
+        s.push(ev(EventKind::CallRequested, "CA9", 200));
+        s.push(ev(EventKind::CallRequested, "CA9", 200));
+        assert_eq!(s.studio.held(), (0, 0));
+    }
+
+    #[test]
+    fn families_are_an_index() {
+        let mut s = filled();
+        s.push(studio("execution.started", "e1", "FN1", Some("CA1")));
+        s.set_filter(Filter {
+            groups: Group::Studio.bit(),
+            ..Filter::default()
+        });
+        assert_eq!(seqs(&s), [6]);
+        s.push(ev(EventKind::CallRequested, "CA1", 200));
+        s.push(studio("step.ended", "s1", "FN1", None));
+        assert_eq!(seqs(&s), [6, 8], "the view follows inserts");
+        s.set_filter(Filter {
+            groups: Group::Twiml.bit(),
+            kinds: kinds(&[EventKind::GatherFinished]),
+            ..Filter::default()
+        });
+        assert_eq!(seqs(&s), [1, 5]);
+        assert_eq!(s.group_count(Group::Twiml), 7);
     }
 
     #[test]

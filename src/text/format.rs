@@ -1,6 +1,8 @@
 //! The words screens, markdown and NDJSON share: clocks, durations, offsets, request lines.
 
-use crate::domain::{Event, EventKind};
+use std::fmt::Write as _;
+
+use crate::domain::{CallSid, Event, EventKind};
 
 use super::safe;
 
@@ -64,6 +66,9 @@ pub fn request_text(ev: &Event) -> String {
         let status = ev.parameter("CallStatus").unwrap_or_default();
         return format!("status {}", safe::line(&status));
     }
+    if let Some(what) = beyond_twiml(ev) {
+        return what;
+    }
     if ev.url().is_empty() {
         return if ev.kind == EventKind::Other {
             safe::line(ev.type_name()).into_owned()
@@ -76,6 +81,46 @@ pub fn request_text(ev: &Event) -> String {
         safe::line(ev.method()),
         safe::line(url_path(ev.url()))
     )
+}
+
+/// What an error-log, Studio or conference event says, in the request column's place:
+/// `HTTP retrieval failure · /voicemail`, `Trigger → say_menu (incomingCall)`,
+/// `flow FW…3c1a ended (FLOW_END)`, `participant-join Room 42`.
+fn beyond_twiml(ev: &Event) -> Option<String> {
+    if let Some(e) = ev.error_log() {
+        let mut words = if e.message.is_empty() {
+            e.product.to_string()
+        } else {
+            e.message.to_string()
+        };
+        if !e.url.is_empty() {
+            words.push_str(" · ");
+            words.push_str(url_path(&e.url));
+        }
+        return Some(safe::line(&words).into_owned());
+    }
+    if let Some(s) = ev.studio() {
+        let words = if ev.kind == EventKind::StudioStep {
+            let mut w = format!("{} → {}", s.from, s.to);
+            if !s.name.is_empty() {
+                let _ = write!(w, " ({})", s.name);
+            }
+            w
+        } else {
+            let flow = CallSid(s.flow.clone()).short();
+            let mut w = format!("flow {flow} {}", s.status);
+            if !s.ended_reason.is_empty() {
+                let _ = write!(w, " ({})", s.ended_reason);
+            }
+            w
+        };
+        return Some(safe::line(words.trim()).into_owned());
+    }
+    if let Some(c) = ev.conference() {
+        let words = format!("{} {}", c.event, c.name);
+        return Some(safe::line(words.trim()).into_owned());
+    }
+    None
 }
 
 /// A path line masked: numbers masked, and what the caller said (the path quotes a

@@ -12,7 +12,8 @@ use super::theme;
 use crate::app::{App, Area, CallView, Geometry};
 use crate::domain::call::late_steps;
 
-use crate::domain::{Event, EventKind};
+use crate::domain::call::conference::Conference;
+use crate::domain::{CallSid, Event, EventKind};
 use crate::text::format::{clock, duration_text, mask_path, offset_text, request_text};
 use crate::text::safe;
 
@@ -93,6 +94,11 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, cv: &CallView, area: Rect, geo: &m
     if !cv.legs.is_empty() && !compact {
         head_lines.push(legs_line(app, cv, inner.width));
     }
+    if let Some(conf) = &cv.conference
+        && !compact
+    {
+        head_lines.push(conference_line(cv, conf));
+    }
     let head_lines: Vec<Line<'static>> = head_lines
         .into_iter()
         .map(|l| fit_line(l, usize::from(inner.width)))
@@ -151,6 +157,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, cv: &CallView, area: Rect, geo: &m
                     safe::line(cv.verbs.get(i).map_or("", String::as_str)).into_owned(),
                 ),
                 missing: cv.missing.get(i).copied().unwrap_or(false),
+                logged: cv.logged.get(i).map_or(&[][..], Vec::as_slice),
                 selected: i == cv.selected,
             }
         })
@@ -170,6 +177,8 @@ struct Step<'a> {
     params: String,
     verbs: String,
     missing: bool,
+    /// Codes Twilio's Debugger logged about this request.
+    logged: &'a [u32],
     selected: bool,
 }
 
@@ -224,7 +233,7 @@ fn draw_two_line(
         let first = Line::from(vec![
             Span::styled(format!("{:<7} ", offset_text(step.offset)), theme::dim()),
             Span::styled(
-                format!("{:<16} ", step.ev.kind.short()),
+                format!("{:<16} ", safe::line(&step.ev.label())),
                 Style::new().fg(theme::family(step.ev.kind)),
             ),
             Span::raw(format!(
@@ -242,7 +251,7 @@ fn draw_two_line(
             second.push(Span::styled(step.params.clone(), theme::warning()));
             second.push(Span::styled(" · ", theme::dim()));
         }
-        second.extend(twiml_spans(&step.verbs, step.missing));
+        second.extend(twiml_spans(&step.verbs, step.missing, step.logged));
         for line in [first, Line::from(second)] {
             let line = fit_line(line, width);
             lines.push(if step.selected {
@@ -282,7 +291,7 @@ fn draw_one_line(frame: &mut Frame<'_>, app: &App, steps: &[Step<'_>], area: Rec
             let cells = [
                 Cell::from(Span::styled(offset_text(step.offset), theme::dim())),
                 Cell::from(Span::styled(
-                    step.ev.kind.short(),
+                    safe::line(&step.ev.label()).into_owned(),
                     Style::new().fg(theme::family(step.ev.kind)),
                 )),
                 Cell::from(fit_text(&request, w(2))),
@@ -291,7 +300,7 @@ fn draw_one_line(frame: &mut Frame<'_>, app: &App, steps: &[Step<'_>], area: Rec
                 Cell::from(duration_span(step.ev)),
                 Cell::from(late_span(step.late)),
                 Cell::from(fit_line(
-                    Line::from(twiml_spans(&step.verbs, step.missing)),
+                    Line::from(twiml_spans(&step.verbs, step.missing, step.logged)),
                     w(7),
                 )),
             ];
@@ -373,16 +382,51 @@ fn legs_line(app: &App, cv: &CallView, width: u16) -> Line<'static> {
     }
 }
 
+/// The conference line: `conference Room 42 CF…9c1f ▸ CA…a1b2 participant-join · CA…c3d4
+/// participant-leave`, this call marked.
+fn conference_line(cv: &CallView, conf: &Conference) -> Line<'static> {
+    let mut spans = vec![Span::styled(" conference ", theme::dim())];
+    if !conf.name.is_empty() {
+        spans.push(Span::styled(
+            format!("{} ", safe::line(&conf.name)),
+            theme::title(),
+        ));
+    }
+    spans.push(Span::styled(
+        safe::line(&CallSid(conf.sid.as_str().into()).short()).into_owned(),
+        theme::dim(),
+    ));
+    for (i, p) in conf.participants.iter().enumerate() {
+        spans.push(Span::styled(
+            if i == 0 { "  " } else { " · " },
+            theme::dim(),
+        ));
+        let mut style = Style::new().fg(theme::call(&p.sid));
+        if p.sid == cv.sid {
+            spans.push(Span::raw("▸ "));
+            style = style.add_modifier(Modifier::BOLD | Modifier::REVERSED);
+        }
+        spans.push(Span::styled(safe::line(&p.sid.short()).into_owned(), style));
+        if !p.status.is_empty() {
+            spans.push(Span::raw(format!(" {}", safe::line(&p.status))));
+        }
+    }
+    Line::from(spans)
+}
+
 /// The path line as shown: when masking, numbers are masked and what the caller said (the
 /// path quotes a `SpeechResult`) is hidden.
 fn shown_path(app: &App, line: String) -> String {
     if app.mask { mask_path(&line) } else { line }
 }
 
-/// The TwiML column: the answer's verbs, after a mark when the request one of them should
-/// have caused never came.
-fn twiml_spans(verbs: &str, missing: bool) -> Vec<Span<'static>> {
-    let mut spans = Vec::with_capacity(2);
+/// The TwiML column: the answer's verbs, after the codes Twilio's Debugger logged about the
+/// request and a mark when the request one of them should have caused never came.
+fn twiml_spans(verbs: &str, missing: bool, logged: &[u32]) -> Vec<Span<'static>> {
+    let mut spans = Vec::with_capacity(3);
+    for code in logged {
+        spans.push(Span::styled(format!("✗ {code} "), theme::problem()));
+    }
     if missing {
         spans.push(Span::styled("⚠ no reply ", theme::problem()));
     }

@@ -2,6 +2,7 @@
 //! except the table geometry the next key needs (through `Cell`s).
 
 mod call;
+mod families;
 mod fit;
 mod help;
 mod pane;

@@ -44,6 +44,10 @@ fn chip_label(kind: EventKind, wide: bool) -> &'static str {
 fn active_filters(app: &App) -> Vec<Span<'static>> {
     let f = app.store.filter();
     let mut spans = Vec::new();
+    if let Some(family) = super::families::active(app) {
+        spans.push(family);
+        spans.push(Span::raw(" "));
+    }
     if f.problems {
         spans.push(Span::styled(" problems ", theme::active_chip()));
         spans.push(Span::raw(" "));
@@ -137,8 +141,20 @@ pub fn filter_bar(app: &App, width: u16) -> Paragraph<'static> {
     let right_width: usize = right.iter().map(Span::width).sum();
     let width = usize::from(width);
     let mut left = Vec::new();
-    for mode in [Chips::Wide, Chips::Short, Chips::Labels, Chips::Keys] {
+    let families = super::families::chips(app);
+    let family_modes = [(Chips::Wide, true), (Chips::Short, true)];
+    let modes = [
+        (Chips::Wide, false),
+        (Chips::Short, false),
+        (Chips::Labels, false),
+        (Chips::Keys, false),
+    ];
+    let shown = |(_, with): &(Chips, bool)| !with || !families.is_empty();
+    for (mode, with_families) in family_modes.into_iter().chain(modes).filter(shown) {
         left = type_chips(app, mode);
+        if with_families {
+            left.extend(families.iter().cloned());
+        }
         if left.iter().map(Span::width).sum::<usize>() + right_width < width {
             break;
         }
@@ -231,10 +247,7 @@ fn cell(app: &App, ev: &Event, column: Column, width: usize, dates: Dates) -> Ce
     match column {
         Column::Time => Cell::from(Span::styled(stamp(ev, dates), theme::dim())),
         Column::Type => {
-            let kind = match ev.kind {
-                EventKind::Other => safe::line(ev.type_name()).into_owned(),
-                k => k.short().to_owned(),
-            };
+            let kind = safe::line(&ev.label()).into_owned();
             Cell::from(Span::styled(
                 ellipsize(&kind, width).into_owned(),
                 Style::new().fg(theme::family(ev.kind)),

@@ -65,7 +65,7 @@ impl std::fmt::Display for Query {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IndexTerm {
     /// Events of these kinds (bit `k.index()` per kind).
-    Kinds(u16),
+    Kinds(KindMask),
     /// Events of the calls whose SID matches.
     Call(Pattern),
     /// The problems index.
@@ -255,9 +255,13 @@ impl Term {
     }
 }
 
+/// A set of [`EventKind`]s, bit [`EventKind::index`] each.
+pub type KindMask = u32;
+const _: () = assert!(EventKind::COUNT <= KindMask::BITS as usize);
+
 /// The kinds a type term can match: those whose name matches, and the two whose events carry
 /// a type of their own (other and invalid), which are checked one by one.
-fn type_kinds(text: &str, exact: bool) -> u16 {
+fn type_kinds(text: &str, exact: bool) -> KindMask {
     EventKind::ALL
         .iter()
         .filter(|k| {
