@@ -31,6 +31,8 @@ fn main() -> ExitCode {
             Some(Command::Kinesis(args)) => cmd::kinesis::run(args).await,
             Some(Command::Read(args)) => cmd::read::run(args).await,
             Some(Command::Call(args)) => cmd::call::run(args).await,
+            Some(Command::Proxy(args)) => cmd::proxy::run(args).await,
+            Some(Command::Resend(args)) => cmd::resend::run(&args).await,
             None => cmd::listen::run(cli.monitor).await,
         }
     });

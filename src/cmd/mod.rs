@@ -8,8 +8,10 @@ pub mod export;
 pub mod kinesis;
 pub mod listen;
 pub mod logging;
+pub mod proxy;
 pub mod read;
 pub mod replay;
+pub mod resend;
 pub mod send;
 pub mod shutdown;
 

@@ -104,6 +104,24 @@ pub fn diff<S: AsRef<str>>(left: &[S], right: &[S]) -> Vec<DiffLine> {
     out
 }
 
+/// The lines compared for an event's answer: its pretty-printed TwiML (the raw text lines
+/// when it is not XML); none without a body.
+pub fn answer_lines(ev: &super::Event) -> Vec<String> {
+    match ev.response_body().filter(|b| !b.trim().is_empty()) {
+        Some(b64) => super::twiml::decode(&b64)
+            .lines
+            .iter()
+            .map(super::twiml::Line::plain)
+            .collect(),
+        None => Vec::new(),
+    }
+}
+
+/// The diff of two events' answers.
+pub fn answers(left: &super::Event, right: &super::Event) -> Vec<DiffLine> {
+    diff(&answer_lines(left), &answer_lines(right))
+}
+
 /// Whether the diff found any change.
 pub fn changed(lines: &[DiffLine]) -> bool {
     lines.iter().any(|l| l.op != Op::Same)
@@ -178,7 +196,10 @@ mod tests {
     #[test]
     fn exactly_the_changed_lines_are_marked() {
         assert_eq!(
-            ops(&["<R>", "<Say>one</Say>", "</R>"], &["<R>", "<Say>two</Say>", "</R>"]),
+            ops(
+                &["<R>", "<Say>one</Say>", "</R>"],
+                &["<R>", "<Say>two</Say>", "</R>"]
+            ),
             "=<R> -<Say>one</Say> +<Say>two</Say> =</R>"
         );
         assert_eq!(ops(&["a", "b", "c"], &["a", "c"]), "=a -b =c");
@@ -217,10 +238,7 @@ mod tests {
             l.map_or("·", |l| l.text.as_str())
         }
         let shown: Vec<(&str, &str)> = rows.iter().map(|(l, r)| (text(*l), text(*r))).collect();
-        assert_eq!(
-            shown,
-            vec![("a", "a"), ("b", "x"), ("·", "y"), ("c", "c")]
-        );
+        assert_eq!(shown, vec![("a", "a"), ("b", "x"), ("·", "y"), ("c", "c")]);
         assert_eq!(unified(&d), "  a\n- b\n+ x\n+ y\n  c\n");
     }
 

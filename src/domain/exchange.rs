@@ -244,7 +244,10 @@ impl ProxyFacts {
             latency: Duration::from_micros(p.get("latencyUs").and_then(Value::as_u64)?),
             request_headers: pairs("requestHeaders"),
             response_headers: pairs("responseHeaders"),
-            body_bytes: p.get("bodyBytes").and_then(Value::as_u64).unwrap_or_default(),
+            body_bytes: p
+                .get("bodyBytes")
+                .and_then(Value::as_u64)
+                .unwrap_or_default(),
             truncated: p.get("truncated").and_then(Value::as_bool).unwrap_or(false),
             error_code: p
                 .get("errorCode")
@@ -578,6 +581,10 @@ mod tests {
     fn params_text_round_trips_and_refuses_garbage() {
         let p = pairs(&[("CallSid", "CA1"), ("SpeechResult", "a=b c")]);
         assert_eq!(parse_params_text(&params_text(&p)).unwrap(), p);
-        assert!(parse_params_text("CallSid=CA1\nnonsense\n").unwrap_err().contains("line 2"));
+        assert!(
+            parse_params_text("CallSid=CA1\nnonsense\n")
+                .unwrap_err()
+                .contains("line 2")
+        );
     }
 }

@@ -301,7 +301,7 @@ fn callback_error(e: &CallbackError) -> Response {
 
 /// Reads the body, bounded in size and in time: a client that stalls mid-body (a slowloris)
 /// is answered 408 and let go instead of holding a task forever.
-async fn read_body(
+pub(super) async fn read_body(
     body: Body,
     headers: &HeaderMap,
     limit: usize,
