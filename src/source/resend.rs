@@ -75,6 +75,7 @@ pub enum SignUrl {
 pub struct Options {
     pub ivr: Vec<Mapping>,
     /// The app's base for requests no mapping covers (`--to`): their path and query are kept.
+    /// Without one, a proxied event goes where the proxy sent it.
     pub to: Option<String>,
     pub sign_url: SignUrl,
     pub auth_token: Option<String>,
@@ -120,17 +121,17 @@ pub fn plan(ev: &Event, opts: &Options, edits: &[Edit]) -> Result<Plan, String> 
         .iter()
         .find_map(|m| m.map(&public_url))
         .or_else(|| {
-            ProxyFacts::of(ev)
-                .map(|f| f.target)
-                .filter(|t| !t.is_empty())
-        })
-        .or_else(|| {
             let base = opts.to.as_deref()?;
             Some(format!(
                 "{}{}",
                 base.trim_end_matches('/'),
                 path_and_query(&public_url)
             ))
+        })
+        .or_else(|| {
+            ProxyFacts::of(ev)
+                .map(|f| f.target)
+                .filter(|t| !t.is_empty())
         })
         .ok_or_else(|| {
             format!("no --ivr mapping covers {public_url} and no --to says where the app runs")
