@@ -65,6 +65,7 @@ async fn session(
     let mut host = Host {
         export_dir: std::env::temp_dir(),
         clipboard: Vec::new(),
+        resend: None,
     };
     let driver = async move {
         for d in deliveries(bodies) {

@@ -112,6 +112,9 @@ pub const BINDINGS: &[Binding] = &[
     b!("m", [key('m', A::Mask)], "mask numbers, speech, names, recording URLs (sharing)", "mask", Global, No),
     b!("x", [key('x', A::Export)], "export the call as markdown to a file here", "export", Global, No),
     b!("y", [key('y', A::Copy)], "copy the TwiML shown, or the call SID (OSC 52)", "copy", Global, No),
+    b!("R", [with(KeyCode::Char('R'), SHIFT, A::Resend), key('R', A::Resend)], "resend the request to your app (twimon proxy)", "resend", Global, No),
+    b!("E", [with(KeyCode::Char('E'), SHIFT, A::EditResend), key('E', A::EditResend)], "edit the parameters (Digits=3 -Name), then resend", "edit", Global, No),
+    b!("D", [with(KeyCode::Char('D'), SHIFT, A::MarkDiff), key('D', A::MarkDiff)], "mark for a TwiML diff; on another event: the diff", "diff", Global, No),
     b!("PgUp", [with(KeyCode::PageUp, NONE, A::PaneUp)], "scroll the pane up (or the mouse wheel)", "scroll", Global, No),
     b!("PgDn", [with(KeyCode::PageDown, NONE, A::PaneDown)], "scroll the pane down (or the mouse wheel)", "scroll", Global, No),
 ];

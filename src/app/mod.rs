@@ -8,6 +8,7 @@ pub mod keymap;
 mod share;
 
 mod views;
+pub mod workbench;
 
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -63,6 +64,12 @@ pub enum Action {
     Export,
     /// Copy the TwiML shown, or the call SID, to the clipboard (OSC 52).
     Copy,
+    /// Resend the selected event's request to the app (`twimon proxy`).
+    Resend,
+    /// Edit the parameters, then resend.
+    EditResend,
+    /// Mark an event for a TwiML diff; on another event, show the diff.
+    MarkDiff,
 }
 
 /// What the list area shows.
@@ -85,6 +92,10 @@ pub enum Mode {
     Help { scroll: usize },
     /// The stats overlay.
     Stats,
+    /// Parameter edits being typed for a resend of event `seq`.
+    Edit { seq: u64, input: String },
+    /// The TwiML diff of two events.
+    Diff(Box<workbench::DiffView>),
 }
 
 /// What the app asks of the world; the event loop carries it out and reports back through
@@ -95,6 +106,11 @@ pub enum Effect {
     Export { sid: CallSid, mask: bool },
     /// Put this text on the terminal's clipboard (OSC 52).
     Copy(String),
+    /// Send event `seq`'s request again, with these parameter edits.
+    Resend {
+        seq: u64,
+        edits: Vec<crate::domain::exchange::Edit>,
+    },
 }
 
 /// Where the last frame put things: the next key moves by these.
@@ -166,6 +182,8 @@ pub struct App {
     /// Where the last frame put things (set by the event loop after each frame).
     pub geometry: Geometry,
     effects: Vec<Effect>,
+    /// The event `D` marked for a diff.
+    pub diff_mark: Option<u64>,
     /// What the screen shows, decoded once: see [`App::prepare`].
     views: Views,
     rate: VecDeque<(Instant, u64)>,
@@ -190,6 +208,7 @@ impl App {
             mask: false,
             geometry: Geometry::default(),
             effects: Vec::new(),
+            diff_mark: None,
             views: Views::default(),
             rate: VecDeque::new(),
             events_per_sec: 0.0,
@@ -382,6 +401,7 @@ impl App {
                 }
                 true
             }
+            Mode::Edit { .. } | Mode::Diff(_) => self.on_workbench_key(key),
             Mode::Normal => match self.lookup(key) {
                 Some(action) => {
                     self.update(action);
@@ -476,6 +496,9 @@ impl App {
             Action::NextLeg => self.switch_leg(true),
             Action::Export => self.export(),
             Action::Copy => self.copy(),
+            Action::Resend => self.resend(),
+            Action::EditResend => self.edit_resend(),
+            Action::MarkDiff => self.mark_diff(),
         }
     }
 

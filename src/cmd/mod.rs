@@ -54,6 +54,17 @@ async fn consume(
     headless: bool,
     signal: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    consume_with(feed, output, headless, signal, None).await
+}
+
+/// [`consume`], with a way for the monitor's `R` to resend requests.
+async fn consume_with(
+    feed: Feed,
+    output: &OutputArgs,
+    headless: bool,
+    signal: impl Future<Output = ()> + Send + 'static,
+    resend: Option<crate::tui::resend::Resender>,
+) -> anyhow::Result<()> {
     if headless {
         let format = match output.format {
             Format::Text => crate::headless::Format::Text,
@@ -68,6 +79,7 @@ async fn consume(
             max_events: output.max_events,
             mask: output.mask,
             log,
+            resend,
         };
         crate::tui::run(feed, &opts, signal).await
     }

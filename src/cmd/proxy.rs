@@ -35,6 +35,7 @@ pub async fn run(args: ProxyArgs) -> anyhow::Result<()> {
         listen,
     };
     let proxy = proxy::start(&monitor.addr, config).await?;
+    let resender = crate::tui::resend::Resender::new(resend, proxy.sender());
     let feed = proxy.into_feed();
     if headless {
         eprintln!(
@@ -42,6 +43,5 @@ pub async fn run(args: ProxyArgs) -> anyhow::Result<()> {
             feed.label
         );
     }
-    let _ = resend;
-    super::consume(feed, &monitor.output, headless, signal).await
+    super::consume_with(feed, &monitor.output, headless, signal, Some(resender)).await
 }

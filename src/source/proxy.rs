@@ -154,6 +154,8 @@ pub fn client() -> HttpClient {
 /// A running proxy.
 pub struct Proxy {
     pub addr: SocketAddr,
+    /// Another way into the feed: the monitor's resend answers come back through it.
+    tx: mpsc::Sender<Delivery>,
     pub target: String,
     pub stats: Arc<Stats>,
     pub rx: mpsc::Receiver<Delivery>,
@@ -162,6 +164,11 @@ pub struct Proxy {
 }
 
 impl Proxy {
+    /// A sender into the proxy's feed, for events made beside it (a resend's answer).
+    pub fn sender(&self) -> mpsc::Sender<Delivery> {
+        self.tx.clone()
+    }
+
     /// Where Twilio (the tunnel) should call.
     pub fn url(&self) -> String {
         format!("http://{}/", self.addr)
@@ -215,7 +222,7 @@ pub async fn start(addr: &str, config: Config) -> anyhow::Result<Proxy> {
         next: AtomicU64::new(0),
         recorder: recorder.map(tokio::sync::Mutex::new),
     };
-    let events = listen::router(config.listen, tx, stats.clone(), events_recorder);
+    let events = listen::router(config.listen, tx.clone(), stats.clone(), events_recorder);
     let router = Router::new()
         .route_service(EVENTS_PATH, events)
         .fallback(forward)
@@ -232,6 +239,7 @@ pub async fn start(addr: &str, config: Config) -> anyhow::Result<Proxy> {
     tracing::info!(%addr, target = %target.base, "proxying");
     Ok(Proxy {
         addr,
+        tx,
         target: target.base,
         stats,
         rx,

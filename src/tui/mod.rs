@@ -4,6 +4,7 @@
 //! keys and deliveries; [`run`] is the real terminal around it.
 
 pub mod clipboard;
+pub mod resend;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -43,6 +44,8 @@ pub struct Options {
     pub mask: bool,
     /// Where the log goes, for the exit message after an internal error.
     pub log: Option<PathBuf>,
+    /// Where `R` resends requests to (`twimon proxy`).
+    pub resend: Option<resend::Resender>,
 }
 
 /// What the loop's effects need from the world: where exports go, and the terminal's writer
@@ -50,6 +53,8 @@ pub struct Options {
 pub struct Host<W> {
     pub export_dir: PathBuf,
     pub clipboard: W,
+    /// Where `R` sends requests again (`twimon proxy`); None elsewhere.
+    pub resend: Option<resend::Resender>,
 }
 
 fn restore() {
@@ -86,6 +91,7 @@ pub async fn run(
     let mut host = Host {
         export_dir: PathBuf::from("."),
         clipboard: std::io::stdout(),
+        resend: opts.resend.clone(),
     };
     let keys = EventStream::new();
     let result = event_loop(&mut terminal, &mut app, &mut feed, keys, signal, &mut host).await;
@@ -126,6 +132,7 @@ pub fn apply<W: std::io::Write>(app: &mut App, effect: Effect, host: &mut Host<W
                 app.status = Some(format!("copy failed: {e}"));
             }
         }
+        Effect::Resend { seq, edits } => resend::apply(app, seq, &edits, host.resend.as_mut()),
         Effect::Export { sid, mask } => {
             let steps = app.call_steps(&sid);
             let events: Vec<&crate::domain::Event> =

@@ -7,6 +7,7 @@ mod pane;
 mod stats;
 mod table;
 pub mod theme;
+mod workbench;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -41,9 +42,11 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) -> Geometry {
     }
     pane::draw(frame, app, detail, &mut geo);
     frame.render_widget(footer_line(app, footer.width), footer);
-    match app.mode {
+    match &app.mode {
         Mode::Stats => stats::draw(frame, app, frame.area()),
-        Mode::Help { scroll } => help::draw(frame, scroll, frame.area(), &mut geo),
+        Mode::Help { scroll } => help::draw(frame, *scroll, frame.area(), &mut geo),
+        Mode::Edit { .. } => workbench::prompt(frame, app, footer),
+        Mode::Diff(view) => workbench::draw(frame, view, frame.area(), &mut geo),
         Mode::Normal | Mode::Search(_) => {}
     }
     geo

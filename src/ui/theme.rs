@@ -117,3 +117,13 @@ pub fn active_chip() -> Style {
         .bg(Color::Cyan)
         .add_modifier(Modifier::BOLD)
 }
+
+/// A line only the left (older) answer of a diff has.
+pub fn diff_removed() -> Style {
+    Style::new().fg(Color::Red)
+}
+
+/// A line only the right (newer) answer of a diff has.
+pub fn diff_added() -> Style {
+    Style::new().fg(Color::Green)
+}
