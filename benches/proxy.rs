@@ -167,9 +167,9 @@ async fn main() {
     );
     println!(
         "added by the proxy: p50 {:+} µs ({:.2}×), p99 {:+} µs ({:.2}×); {requests} requests, {errors} errors, {} events",
-        p50 as i64 - d50 as i64,
+        i128::from(p50) - i128::from(d50),
         p50 as f64 / d50.max(1) as f64,
-        p99 as i64 - d99 as i64,
+        i128::from(p99) - i128::from(d99),
         p99 as f64 / d99.max(1) as f64,
         events.load(Ordering::Relaxed)
     );

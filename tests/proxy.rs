@@ -150,11 +150,14 @@ async fn requests_and_answers_pass_verbatim_and_the_signature_still_checks() {
     assert_eq!(ev.parameter("SpeechResult").as_deref(), Some("a b&c=d ü"));
 }
 
+/// A request's path, its parameters, and the kind its event must have.
+type Step = (&'static str, Vec<(String, String)>, EventKind);
+
 #[tokio::test]
 async fn a_gather_round_trip_and_status_callbacks_get_their_kinds() {
     let app = app::start(None, "Thanks").await;
     let mut p = start(&app.url, Duration::from_secs(5)).await;
-    let steps: [(&str, Vec<(String, String)>, EventKind); 4] = [
+    let steps: [Step; 4] = [
         ("/voice", call(&[]), EventKind::CallRequested),
         ("/menu", call(&[("Digits", "2")]), EventKind::GatherFinished),
         ("/voice", call(&[]), EventKind::CallRedirected),

@@ -4,6 +4,8 @@
 //! original). The resend itself is I/O: the app asks for it as an [`Effect`] and the answer
 //! comes back as an event like any other.
 
+use std::fmt::Write as _;
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::{App, Effect, Mode};
@@ -64,10 +66,10 @@ fn side(ev: &Event) -> Side {
     findings.sort_by_key(|(s, _)| std::cmp::Reverse(*s));
     let mut label = format!("{} {}", ev.kind.short(), ev.id());
     if let Some(code) = ev.response_code {
-        label.push_str(&format!(" · {code}"));
+        let _ = write!(label, " · {code}");
     }
     if let Some(ms) = ev.duration_ms {
-        label.push_str(&format!(" · {ms} ms"));
+        let _ = write!(label, " · {ms} ms");
     }
     Side {
         seq: ev.seq,
@@ -96,7 +98,7 @@ impl App {
             }
             Some(_) => {
                 self.status =
-                    Some("nothing to resend: this event carries no webhook request".into())
+                    Some("nothing to resend: this event carries no webhook request".into());
             }
             None => self.status = Some("nothing to resend: select an event".into()),
         }
@@ -113,7 +115,7 @@ impl App {
             }
             _ => {
                 self.status =
-                    Some("nothing to resend: select an event with a webhook request".into())
+                    Some("nothing to resend: select an event with a webhook request".into());
             }
         }
     }

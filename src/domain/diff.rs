@@ -230,13 +230,14 @@ mod tests {
         assert_eq!(d[2].right, Some(1));
     }
 
+    fn text(l: Option<&DiffLine>) -> &str {
+        l.map_or("·", |l| l.text.as_str())
+    }
+
     #[test]
     fn side_by_side_pairs_a_change() {
         let d = diff(&["a", "b", "c"], &["a", "x", "y", "c"]);
         let rows = side_by_side(&d);
-        fn text(l: Option<&DiffLine>) -> &str {
-            l.map_or("·", |l| l.text.as_str())
-        }
         let shown: Vec<(&str, &str)> = rows.iter().map(|(l, r)| (text(*l), text(*r))).collect();
         assert_eq!(shown, vec![("a", "a"), ("b", "x"), ("·", "y"), ("c", "c")]);
         assert_eq!(unified(&d), "  a\n- b\n+ x\n+ y\n  c\n");

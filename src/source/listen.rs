@@ -770,6 +770,10 @@ pub async fn serve(
                 }
             },
         };
+        // Answers go out as soon as they are written: a response's head and body are
+        // separate writes, which Nagle's algorithm would otherwise hold for the peer's
+        // delayed ACK (~40 ms).
+        let _ = stream.set_nodelay(true);
         while tasks.try_join_next().is_some() {}
         let permit = if let Ok(p) = permits.clone().try_acquire_owned() {
             saturated = false;

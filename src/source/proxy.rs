@@ -541,18 +541,15 @@ impl Inner {
             keys: vec![key],
             duplicates: Vec::new(),
         };
-        match tokio::time::timeout(self.send_timeout, self.tx.send(delivery)).await {
-            Ok(Ok(())) => {
-                self.stats.deliveries.fetch_add(1, Ordering::Relaxed);
-                self.stats.events.fetch_add(1, Ordering::Relaxed);
-                self.stats
-                    .invalid
-                    .fetch_add(invalid as u64, Ordering::Relaxed);
-            }
-            _ => {
-                self.stats.busy.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!("the monitor is busy or gone: a proxied exchange was not shown");
-            }
+        if let Ok(Ok(())) = tokio::time::timeout(self.send_timeout, self.tx.send(delivery)).await {
+            self.stats.deliveries.fetch_add(1, Ordering::Relaxed);
+            self.stats.events.fetch_add(1, Ordering::Relaxed);
+            self.stats
+                .invalid
+                .fetch_add(invalid as u64, Ordering::Relaxed);
+        } else {
+            self.stats.busy.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!("the monitor is busy or gone: a proxied exchange was not shown");
         }
     }
 }
