@@ -54,6 +54,11 @@ pub enum Command {
     /// Print the effective configuration of the monitor, and where each value came from (a
     /// flag, the environment, the config file's line, or the default).
     Config(ConfigArgs),
+    /// Stand between Twilio (through your tunnel) and your Voice app: forward each webhook,
+    /// show each exchange as an event (real headers, latency, TwiML checks), resend with `R`.
+    Proxy(ProxyArgs),
+    /// Send a recording's TwiML requests again to your app, signed, and diff the answers.
+    Resend(ResendArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -355,6 +360,78 @@ pub struct CallArgs {
     pub seed: Option<u64>,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// Which URL a resend is signed for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SignUrl {
+    /// The URL Twilio called (the tunnel's), sent with its Host and X-Forwarded-Proto.
+    Public,
+    /// The local URL the resend goes to.
+    Target,
+}
+
+/// How resends are addressed and signed (the monitor's `R`, `twimon resend`).
+#[derive(Debug, Clone, Args)]
+pub struct ResendOptions {
+    /// Send requests Twilio made to PUBLIC… to LOCAL… instead (repeatable), e.g.
+    /// `--ivr https://ivr.acme.com=http://localhost:3000`.
+    #[arg(long, value_name = "PUBLIC=LOCAL")]
+    pub ivr: Vec<String>,
+    /// The URL the signature is computed for: the one Twilio called, or the local one.
+    #[arg(long, value_enum, default_value_t = SignUrl::Public)]
+    pub sign_url: SignUrl,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ProxyArgs {
+    /// Your app, where each webhook is forwarded (plain http: the tunnel does the TLS).
+    #[arg(long, value_name = "URL")]
+    pub to: String,
+    /// How long the app may take to answer in full; past it Twilio would hang up on the
+    /// request (11205), and twimon answers 504.
+    #[arg(long, default_value = "15s", value_name = "DURATION", value_parser = duration)]
+    pub timeout: Duration,
+    #[command(flatten)]
+    pub resend: ResendOptions,
+    #[command(flatten)]
+    pub monitor: MonitorArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ResendArgs {
+    /// A recording (`--record` of `twimon proxy` or `twimon listen`).
+    #[arg(value_name = "RECORDING")]
+    pub file: PathBuf,
+    /// Your app: each request keeps its path and query and goes to this base, unless an
+    /// `--ivr` mapping covers it.
+    #[arg(long, value_name = "URL")]
+    pub to: Option<String>,
+    /// Only this call's requests (`CA…`).
+    #[arg(long, value_name = "CALL_SID")]
+    pub call: Option<String>,
+    /// Fail (exit 1) when any answer differs from the recorded one.
+    #[arg(long)]
+    pub expect_same: bool,
+    /// Change a parameter before sending, `Digits=3` (or `-Name` to drop one); repeatable.
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub edits: Vec<String>,
+    /// Sign with this auth token, as Twilio does (X-Twilio-Signature, HMAC-SHA1).
+    #[arg(
+        long,
+        env = "TWILIO_AUTH_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub auth_token: Option<String>,
+    /// Sign with this shared key instead (`KEY_ID=SECRET`, HMAC-SHA256).
+    #[arg(long, value_name = "[KEY_ID=]SECRET")]
+    pub shared_key_secret: Option<String>,
+    /// How long each answer may take.
+    #[arg(long, default_value = "15s", value_name = "DURATION", value_parser = duration)]
+    pub timeout: Duration,
+    #[command(flatten)]
+    pub resend: ResendOptions,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -41,6 +41,8 @@ fn main() -> ExitCode {
                 print!("{}", config.report.unwrap_or_default());
                 Ok(())
             }
+            Some(Command::Proxy(args)) => cmd::proxy::run(args).await,
+            Some(Command::Resend(args)) => cmd::resend::run(&args).await,
             None => cmd::listen::run(cli.monitor).await,
         }
     });

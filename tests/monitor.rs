@@ -78,6 +78,7 @@ async fn session_events(
     let mut host = Host {
         export_dir: std::env::temp_dir(),
         clipboard: Vec::new(),
+        resend: None,
     };
     let driver = async move {
         for d in deliveries(bodies) {
@@ -210,6 +211,7 @@ async fn refused_deliveries_are_listed_in_the_stats_overlay_with_why() {
     let mut host = Host {
         export_dir: std::env::temp_dir(),
         clipboard: Vec::new(),
+        resend: None,
     };
     let run = event_loop(
         &mut term,

@@ -59,6 +59,9 @@ pub const ACTIONS: &[(&str, Action)] = &[
     ("prev-match", Action::PrevMatch),
     ("next-family", Action::NextFamily),
     ("prev-family", Action::PrevFamily),
+    ("resend", Action::Resend),
+    ("edit-resend", Action::EditResend),
+    ("diff", Action::MarkDiff),
 ];
 
 /// The config name of an action.

@@ -14,6 +14,7 @@ pub mod prompt;
 mod share;
 
 mod views;
+pub mod workbench;
 
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -95,6 +96,12 @@ pub enum Action {
     /// filtering (wraps around).
     NextMatch,
     PrevMatch,
+    /// Resend the selected event's request to the app (`twimon proxy`).
+    Resend,
+    /// Edit the parameters, then resend.
+    EditResend,
+    /// Mark an event for a TwiML diff; on another event, show the diff.
+    MarkDiff,
 }
 
 /// What the list area shows.
@@ -121,6 +128,10 @@ pub enum Mode {
     Command(Prompt),
     /// Quitting would lose `lost` unrecorded events: `q` or `y` quits, any other key stays.
     ConfirmQuit { lost: u64 },
+    /// Parameter edits being typed for a resend of event `seq`.
+    Edit { seq: u64, input: String },
+    /// The TwiML diff of two events.
+    Diff(Box<workbench::DiffView>),
 }
 
 /// What the app asks of the world; the event loop carries it out and reports back through
@@ -135,6 +146,11 @@ pub enum Effect {
     MouseCapture(bool),
     /// Show these table columns, in this order (`:columns LIST`).
     Columns(Vec<String>),
+    /// Send event `seq`'s request again, with these parameter edits.
+    Resend {
+        seq: u64,
+        edits: Vec<crate::domain::exchange::Edit>,
+    },
 }
 
 /// Where the last frame put things: the next key moves by these.
@@ -249,6 +265,8 @@ pub struct App {
     history: Vec<String>,
     /// The last expression applied, for `n` / `N` (it outlives clearing the filter).
     last_query: Option<Query>,
+    /// The event `D` marked for a diff.
+    pub diff_mark: Option<u64>,
     /// What the screen shows, decoded once: see [`App::prepare`].
     views: Views,
     rate: VecDeque<(Instant, u64)>,
@@ -283,6 +301,7 @@ impl App {
             effects: Vec::new(),
             history: Vec::new(),
             last_query: None,
+            diff_mark: None,
             views: Views::default(),
             rate: VecDeque::new(),
             events_per_sec: 0.0,
@@ -479,6 +498,7 @@ impl App {
                 self.confirm_quit_key(key);
                 true
             }
+            Mode::Edit { .. } | Mode::Diff(_) => self.on_workbench_key(key),
             Mode::Normal => match self.lookup(key) {
                 Some(action) => {
                     self.update(action);
@@ -569,6 +589,9 @@ impl App {
             Action::Command => self.mode = Mode::Command(Prompt::new(':')),
             Action::Goto => self.mode = Mode::Command(Prompt::new('@')),
             Action::MouseCapture => self.toggle_mouse(),
+            Action::Resend => self.resend(),
+            Action::EditResend => self.edit_resend(),
+            Action::MarkDiff => self.mark_diff(),
         }
     }
 

@@ -1366,6 +1366,7 @@ fn run_effects(app: &mut App, dir: &std::path::Path) -> Option<String> {
     let mut host = crate::tui::Host {
         export_dir: dir.to_owned(),
         clipboard: Vec::new(),
+        resend: None,
     };
     for effect in app.take_effects() {
         crate::tui::apply(app, effect, &mut host);

@@ -33,6 +33,8 @@ pub struct Viewed {
     pub codes: Rc<[ErrorCode]>,
     /// The response's content type, read from the event's JSON with its body.
     pub content_type: Option<Rc<str>>,
+    /// What `twimon proxy` measured, for its events: real headers, latency, a resend's link.
+    pub proxy: Option<Rc<crate::domain::exchange::ProxyFacts>>,
 }
 
 /// The per-call drilldown, with everything its frame reads computed when it was built.
@@ -119,6 +121,7 @@ impl Views {
             findings: findings.into(),
             codes: codes.into(),
             content_type,
+            proxy: crate::domain::exchange::ProxyFacts::of(ev).map(Rc::new),
         };
         self.viewed.insert(ev.seq, v.clone());
         self.order.push_back(ev.seq);

@@ -9,8 +9,10 @@ pub mod export;
 pub mod kinesis;
 pub mod listen;
 pub mod logging;
+pub mod proxy;
 pub mod read;
 pub mod replay;
+pub mod resend;
 pub mod send;
 pub mod shutdown;
 
@@ -56,6 +58,18 @@ async fn consume(
     recorded: bool,
     signal: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    consume_with(feed, output, headless, recorded, signal, None).await
+}
+
+/// [`consume`], with a way for the monitor's `R` to resend requests.
+async fn consume_with(
+    feed: Feed,
+    output: &OutputArgs,
+    headless: bool,
+    recorded: bool,
+    signal: impl Future<Output = ()> + Send + 'static,
+    resend: Option<crate::tui::resend::Resender>,
+) -> anyhow::Result<()> {
     if headless {
         let format = match output.format {
             Format::Text => crate::headless::Format::Text,
@@ -74,6 +88,7 @@ async fn consume(
             theme: theme_choice(output.theme),
             recorded: recorded || !feed.live,
             filter: output.filter.clone(),
+            resend,
         };
         let result = crate::tui::run(feed, &opts, signal).await;
         if let Some(log) = &opts.log {

@@ -405,7 +405,7 @@ fn callback_error(e: &CallbackError) -> Response {
 
 /// Reads the body, bounded in size and in time: a client that stalls mid-body (a slowloris)
 /// is answered 408 and let go instead of holding a task forever.
-async fn read_body(
+pub(super) async fn read_body(
     body: Body,
     headers: &HeaderMap,
     limit: usize,
@@ -874,6 +874,10 @@ pub async fn serve(
                 }
             },
         };
+        // Answers go out as soon as they are written: a response's head and body are
+        // separate writes, which Nagle's algorithm would otherwise hold for the peer's
+        // delayed ACK (~40 ms).
+        let _ = stream.set_nodelay(true);
         while tasks.try_join_next().is_some() {}
         let permit = if let Ok(p) = permits.clone().try_acquire_owned() {
             saturated = false;

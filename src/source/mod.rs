@@ -9,9 +9,11 @@ pub mod dedup;
 #[cfg(feature = "kinesis")]
 pub mod kinesis;
 pub mod listen;
+pub mod proxy;
 pub mod read;
 pub mod record;
 pub mod replay;
+pub mod resend;
 pub mod signature;
 
 use std::sync::Arc;

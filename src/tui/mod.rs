@@ -5,6 +5,7 @@
 
 mod background;
 pub mod clipboard;
+pub mod resend;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -53,6 +54,8 @@ pub struct Options {
     pub recorded: bool,
     /// The filter expression to start with (`--filter`).
     pub filter: Option<crate::domain::filter::Query>,
+    /// Where `R` resends requests to (`twimon proxy`).
+    pub resend: Option<resend::Resender>,
 }
 
 /// What the loop's effects need from the world: where exports go, and the terminal's writer
@@ -60,6 +63,8 @@ pub struct Options {
 pub struct Host<W> {
     pub export_dir: PathBuf,
     pub clipboard: W,
+    /// Where `R` sends requests again (`twimon proxy`); None elsewhere.
+    pub resend: Option<resend::Resender>,
 }
 
 fn restore() {
@@ -103,6 +108,7 @@ pub async fn run(
     let mut host = Host {
         export_dir: PathBuf::from("."),
         clipboard: std::io::stdout(),
+        resend: opts.resend.clone(),
     };
     let keys = EventStream::new();
     let result = event_loop(&mut terminal, &mut app, &mut feed, keys, signal, &mut host).await;
@@ -177,6 +183,7 @@ pub fn apply<W: std::io::Write>(app: &mut App, effect: Effect, host: &mut Host<W
                 crate::text::safe::line(&names.join(","))
             ));
         }
+        Effect::Resend { seq, edits } => resend::apply(app, seq, &edits, host.resend.as_mut()),
         Effect::Export { sid, mask } => {
             let steps = app.call_steps(&sid);
             let events: Vec<&crate::domain::Event> =

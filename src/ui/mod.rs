@@ -12,6 +12,7 @@ mod search;
 mod stats;
 mod table;
 pub mod theme;
+mod workbench;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -53,9 +54,11 @@ fn draw_screen(frame: &mut Frame<'_>, app: &App) -> Geometry {
     }
     pane::draw(frame, app, detail, &mut geo);
     frame.render_widget(footer_line(app, footer.width), footer);
-    match app.mode {
-        Mode::Stats { selected } => stats::draw(frame, app, selected, frame.area(), &mut geo),
-        Mode::Help { scroll } => help::draw(frame, app, scroll, frame.area(), &mut geo),
+    match &app.mode {
+        Mode::Stats { selected } => stats::draw(frame, app, *selected, frame.area(), &mut geo),
+        Mode::Help { scroll } => help::draw(frame, app, *scroll, frame.area(), &mut geo),
+        Mode::Edit { .. } => workbench::prompt(frame, app, footer),
+        Mode::Diff(view) => workbench::draw(frame, view, frame.area(), &mut geo),
         Mode::Normal | Mode::Search(_) | Mode::Command(_) | Mode::ConfirmQuit { .. } => {}
     }
     geo

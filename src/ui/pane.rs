@@ -233,6 +233,9 @@ fn twiml_lines(app: &App, ev: &Event) -> (Vec<Line<'static>>, Body) {
         meta.push(Span::styled(duration_text(d), theme::duration(d)));
     }
     head.push(Line::from(meta));
+    if let Some(facts) = viewed.and_then(|v| v.proxy.as_deref()) {
+        head.push(super::workbench::proxied_line(facts));
+    }
     let Some(viewed) = viewed else {
         head.push(Line::from(Span::styled(" decoding…", theme::dim())));
         return (head, Body::Lines(Vec::new()));
@@ -362,6 +365,14 @@ fn mask_lines(lines: Vec<Line<'static>>) -> Vec<Line<'static>> {
 }
 
 fn param_lines(app: &App, ev: &Event) -> Vec<Line<'static>> {
+    let mut lines = request_param_lines(app, ev);
+    if let Some(facts) = app.viewed(ev.seq).and_then(|v| v.proxy.as_deref()) {
+        lines.extend(super::workbench::header_lines(facts));
+    }
+    lines
+}
+
+fn request_param_lines(app: &App, ev: &Event) -> Vec<Line<'static>> {
     let params = ev.parameters();
     if params.is_empty() {
         return vec![Line::from(Span::styled(

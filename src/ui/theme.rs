@@ -473,3 +473,13 @@ mod tests {
         assert!(!needs_background(light, None));
     }
 }
+
+/// A line only the left (older) answer of a diff has.
+pub fn diff_removed() -> Style {
+    Style::new().fg(Color::Red)
+}
+
+/// A line only the right (newer) answer of a diff has.
+pub fn diff_added() -> Style {
+    Style::new().fg(Color::Green)
+}

@@ -5,6 +5,7 @@
 //! would be dead code there; the allow below covers that and nothing else.
 #![allow(dead_code)]
 
+pub mod app;
 pub mod bin;
 pub mod fixtures;
 pub mod http;
