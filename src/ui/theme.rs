@@ -204,6 +204,16 @@ pub fn problem() -> Style {
     fg(|p| p.problem).add_modifier(Modifier::BOLD)
 }
 
+/// A line only the left (older) answer of a diff has (its `-` says so without colour).
+pub fn diff_removed() -> Style {
+    fg(|p| p.problem)
+}
+
+/// A line only the right (newer) answer of a diff has (its `+` says so without colour).
+pub fn diff_added() -> Style {
+    fg(|p| p.ok)
+}
+
 /// Reverse video in every theme: the selection must not depend on colour.
 pub fn selected_row() -> Style {
     Style::new().add_modifier(Modifier::REVERSED)
@@ -472,14 +482,4 @@ mod tests {
         assert!(!needs_background(auto, Some("1")));
         assert!(!needs_background(light, None));
     }
-}
-
-/// A line only the left (older) answer of a diff has.
-pub fn diff_removed() -> Style {
-    Style::new().fg(Color::Red)
-}
-
-/// A line only the right (newer) answer of a diff has.
-pub fn diff_added() -> Style {
-    Style::new().fg(Color::Green)
 }
