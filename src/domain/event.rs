@@ -6,14 +6,10 @@ use std::borrow::Cow;
 use jiff::Timestamp;
 
 use super::family::Stream;
+pub use super::family::{STATUS_CALLBACK_TYPE, TEST_EVENT_TYPE};
 
 /// The CloudEvent `type` prefix shared by the eight TwiML events.
 pub const TWIML_PREFIX: &str = "com.twilio.voice.twiml.";
-/// The type of the Event Streams sink's test event.
-pub const TEST_EVENT_TYPE: &str = "com.twilio.eventstreams.test-event";
-/// The `type` twimon gives the JSON envelope it builds around a form-encoded classic voice
-/// webhook or status callback (see [`crate::domain::callback`]). Not a Twilio CloudEvent type.
-pub const STATUS_CALLBACK_TYPE: &str = "twilio.voice.status-callback";
 /// Studio step events (`com.twilio.studio.flow.step.ended`); the other Studio events are
 /// about the execution.
 pub const STUDIO_STEP_PREFIX: &str = "com.twilio.studio.flow.step.";

@@ -5,6 +5,12 @@
 //! Insights. Families are matched by prefix so that a member Twilio adds later (or one this
 //! build does not name) still lands in its family instead of "other".
 
+/// The type of the Event Streams sink's test event.
+pub const TEST_EVENT_TYPE: &str = "com.twilio.eventstreams.test-event";
+/// The `type` twimon gives the JSON envelope it builds around a form-encoded classic voice
+/// webhook or status callback (see [`crate::domain::callback`]). Not a Twilio CloudEvent type.
+pub const STATUS_CALLBACK_TYPE: &str = "twilio.voice.status-callback";
+
 /// An event's family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Stream {
@@ -69,10 +75,10 @@ impl Stream {
 
     /// The family of a CloudEvent `type` (or of twimon's own type for form callbacks).
     pub fn of(type_name: &str) -> Stream {
-        if type_name == super::event::STATUS_CALLBACK_TYPE {
+        if type_name == STATUS_CALLBACK_TYPE {
             return Stream::Progress;
         }
-        if type_name == super::event::TEST_EVENT_TYPE {
+        if type_name == TEST_EVENT_TYPE {
             return Stream::Test;
         }
         PREFIXES
