@@ -91,7 +91,7 @@ pub fn callback_id(params: &[(String, String)]) -> String {
 
 /// The parameters as a JSON object in body order; repeated keys collect their values in an
 /// array.
-fn parameters_json(params: &[(String, String)]) -> Map<String, Value> {
+pub(crate) fn parameters_json(params: &[(String, String)]) -> Map<String, Value> {
     let mut map = Map::with_capacity(params.len());
     for (k, v) in params {
         let value = Value::String(v.clone());

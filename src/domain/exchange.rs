@@ -22,6 +22,7 @@ use base64::Engine;
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 
+use super::callback::parameters_json;
 use super::delivery::{parse_event, parse_rfc2822};
 use super::event::{CallSid, Event, EventKind, STATUS_CALLBACK_TYPE, TimeSource};
 
@@ -274,26 +275,6 @@ fn pairs_json(pairs: &[(String, String)]) -> Value {
             .map(|(k, v)| Value::Array(vec![json!(k), json!(v)]))
             .collect(),
     )
-}
-
-/// The parameters as an object in body order; a repeated key holds its values in an array
-/// (as a classic callback's envelope does).
-fn parameters_json(params: &[(String, String)]) -> Map<String, Value> {
-    let mut map = Map::with_capacity(params.len());
-    for (k, v) in params {
-        let value = Value::String(v.clone());
-        match map.get_mut(k) {
-            Some(Value::Array(values)) => values.push(value),
-            Some(existing) => {
-                let old = existing.take();
-                *existing = Value::Array(vec![old, value]);
-            }
-            None => {
-                map.insert(k.clone(), value);
-            }
-        }
-    }
-    map
 }
 
 /// The form pairs Twilio sent for `ev`, in order, repeated keys repeated: what a resend
