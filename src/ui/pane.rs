@@ -90,7 +90,10 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, geo: &mut Geometry) {
         body => (mask_lines(head), body),
     };
     let width = usize::from(inner.width);
-    let head: Vec<Line<'static>> = head.into_iter().flat_map(|l| wrap(l, width)).collect();
+    let head: Vec<Line<'static>> = head
+        .into_iter()
+        .flat_map(|l| wrap(l, width, usize::MAX))
+        .collect();
     let room = usize::from(inner.height).saturating_sub(head.len());
     let max_scroll = body.last_page_start(room, width);
     let scroll = app.pane_scroll.min(max_scroll);
@@ -141,11 +144,12 @@ impl Body {
         let mut i = scroll;
         while rows.len() < room {
             let Some(line) = self.line(i) else { break };
-            let wrapped = wrap(line, width);
-            if rows.len() + wrapped.len() <= room {
+            // One row more than fits says the line does not fit whole.
+            let take = room - rows.len();
+            let wrapped = wrap(line, width, take + 1);
+            if wrapped.len() <= take {
                 shown += 1;
             }
-            let take = room - rows.len();
             rows.extend(wrapped.into_iter().take(take));
             i += 1;
         }
@@ -157,7 +161,10 @@ impl Body {
         let mut used = 0;
         let mut start = self.len();
         while start > 0 {
-            let rows = self.line(start - 1).map_or(1, |l| wrap(l, width).len());
+            let left = room - used;
+            let rows = self
+                .line(start - 1)
+                .map_or(1, |l| wrap(l, width, left + 1).len());
             if used + rows > room {
                 break;
             }
@@ -168,10 +175,18 @@ impl Body {
     }
 }
 
-/// Wraps a styled line at `width` columns; continuation rows keep the line's indentation.
-fn wrap(line: Line<'static>, width: usize) -> Vec<Line<'static>> {
+/// Wraps a styled line at `width` columns, at most `max_rows` rows of it (a frame wraps no
+/// more of a long line, such as a base64 body, than it can show); continuation rows keep the
+/// line's indentation.
+fn wrap(line: Line<'static>, width: usize, max_rows: usize) -> Vec<Line<'static>> {
     use unicode_width::UnicodeWidthChar;
-    if width == 0 || line.width() <= width {
+    // Whether it fits, without measuring all of a long line.
+    let mut seen = 0;
+    let fits = line.spans.iter().flat_map(|s| s.content.chars()).all(|c| {
+        seen += c.width().unwrap_or(0);
+        seen <= width
+    });
+    if width == 0 || fits {
         return vec![line];
     }
     let indent = line
@@ -192,6 +207,9 @@ fn wrap(line: Line<'static>, width: usize) -> Vec<Line<'static>> {
                     row.push(Span::styled(std::mem::take(&mut piece), span.style));
                 }
                 rows.push(Line::from(std::mem::take(&mut row)));
+                if rows.len() == max_rows {
+                    return rows;
+                }
                 row.push(Span::raw(" ".repeat(indent)));
                 used = indent;
             }
@@ -398,4 +416,26 @@ fn request_param_lines(app: &App, ev: &Event) -> Vec<Line<'static>> {
             ])
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(rows: &[Line<'static>]) -> Vec<String> {
+        rows.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn long_lines_wrap_with_their_indent_and_only_as_far_as_asked() {
+        let line = Line::from("  \"body\": \"PFJlc3BvbnNlPjxTYXk+");
+        let all = wrap(line.clone(), 12, usize::MAX);
+        assert_eq!(
+            text(&all),
+            ["  \"body\": \"P", "    FJlc3Bvb", "    nNlPjxTY", "    Xk+"]
+        );
+        assert_eq!(text(&wrap(line.clone(), 12, 2)), text(&all[..2]));
+        // A line that fits is kept whole, whatever the cap.
+        assert_eq!(text(&wrap(line, 80, 1)).len(), 1);
+    }
 }
