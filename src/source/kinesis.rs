@@ -988,9 +988,12 @@ impl Coordinator {
         let owned = shard.to_owned();
         let mut recorder = self.recorder.take();
         let parsed = tokio::task::spawn_blocking(move || {
+            // Parsing is most of a batch's cost and needs no order: spread over the cores. What
+            // does need the records' order (the recording, dedup) runs after, in order.
+            let events = parse_records(&owned, &records);
             let mut out: Vec<(String, Delivery)> = Vec::with_capacity(records.len());
             let mut failed = None;
-            for r in records {
+            for (r, events) in records.into_iter().zip(events) {
                 if let Some(rec) = &mut recorder {
                     let arrival = r.arrival.unwrap_or_else(Timestamp::now);
                     let place = format!("/kinesis/{owned}/{}", r.seq);
@@ -1003,8 +1006,10 @@ impl Coordinator {
                         break;
                     }
                 }
-                let d = record_delivery(&mut seen, &owned, &r);
-                out.push((r.seq, d));
+                out.push((
+                    r.seq,
+                    split_duplicates(&mut seen, events, Verdict::Unchecked.signature()),
+                ));
             }
             (seen, recorder, out, failed)
         })
@@ -1017,23 +1022,43 @@ impl Coordinator {
         };
         self.recorder = recorder;
         self.seen = Some(seen);
-        let stats = &self.ctx.stats;
+        let (mut events, mut invalid, mut dups, mut records) = (0, 0, 0, 0);
+        let mut last_sent = None;
+        let mut gone = false;
         for (seq, d) in deliveries {
-            let events = d.events.len() as u64;
-            let invalid = d.events.iter().filter(|e| e.invalid.is_some()).count() as u64;
-            let dups = d.duplicates.len() as u64;
-            tokio::select! {
+            let counts = (
+                d.events.len() as u64,
+                d.events.iter().filter(|e| e.invalid.is_some()).count() as u64,
+                d.duplicates.len() as u64,
+            );
+            let sent = tokio::select! {
                 biased;
-                _ = stopped.changed() => return false,
-                sent = tx.send(d) => if sent.is_err() { return false },
+                _ = stopped.changed() => false,
+                sent = tx.send(d) => sent.is_ok(),
+            };
+            if !sent {
+                gone = true;
+                break;
             }
-            stats.deliveries.fetch_add(1, Ordering::Relaxed);
-            stats.events.fetch_add(events, Ordering::Relaxed);
-            stats.invalid.fetch_add(invalid, Ordering::Relaxed);
-            stats.duplicates.fetch_add(dups, Ordering::Relaxed);
-            stats.update_info(|i| i.records += 1);
+            events += counts.0;
+            invalid += counts.1;
+            dups += counts.2;
+            records += 1;
+            last_sent = Some(seq);
+        }
+        // The figures and the checkpoint once a batch: what was handed on, and no further.
+        let stats = &self.ctx.stats;
+        stats.deliveries.fetch_add(records, Ordering::Relaxed);
+        stats.events.fetch_add(events, Ordering::Relaxed);
+        stats.invalid.fetch_add(invalid, Ordering::Relaxed);
+        stats.duplicates.fetch_add(dups, Ordering::Relaxed);
+        stats.update_info(|i| i.records += records);
+        if let Some(seq) = last_sent {
             self.plan.advance(shard, &seq);
             self.dirty = true;
+        }
+        if gone {
+            return false;
         }
         match failed {
             Some(m) => {
@@ -1045,16 +1070,55 @@ impl Coordinator {
     }
 }
 
-/// One record as a delivery: a CloudEvent or an array of them; anything else an invalid
-/// event that names the shard and the sequence number.
+/// Batches below this are parsed on the calling thread: a thread costs more than they do.
+const PARALLEL_FROM: usize = 256;
+
+/// Each record's events ([`record_events`]), in the records' order, parsed on as many threads
+/// as the machine has cores.
+fn parse_records(shard: &str, records: &[Raw]) -> Vec<Vec<Event>> {
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    if threads < 2 || records.len() < PARALLEL_FROM {
+        return records.iter().map(|r| record_events(shard, r)).collect();
+    }
+    let chunk = records.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = records
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|r| record_events(shard, r))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|p| p.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}
+
+/// One record as the delivery the coordinator hands on (for the tests: it does this per batch).
+#[cfg(test)]
 fn record_delivery(seen: &mut Dedup, shard: &str, r: &Raw) -> Delivery {
+    split_duplicates(
+        seen,
+        record_events(shard, r),
+        Verdict::Unchecked.signature(),
+    )
+}
+
+/// One record's events, checked: a CloudEvent or an array of them; anything else an invalid
+/// event that names the shard and the sequence number.
+fn record_events(shard: &str, r: &Raw) -> Vec<Event> {
     let arrival = r.arrival.unwrap_or_else(Timestamp::now);
-    let place = format!("{shard} record {}", r.seq);
-    let events = match parse_delivery(&r.data, arrival) {
+    let place = || format!("{shard} record {}", r.seq);
+    let mut events = match parse_delivery(&r.data, arrival) {
         Ok(mut events) => {
             for e in &mut events {
                 if let Some(reason) = &e.invalid {
-                    e.invalid = Some(format!("{place}: {reason}").into_boxed_str());
+                    e.invalid = Some(format!("{}: {reason}", place()).into_boxed_str());
                 }
             }
             events
@@ -1062,12 +1126,11 @@ fn record_delivery(seen: &mut Dedup, shard: &str, r: &Raw) -> Delivery {
         Err(e) => vec![Event::invalid(
             &String::from_utf8_lossy(&r.data),
             arrival,
-            format!("{place}: {e}"),
+            format!("{}: {e}", place()),
         )],
     };
-    let mut d = split_duplicates(seen, events, Verdict::Unchecked.signature());
-    crate::domain::check::stamp_all(&mut d.events);
-    d
+    crate::domain::check::stamp_all(&mut events);
+    events
 }
 
 #[cfg(test)]
@@ -1288,6 +1351,37 @@ mod tests {
         }
         b.reset();
         assert!(b.pause() <= Duration::from_millis(250));
+    }
+
+    #[test]
+    fn a_batch_parsed_on_several_threads_keeps_the_records_order() {
+        let records: Vec<Raw> = (0..PARALLEL_FROM * 3 + 7)
+            .map(|i| Raw {
+                seq: format!("{i:05}"),
+                data: if i % 97 == 0 {
+                    b"not json".to_vec()
+                } else {
+                    format!(
+                        r#"{{"specversion":"1.0","type":"com.twilio.voice.twiml.call.requested","source":"/x","id":"EV{i}","time":"2026-11-28T16:00:00Z","data":{{}}}}"#
+                    )
+                    .into_bytes()
+                },
+                arrival: Some(now()),
+            })
+            .collect();
+        let parsed = parse_records("shardId-000000000000", &records);
+        assert_eq!(parsed.len(), records.len());
+        for (i, events) in parsed.iter().enumerate() {
+            let [ev] = events.as_slice() else {
+                panic!("record {i}: {} events", events.len())
+            };
+            if i % 97 == 0 {
+                let reason = ev.invalid.as_deref().unwrap();
+                assert!(reason.contains(&format!("record {i:05}: ")), "{reason}");
+            } else {
+                assert_eq!(ev.id(), format!("EV{i}"), "record {i}");
+            }
+        }
     }
 
     #[test]
