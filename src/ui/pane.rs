@@ -169,7 +169,7 @@ impl Body {
 }
 
 /// Wraps a styled line at `width` columns; continuation rows keep the line's indentation.
-fn wrap(line: Line<'static>, width: usize) -> Vec<Line<'static>> {
+pub(super) fn wrap(line: Line<'static>, width: usize) -> Vec<Line<'static>> {
     use unicode_width::UnicodeWidthChar;
     if width == 0 || line.width() <= width {
         return vec![line];
