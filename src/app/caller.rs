@@ -230,6 +230,9 @@ impl Caller {
             } => {
                 self.waiting = None;
                 self.speech = None;
+                // Nothing is left to answer: the keys go back to the table.
+                self.focus = false;
+                self.released = true;
                 self.line(Tone::Call, "end", description.clone());
                 self.phase = Phase::Ended {
                     description,
@@ -420,4 +423,159 @@ impl App {
 /// through to the monitor's bindings and surprise the caller).
 fn panel_char(c: char) -> bool {
     is_keypad(c) || matches!(c, 's' | 'h') || DIAL_KEYS.iter().any(|(k, _)| *k == c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn press(app: &mut App, code: KeyCode) -> bool {
+        app.on_key(KeyEvent::new(code, KeyModifiers::NONE))
+    }
+
+    fn waiting(verb: &'static str, keys: bool, speech: bool) -> Entry {
+        Entry::Waiting(Waiting {
+            verb,
+            detail: String::new(),
+            keys,
+            speech,
+            num_digits: None,
+            finish_on_key: Some('#'),
+            left: Some(5),
+            pressed: String::new(),
+        })
+    }
+
+    fn reply() -> Entry {
+        Entry::Reply {
+            step: None,
+            reply: "done".into(),
+        }
+    }
+
+    #[test]
+    fn a_waiting_gather_takes_the_keys_and_sends_them() {
+        let mut app = App::new(10);
+        app.on_caller(waiting("Gather", true, true));
+        assert!(app.caller_focused());
+        press(&mut app, KeyCode::Char('4'));
+        press(&mut app, KeyCode::Char('#'));
+        press(&mut app, KeyCode::Char('s'));
+        for c in "sales".chars() {
+            press(&mut app, KeyCode::Char(c));
+        }
+        press(&mut app, KeyCode::Enter);
+        assert_eq!(
+            app.take_effects(),
+            [
+                Effect::Caller(Control::Key('4')),
+                Effect::Caller(Control::Key('#')),
+                Effect::Caller(Control::Speech("sales".into())),
+            ]
+        );
+        // The digit did not reach the table's type filter.
+        assert_eq!(app.store.filter().kinds, 0);
+    }
+
+    #[test]
+    fn esc_gives_the_keys_back_until_the_next_wait() {
+        let mut app = App::new(10);
+        app.on_caller(waiting("Gather", true, false));
+        press(&mut app, KeyCode::Esc);
+        assert!(!app.caller_focused());
+        // The countdown's updates do not take the keys again…
+        app.on_caller(waiting("Gather", true, false));
+        assert!(!app.caller_focused());
+        press(&mut app, KeyCode::Char('1'));
+        assert!(app.take_effects().is_empty(), "1 is the table's again");
+        // …the next prompt does; Tab does too.
+        app.on_caller(reply());
+        app.on_caller(waiting("Dial", false, false));
+        assert!(app.caller_focused());
+        press(&mut app, KeyCode::Tab);
+        assert!(!app.caller_focused());
+        press(&mut app, KeyCode::Tab);
+        assert!(app.caller_focused());
+    }
+
+    #[test]
+    fn dial_outcomes_and_durations() {
+        let mut app = App::new(10);
+        app.on_caller(waiting("Dial", false, false));
+        press(&mut app, KeyCode::Left);
+        press(&mut app, KeyCode::Char('c'));
+        press(&mut app, KeyCode::Char('b'));
+        assert_eq!(
+            app.take_effects(),
+            [
+                Effect::Caller(Control::Dial {
+                    status: "completed".into(),
+                    duration: DIAL_SECONDS - DIAL_STEP,
+                }),
+                Effect::Caller(Control::Dial {
+                    status: "busy".into(),
+                    duration: 0,
+                }),
+            ]
+        );
+        // Keys the <Dial> cannot take say so, and send nothing.
+        press(&mut app, KeyCode::Char('1'));
+        assert!(app.take_effects().is_empty());
+        assert!(
+            app.status
+                .as_deref()
+                .unwrap_or_default()
+                .contains("outcome")
+        );
+    }
+
+    #[test]
+    fn hang_up_and_what_cannot_be_sent() {
+        let mut app = App::new(10);
+        app.on_caller(waiting("Gather", false, true));
+        press(&mut app, KeyCode::Char('7'));
+        assert!(
+            app.status
+                .as_deref()
+                .unwrap_or_default()
+                .contains("speech only")
+        );
+        press(&mut app, KeyCode::Char('h'));
+        assert_eq!(app.take_effects(), [Effect::Caller(Control::HangUp)]);
+        app.on_caller(Entry::End {
+            ending: "caller-hangup",
+            description: "the caller hung up".into(),
+            seconds: 3,
+        });
+        press(&mut app, KeyCode::Tab);
+        assert!(app.caller_focused());
+        press(&mut app, KeyCode::Char('h'));
+        assert!(app.take_effects().is_empty());
+        assert_eq!(app.status.as_deref(), Some("the call has ended"));
+        // Without a call, Tab says how to get one.
+        let mut plain = App::new(10);
+        press(&mut plain, KeyCode::Tab);
+        assert!(
+            plain
+                .status
+                .as_deref()
+                .unwrap_or_default()
+                .contains("twimon call")
+        );
+    }
+
+    #[test]
+    fn what_was_heard_is_bounded() {
+        let mut c = Caller::default();
+        for i in 0..HEARD_KEPT + 5 {
+            c.take(Entry::Pause {
+                seconds: u32::try_from(i).unwrap(),
+            });
+        }
+        assert_eq!(c.heard.len(), HEARD_KEPT);
+        assert_eq!(
+            c.heard.front().map(|h| h.text.as_str()),
+            Some("5 s of silence")
+        );
+    }
 }

@@ -60,10 +60,19 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, caller: &Caller, area: Rect) {
             Span::styled("▏", Style::new().add_modifier(Modifier::SLOW_BLINK)),
         ]));
     }
-    let head: Vec<Line<'static>> = lines
-        .into_iter()
-        .flat_map(|l| super::pane::wrap(l, width))
-        .collect();
+    // A strip has room for the state alone: cut it with a mark rather than wrap it away.
+    let head: Vec<Line<'static>> = if room <= 1 {
+        lines
+            .into_iter()
+            .take(1)
+            .map(|l| super::fit::fit_line(l, width))
+            .collect()
+    } else {
+        lines
+            .into_iter()
+            .flat_map(|l| super::pane::wrap(l, width))
+            .collect()
+    };
     let mut body: Vec<Line<'static>> = Vec::new();
     let left = room.saturating_sub(head.len());
     // The newest lines that fit, wrapped, from the bottom up.
