@@ -331,12 +331,18 @@ pub struct CallArgs {
         value_name = "TOKEN"
     )]
     pub auth_token: Option<String>,
-    /// Post the final call status (`completed`, `CallDuration`…) here when the call ends.
+    /// Post the call's status callbacks here: when it ends (`completed`, `CallDuration`…),
+    /// and at the events --status-callback-event names.
     #[arg(long, value_name = "URL")]
     pub status_callback: Option<String>,
     /// Method of the status callback.
     #[arg(long, value_enum, default_value_t = HttpMethod::Post)]
     pub status_callback_method: HttpMethod,
+    /// The call-progress events posted to --status-callback (Twilio's StatusCallbackEvent):
+    /// any of initiated, ringing, answered, completed, comma- or space-separated
+    /// [default: completed].
+    #[arg(long, value_name = "EVENTS")]
+    pub status_callback_event: Option<String>,
     /// A call script (TOML): the input of each step and what must have happened by then.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["press", "say"])]
     pub script: Option<PathBuf>,

@@ -556,3 +556,230 @@ async fn press_and_say_flags_make_a_script() {
     );
     assert_eq!(seen[3].get("SpeechResult"), Some("sales"));
 }
+
+// ---------------------------------------------------------------------------------------------
+// The monitor's caller panel, and status callbacks
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use twimon::app::App;
+use twimon::domain::call::sim::Progress;
+use twimon::tui::caller::{self as panel, Link};
+
+type Host = twimon::tui::Host<Vec<u8>>;
+
+/// A call as the monitor runs it: interactive, its transcript and controls linked to a host.
+fn monitored(opts: Options) -> (call::Call, Host) {
+    let mut opts = opts;
+    opts.interactive = true;
+    let mut call = call::start(opts, Player::new(Script::default())).unwrap();
+    let (_, unused) = tokio::sync::mpsc::unbounded_channel();
+    let link = Link {
+        entries: std::mem::replace(&mut call.transcript, unused),
+        control: call.control.clone(),
+    };
+    let host = Host {
+        export_dir: std::env::temp_dir(),
+        clipboard: Vec::new(),
+        resend: None,
+        caller: Some(link),
+    };
+    (call, host)
+}
+
+/// Hands the call's transcript to the app until `done` holds (or the transcript ends).
+async fn pump(app: &mut App, host: &mut Host, done: impl Fn(&App) -> bool) {
+    while !done(app) {
+        let next = tokio::time::timeout(Duration::from_secs(10), panel::next(&mut host.caller));
+        match next.await.expect("the call went quiet") {
+            Some(entry) => panel::take(app, entry, &mut host.caller),
+            None => return,
+        }
+    }
+}
+
+/// A key pressed in the monitor, its effects carried out as the event loop does.
+fn press(app: &mut App, host: &mut Host, c: char) {
+    let code = if c == '\t' {
+        KeyCode::Tab
+    } else {
+        KeyCode::Char(c)
+    };
+    app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
+    for effect in app.take_effects() {
+        twimon::tui::apply(app, effect, host);
+    }
+}
+
+fn status_callbacks(log: &ivr::Log) -> Vec<Seen> {
+    log.lock()
+        .unwrap()
+        .iter()
+        .filter(|s| s.path() == "/status")
+        .cloned()
+        .collect()
+}
+
+#[tokio::test]
+async fn keys_pressed_in_the_caller_panel_reach_the_app_as_digits() {
+    let (base, log) = ivr::serve().await;
+    let mut opts = options(&base, "/voice");
+    opts.status_callback = Some((format!("{base}/status"), Method::Post));
+    opts.status_callback_events = Progress::ALL.to_vec();
+    let (call, mut host) = monitored(opts);
+    let mut app = App::new(100);
+    pump(&mut app, &mut host, |a| {
+        a.caller.as_ref().is_some_and(|c| c.gather().is_some())
+    })
+    .await;
+    assert!(app.caller_focused(), "the waiting <Gather> has the keys");
+    press(&mut app, &mut host, '1');
+    pump(&mut app, &mut host, |a| {
+        a.caller.as_ref().is_some_and(|c| c.dial().is_some())
+    })
+    .await;
+    press(&mut app, &mut host, 'b');
+    pump(&mut app, &mut host, |_| false).await;
+    let outcome = call.outcome.await.unwrap();
+    assert_eq!(outcome.ending, Ending::Hangup);
+
+    let seen = log.lock().unwrap().clone();
+    let menu = seen
+        .iter()
+        .find(|s| s.path() == "/menu")
+        .expect("the menu was posted");
+    assert_eq!(menu.get("Digits"), Some("1"));
+    assert_eq!(menu.get("FinishedOnKey"), Some(""));
+    assert!(valid_signature(&format!("{base}/menu"), menu));
+    let dial = seen
+        .iter()
+        .find(|s| s.path() == "/after-dial")
+        .expect("the dial's action");
+    assert_eq!(dial.get("DialCallStatus"), Some("busy"));
+    assert_eq!(dial.get("DialCallDuration"), Some("0"));
+
+    // Every call-progress event asked for, in order, numbered, with its own status.
+    let callbacks = status_callbacks(&log);
+    let got: Vec<(&str, &str)> = callbacks
+        .iter()
+        .map(|s| {
+            (
+                s.get("CallStatus").unwrap(),
+                s.get("SequenceNumber").unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("initiated", "0"),
+            ("ringing", "1"),
+            ("in-progress", "2"),
+            ("completed", "3")
+        ]
+    );
+    for s in &callbacks {
+        assert_eq!(s.get("CallbackSource"), Some("call-progress-events"));
+        assert_eq!(s.get("CallSid"), Some(outcome.call_sid.as_str()));
+        assert!(
+            s.get("Timestamp").is_some_and(|t| t.ends_with("+0000")),
+            "{s:?}"
+        );
+        assert!(valid_signature(&format!("{base}/status"), s));
+    }
+    let last = callbacks.last().unwrap();
+    assert!(last.get("CallDuration").is_some());
+    assert!(
+        callbacks[..3]
+            .iter()
+            .all(|s| s.get("CallDuration").is_none())
+    );
+    let panel = app.caller.as_ref().unwrap();
+    assert!(panel.ended());
+    assert!(
+        panel
+            .heard
+            .iter()
+            .any(|h| h.text.contains("For sales press 1"))
+    );
+}
+
+#[tokio::test]
+async fn hanging_up_while_it_rings_cancels_the_call() {
+    let (base, log) = ivr::serve().await;
+    let mut opts = options(&base, "/slow");
+    opts.status_callback = Some((format!("{base}/status"), Method::Post));
+    opts.status_callback_events = vec![Progress::Ringing, Progress::Answered, Progress::Completed];
+    let started = std::time::Instant::now();
+    let (call, mut host) = monitored(opts);
+    let mut app = App::new(100);
+    // The voice URL is out (and will not answer for 30 s).
+    pump(&mut app, &mut host, |a| {
+        a.caller.as_ref().is_some_and(|c| c.call_sid.is_some())
+    })
+    .await;
+    assert_eq!(
+        app.caller.as_ref().unwrap().phase,
+        twimon::app::caller::Phase::Ringing
+    );
+    press(&mut app, &mut host, '\t');
+    press(&mut app, &mut host, 'h');
+    pump(&mut app, &mut host, |_| false).await;
+    let outcome = call.outcome.await.unwrap();
+    assert_eq!(outcome.ending, Ending::Canceled);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "the hang-up did not wait for the app"
+    );
+    let got: Vec<(String, String)> = status_callbacks(&log)
+        .iter()
+        .map(|s| {
+            (
+                s.get("CallStatus").unwrap().to_owned(),
+                s.get("SequenceNumber").unwrap().to_owned(),
+            )
+        })
+        .collect();
+    // Never answered: no `answered` callback, and the end is `canceled`.
+    assert_eq!(
+        got,
+        [
+            ("ringing".to_owned(), "0".to_owned()),
+            ("canceled".to_owned(), "1".to_owned())
+        ]
+    );
+    // The request the caller left is an event, unanswered.
+    let requested: Vec<_> = outcome
+        .events
+        .iter()
+        .filter(|e| e.kind == EventKind::CallRequested)
+        .collect();
+    assert_eq!(requested.len(), 1);
+    assert!(requested[0].response_body().is_none());
+}
+
+#[tokio::test]
+async fn the_scripts_inputs_come_first_and_the_panel_answers_the_rest() {
+    let (base, log) = ivr::serve().await;
+    let mut opts = options(&base, "/voice");
+    opts.interactive = true;
+    let script = Script::from_toml("[[step]]\npress = \"1\"\n").unwrap();
+    let mut call = call::start(opts, Player::new(script)).unwrap();
+    let mut seen_dial = false;
+    while let Some(entry) = call.transcript.recv().await {
+        // The script pressed 1; the <Dial> it has no step for waits on the panel.
+        if let Entry::Waiting(w) = &entry {
+            assert_eq!(w.verb, "Dial", "the script answers the <Gather>");
+            seen_dial = true;
+            call.control
+                .send(call::Control::Dial {
+                    status: "no-answer".into(),
+                    duration: 0,
+                })
+                .unwrap();
+        }
+    }
+    assert!(seen_dial);
+    let seen = log.lock().unwrap().clone();
+    let dial = seen.iter().find(|s| s.path() == "/after-dial").unwrap();
+    assert_eq!(dial.get("DialCallStatus"), Some("no-answer"));
+}

@@ -992,3 +992,151 @@ fn conference_call_view() {
         insta::assert_snapshot!(format!("conference_call_view_{w}x{h}"), terminal.backend());
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The caller panel of `twimon call`
+
+use twimon::domain::call::transcript::{Entry, Waiting};
+
+/// A simulated call's transcript up to its menu, as the driver sends it.
+fn call_opening() -> Vec<Entry> {
+    let params: serde_json::Map<String, serde_json::Value> = [
+        ("CallSid", "CA5ef8d5bd8a4e4d3c5b0a6f1e2d3c4b5a"),
+        ("From", "+14155550100"),
+        ("To", "+18005550199"),
+        ("CallStatus", "ringing"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), serde_json::Value::String(v.to_owned())))
+    .collect();
+    vec![
+        Entry::StatusCallback {
+            event: "ringing",
+            call_status: "ringing".into(),
+            url: "http://127.0.0.1:3000/status".into(),
+            status: Some(200),
+            error: None,
+        },
+        Entry::Request {
+            kind: "call.requested",
+            verb: "",
+            method: "POST",
+            url: "http://127.0.0.1:3000/voice".into(),
+            params,
+        },
+        Entry::Response {
+            status: 200,
+            content_type: Some("text/xml".into()),
+            ms: 4,
+            verbs: "Say Gather Redirect".into(),
+        },
+        Entry::Say {
+            text: "Thanks for calling Acme.".into(),
+            voice: None,
+            language: None,
+            times: 1,
+        },
+        Entry::Pause { seconds: 1 },
+        Entry::Say {
+            text: "For sales press 1, for support press 2, or say what you need.".into(),
+            voice: Some("Polly.Joanna".into()),
+            language: Some("en-US".into()),
+            times: 1,
+        },
+    ]
+}
+
+fn gather_waiting(left: u32, pressed: &str) -> Entry {
+    Entry::Waiting(Waiting {
+        verb: "Gather",
+        detail: "keys or speech, 2 digits, ends on #, timeout 5 s".into(),
+        keys: true,
+        speech: true,
+        num_digits: Some(2),
+        finish_on_key: Some('#'),
+        left: Some(left),
+        pressed: pressed.into(),
+    })
+}
+
+fn call_app(entries: Vec<Entry>) -> App {
+    let mut app = ivr_call_with(|_| {});
+    for e in entries {
+        app.on_caller(e);
+    }
+    app
+}
+
+#[test]
+fn caller_panel_while_a_gather_waits() {
+    let mut entries = call_opening();
+    entries.push(gather_waiting(5, ""));
+    entries.push(gather_waiting(3, "1"));
+    let mut app = call_app(entries);
+    assert!(app.caller_focused(), "a waiting <Gather> takes the keys");
+    check_matrix("caller_gather", &mut app);
+}
+
+#[test]
+fn caller_panel_while_a_dial_waits_and_after_the_end() {
+    let mut entries = call_opening();
+    entries.push(gather_waiting(5, ""));
+    entries.push(Entry::Reply {
+        step: None,
+        reply: "the caller presses 1".into(),
+    });
+    entries.push(Entry::Say {
+        text: "Connecting you to sales.".into(),
+        voice: None,
+        language: None,
+        times: 1,
+    });
+    entries.push(Entry::Waiting(Waiting {
+        verb: "Dial",
+        detail: "calling +14155550123".into(),
+        keys: false,
+        speech: false,
+        num_digits: None,
+        finish_on_key: None,
+        left: None,
+        pressed: String::new(),
+    }));
+    let mut app = call_app(entries);
+    // Two steps longer than the default, shown before it is sent.
+    key(&mut app, KeyCode::Right);
+    key(&mut app, KeyCode::Right);
+    check("caller_dial", &mut app);
+    // Esc gives the keys back: the panel stays, a strip under a narrow table.
+    key(&mut app, KeyCode::Esc);
+    assert!(!app.caller_focused());
+    for e in [
+        Entry::Reply {
+            step: None,
+            reply: "the dial ends busy after 0 s".into(),
+        },
+        Entry::Unsupported {
+            verb: "Connect".into(),
+            ends: true,
+        },
+        Entry::End {
+            ending: "unsupported",
+            description: "<Connect> took the call over (not simulated)".into(),
+            seconds: 6,
+        },
+        Entry::StatusCallback {
+            event: "completed",
+            call_status: "completed".into(),
+            url: "http://127.0.0.1:3000/status".into(),
+            status: Some(500),
+            error: Some("Twilio would log 15003 (a warning): the app answered 500".into()),
+        },
+    ] {
+        app.on_caller(e);
+    }
+    check("caller_ended", &mut app);
+    // Tab brings the keys back to read it; the footer says what is left to do.
+    key(&mut app, KeyCode::Tab);
+    assert!(app.caller_focused());
+    let terminal = render(&mut app, 80, 24);
+    insta::assert_snapshot!("caller_ended_focused_80x24", terminal.backend());
+}

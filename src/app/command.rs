@@ -107,6 +107,7 @@ pub const COMMANDS: &[Command] = &[
     c!("edit-resend", [], "", Run::Key(A::EditResend), "edit the parameters, then resend"),
     c!("diff", [], "", Run::Key(A::MarkDiff), "mark for a TwiML diff; on another event: the diff"),
     c!("mouse", [], "", Run::Key(A::MouseCapture), "release / capture the mouse"),
+    c!("caller", [], "", Run::Key(A::Caller), "the caller panel of `twimon call`: keys to it, or back"),
     c!("type", [], "NAME", Run::Type, "show / add / remove an event type (gather, dial, …)"),
     c!("all", [], "", Run::Key(A::AllKinds), "all event types again"),
     c!("next-family", [], "", Run::Key(A::NextFamily), "one family alone: the next (TwiML, progress, errors, Studio, API, other, all)"),

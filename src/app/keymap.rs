@@ -126,6 +126,7 @@ pub const BINDINGS: &[Binding] = &[
     b!("R", [with(KeyCode::Char('R'), SHIFT, A::Resend), key('R', A::Resend)], "resend the request to your app (twimon proxy)", "resend", Global, No),
     b!("E", [with(KeyCode::Char('E'), SHIFT, A::EditResend), key('E', A::EditResend)], "edit the parameters (Digits=3 -Name), then resend", "edit", Global, No),
     b!("D", [with(KeyCode::Char('D'), SHIFT, A::MarkDiff), key('D', A::MarkDiff)], "mark for a TwiML diff; on another event: the diff", "diff", Global, No),
+    b!("Tab", [with(KeyCode::Tab, NONE, A::Caller)], "the caller panel of `twimon call`: keys to it, or back", "caller", Global, No),
 ];
 
 /// The action bound to a key in a view (`Scope::Table` or `Scope::Call`). Shift is ignored

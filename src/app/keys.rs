@@ -62,6 +62,7 @@ pub const ACTIONS: &[(&str, Action)] = &[
     ("resend", Action::Resend),
     ("edit-resend", Action::EditResend),
     ("diff", Action::MarkDiff),
+    ("caller", Action::Caller),
 ];
 
 /// The config name of an action.

@@ -4,6 +4,7 @@
 //! [`Effect`] for the event loop to carry out. [`App::prepare`] decodes what the next frame
 //! shows, once; rendering (in `ui`) only reads.
 
+pub mod caller;
 pub mod command;
 pub mod keymap;
 pub mod keys;
@@ -102,6 +103,8 @@ pub enum Action {
     EditResend,
     /// Mark an event for a TwiML diff; on another event, show the diff.
     MarkDiff,
+    /// Give the keys to the caller panel of a simulated call (`twimon call`), or back.
+    Caller,
 }
 
 /// What the list area shows.
@@ -151,6 +154,8 @@ pub enum Effect {
         seq: u64,
         edits: Vec<crate::domain::exchange::Edit>,
     },
+    /// Send the caller panel's key, speech, dial outcome or hang-up to the running call.
+    Caller(crate::domain::call::transcript::Control),
 }
 
 /// Where the last frame put things: the next key moves by these.
@@ -267,6 +272,8 @@ pub struct App {
     last_query: Option<Query>,
     /// The event `D` marked for a diff.
     pub diff_mark: Option<u64>,
+    /// The caller panel of a simulated call (`twimon call URL`), once its transcript starts.
+    pub caller: Option<caller::Caller>,
     /// What the screen shows, decoded once: see [`App::prepare`].
     views: Views,
     rate: VecDeque<(Instant, u64)>,
@@ -302,6 +309,7 @@ impl App {
             history: Vec::new(),
             last_query: None,
             diff_mark: None,
+            caller: None,
             views: Views::default(),
             rate: VecDeque::new(),
             events_per_sec: 0.0,
@@ -499,13 +507,21 @@ impl App {
                 true
             }
             Mode::Edit { .. } | Mode::Diff(_) => self.on_workbench_key(key),
-            Mode::Normal => match self.lookup(key) {
-                Some(action) => {
-                    self.update(action);
-                    true
-                }
-                None => false,
+            Mode::Normal => match self.caller_key(key) {
+                Some(changed) => changed,
+                None => self.normal_key(key),
             },
+        }
+    }
+
+    /// A key of the view's own bindings.
+    fn normal_key(&mut self, key: KeyEvent) -> bool {
+        match self.lookup(key) {
+            Some(action) => {
+                self.update(action);
+                true
+            }
+            None => false,
         }
     }
 
@@ -592,6 +608,7 @@ impl App {
             Action::Resend => self.resend(),
             Action::EditResend => self.edit_resend(),
             Action::MarkDiff => self.mark_diff(),
+            Action::Caller => self.toggle_caller(),
         }
     }
 

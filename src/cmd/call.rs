@@ -9,7 +9,7 @@ use anyhow::Context;
 
 use crate::cli::{CallArgs, Format, HttpMethod};
 use crate::domain::call::script::{Player, Script};
-use crate::domain::call::sim::{Method, Setup};
+use crate::domain::call::sim::{Method, Progress, Setup};
 use crate::source::call::{self, Options};
 
 fn method(m: HttpMethod) -> Method {
@@ -54,9 +54,20 @@ pub fn options(args: &CallArgs, headless: bool) -> anyhow::Result<Options> {
         .status_callback
         .clone()
         .map(|u| (u, method(args.status_callback_method)));
+    if let Some(events) = &args.status_callback_event {
+        if opts.status_callback.is_none() {
+            anyhow::bail!(
+                "--status-callback-event needs --status-callback URL: where to post them"
+            );
+        }
+        opts.status_callback_events = Progress::parse_list(events)
+            .map_err(|e| anyhow::anyhow!("--status-callback-event: {e}"))?;
+    }
     opts.timeout = Duration::from_secs_f64(args.timeout.min(3600.0));
     opts.fast = args.fast;
     opts.stop_on_problem = headless;
+    // In the monitor, the caller panel answers what the script does not.
+    opts.interactive = !headless;
     Ok(opts)
 }
 
@@ -85,7 +96,20 @@ pub async fn run(args: CallArgs) -> anyhow::Result<()> {
     let call = call::start(opts, Player::new(script))?;
     if !headless {
         let signal = super::shutdown::signal();
-        return super::consume(call.feed, &args.output, false, false, signal).await;
+        let link = crate::tui::caller::Link {
+            entries: call.transcript,
+            control: call.control,
+        };
+        return super::consume_with(
+            call.feed,
+            &args.output,
+            false,
+            false,
+            signal,
+            None,
+            Some(link),
+        )
+        .await;
     }
     let format = match args.output.format {
         Format::Text => crate::headless::Format::Text,
@@ -98,6 +122,7 @@ pub async fn run(args: CallArgs) -> anyhow::Result<()> {
         mut feed,
         mut transcript,
         outcome,
+        control: _,
     } = call;
     // The events are the monitor's; headless prints the transcript. Dropping the receiver
     // lets the call run without anyone holding its deliveries.

@@ -58,10 +58,11 @@ async fn consume(
     recorded: bool,
     signal: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    consume_with(feed, output, headless, recorded, signal, None).await
+    consume_with(feed, output, headless, recorded, signal, None, None).await
 }
 
-/// [`consume`], with a way for the monitor's `R` to resend requests.
+/// [`consume`], with a way for the monitor's `R` to resend requests, or the caller panel of a
+/// simulated call.
 async fn consume_with(
     feed: Feed,
     output: &OutputArgs,
@@ -69,6 +70,7 @@ async fn consume_with(
     recorded: bool,
     signal: impl Future<Output = ()> + Send + 'static,
     resend: Option<crate::tui::resend::Resender>,
+    call: Option<crate::tui::caller::Link>,
 ) -> anyhow::Result<()> {
     if headless {
         let format = match output.format {
@@ -90,7 +92,7 @@ async fn consume_with(
             filter: output.filter.clone(),
             resend,
         };
-        let result = crate::tui::run(feed, &opts, signal).await;
+        let result = crate::tui::run(feed, &opts, signal, call).await;
         if let Some(log) = &opts.log {
             eprintln!(
                 "twimon: this run's log: {}",

@@ -51,6 +51,7 @@ pub async fn run(args: ProxyArgs) -> anyhow::Result<()> {
         recorded,
         signal,
         Some(resender),
+        None,
     )
     .await
 }

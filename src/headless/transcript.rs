@@ -103,6 +103,20 @@ fn text(entry: &Entry) -> String {
         },
         Entry::Pause { seconds } => format!("  … {seconds} s of silence"),
         Entry::Prompt { verb, detail } => format!("  ? <{verb}> {}", safe::line(detail)),
+        Entry::Waiting(w) => {
+            let mut out = format!(
+                "  ? <{}> waits on the caller panel: {}",
+                w.verb,
+                safe::line(&w.detail)
+            );
+            if let Some(left) = w.left {
+                let _ = write!(out, ", {left} s left");
+            }
+            if !w.pressed.is_empty() {
+                let _ = write!(out, ", pressed {}", safe::line(&w.pressed));
+            }
+            out
+        }
         Entry::Reply { step, reply } => match step {
             Some(s) => format!("  ☎ {}: {}", safe::line(s), safe::line(reply)),
             None => format!("  ☎ (no step) {}", safe::line(reply)),
@@ -139,9 +153,19 @@ fn text(entry: &Entry) -> String {
             "■ call ended: {} after {seconds} s",
             safe::line(description)
         ),
-        Entry::StatusCallback { url, status, error } => {
+        Entry::StatusCallback {
+            event,
+            call_status,
+            url,
+            status,
+            error,
+        } => {
             let status = status.map_or_else(|| "-".to_owned(), |s| s.to_string());
-            let mut out = format!("→ status callback {}  {status}", safe::line(url));
+            let mut out = format!(
+                "→ status callback {event} (CallStatus={}) {}  {status}",
+                safe::line(call_status),
+                safe::line(url)
+            );
             if let Some(e) = error {
                 let _ = write!(out, "  {}", safe::line(e));
             }

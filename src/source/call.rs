@@ -14,17 +14,19 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use jiff::Timestamp;
-use serde::Serialize;
 use serde_json::{Map, Value, json};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::dedup::{Dedup, split_duplicates};
 use super::listen::Stats;
 use super::{CHANNEL_CAPACITY, Delivery, Feed};
-use crate::domain::call::script::{Player, Unmet};
+use crate::domain::call::script::{self, Player, Unmet};
 use crate::domain::call::sim::{
-    self, Action, Answer, Ending, MAX_BODY_BYTES, Method, Prompt, Reply, Request, Setup, Sim,
+    self, Action, Answer, Ending, Input, Listen, MAX_BODY_BYTES, Method, Progress, Prompt, Reply,
+    Request, Setup, Sim,
 };
+pub use crate::domain::call::transcript::{Control, Entry};
+use crate::domain::call::transcript::{Waiting, is_keypad};
 use crate::domain::lint::{self, Severity};
 use crate::domain::{Event, EventKind, Signature, check, twiml};
 
@@ -39,8 +41,11 @@ pub struct Options {
     pub setup: Setup,
     /// Sign every request with `X-Twilio-Signature` using this auth token.
     pub auth_token: Option<String>,
-    /// Where the final status callback goes.
+    /// Where the status callbacks go.
     pub status_callback: Option<(String, Method)>,
+    /// The call-progress events posted there (`StatusCallbackEvent`; Twilio's default is
+    /// `completed` alone).
+    pub status_callback_events: Vec<Progress>,
     /// Bound of each request, connection and body included.
     pub timeout: Duration,
     /// Do not wait out `<Pause>`.
@@ -48,6 +53,9 @@ pub struct Options {
     /// End the call at the first unmet expectation, failed request or error finding (a test
     /// run) instead of noting it and going on.
     pub stop_on_problem: bool,
+    /// A `<Gather>` or `<Dial>` the script has no answer for waits on the caller panel
+    /// ([`Call::control`]) instead of the script's default.
+    pub interactive: bool,
 }
 
 impl Options {
@@ -56,90 +64,13 @@ impl Options {
             setup,
             auth_token: None,
             status_callback: None,
+            status_callback_events: vec![Progress::Completed],
             timeout: DEFAULT_TIMEOUT,
             fast: false,
             stop_on_problem: true,
+            interactive: false,
         }
     }
-}
-
-/// One line of the transcript: what the caller heard, what Twilio requested, what came back.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "entry", rename_all = "snake_case")]
-pub enum Entry {
-    Request {
-        kind: &'static str,
-        verb: &'static str,
-        method: &'static str,
-        url: String,
-        params: Map<String, Value>,
-    },
-    Response {
-        status: u16,
-        content_type: Option<String>,
-        ms: u64,
-        verbs: String,
-    },
-    Say {
-        text: String,
-        voice: Option<String>,
-        language: Option<String>,
-        times: u32,
-    },
-    Play {
-        url: String,
-        digits: Option<String>,
-        times: u32,
-    },
-    Pause {
-        seconds: u32,
-    },
-    /// The call waits on a verb; `detail` says for what.
-    Prompt {
-        verb: &'static str,
-        detail: String,
-    },
-    /// The answer given to the prompt, and the step that gave it.
-    Reply {
-        step: Option<String>,
-        reply: String,
-    },
-    Unsupported {
-        verb: String,
-        ends: bool,
-    },
-    Note {
-        text: String,
-    },
-    Finding {
-        severity: &'static str,
-        code: &'static str,
-        message: String,
-        path: String,
-    },
-    Failed {
-        code: Option<u16>,
-        message: String,
-    },
-    End {
-        ending: &'static str,
-        description: String,
-        seconds: u64,
-    },
-    StatusCallback {
-        url: String,
-        status: Option<u16>,
-        error: Option<String>,
-    },
-    /// The IVR path of the call's events, as the call view shows it.
-    Path {
-        line: String,
-    },
-    /// What made the run fail, naming the step.
-    Problem {
-        step: String,
-        message: String,
-    },
 }
 
 /// How a run went.
@@ -155,11 +86,14 @@ pub struct Outcome {
     pub path: String,
 }
 
-/// A running simulated call: its events as a feed, its transcript, its outcome.
+/// A running simulated call: its events as a feed, its transcript, its outcome, and the way
+/// the caller panel's keys reach it.
 pub struct Call {
     pub feed: Feed,
     pub transcript: mpsc::UnboundedReceiver<Entry>,
     pub outcome: oneshot::Receiver<Outcome>,
+    /// Keys, speech, dial outcomes and the hang-up, for the call to act on.
+    pub control: mpsc::UnboundedSender<Control>,
 }
 
 /// Starts the call on the runtime.
@@ -169,6 +103,7 @@ pub fn start(opts: Options, player: Player) -> anyhow::Result<Call> {
     let (stop, stopped) = watch::channel(false);
     let (entries, transcript) = mpsc::unbounded_channel();
     let (done, outcome) = oneshot::channel();
+    let (control, controls) = mpsc::unbounded_channel();
     let label = format!("call {}", opts.setup.url);
     let task = tokio::spawn(async move {
         let mut driver = Driver {
@@ -181,6 +116,8 @@ pub fn start(opts: Options, player: Player) -> anyhow::Result<Call> {
             seen: Dedup::new(sim::DEFAULT_MAX_REQUESTS * 4),
             player,
             problem: None,
+            control: Some(controls),
+            hung_up: false,
         };
         let outcome = driver.run().await;
         let _ = done.send(outcome);
@@ -197,6 +134,7 @@ pub fn start(opts: Options, player: Player) -> anyhow::Result<Call> {
         },
         transcript,
         outcome,
+        control,
     })
 }
 
@@ -219,6 +157,8 @@ pub async fn run(
         seen: Dedup::new(sim::DEFAULT_MAX_REQUESTS * 4),
         player,
         problem: None,
+        control: None,
+        hung_up: false,
     };
     let outcome = driver.run().await;
     drop(driver);
@@ -248,6 +188,10 @@ struct Driver {
     seen: Dedup,
     player: Player,
     problem: Option<Unmet>,
+    /// What the caller panel sends; `None` once its sender is gone (or without a panel).
+    control: Option<mpsc::UnboundedReceiver<Control>>,
+    /// The caller panel hung up.
+    hung_up: bool,
 }
 
 /// An answer as received, for the event.
@@ -267,9 +211,12 @@ impl Driver {
 
     async fn run(&mut self) -> Outcome {
         let mut sim = Sim::new(self.opts.setup.clone());
+        self.progress(&mut sim, Progress::Initiated).await;
+        self.progress(&mut sim, Progress::Ringing).await;
         let ending = loop {
+            self.poll_control();
             let stop_here = self.problem.is_some() && self.opts.stop_on_problem;
-            if *self.stopped.borrow() || stop_here {
+            if *self.stopped.borrow() || stop_here || self.hung_up {
                 break sim.hang_up();
             }
             match sim.step() {
@@ -301,11 +248,15 @@ impl Driver {
                         self.player.reached(request.verb);
                     }
                     self.player.requested(&request.url);
+                    let was_answered = sim.answered();
                     if let Some(failure) = self.fetch(&request, &mut sim).await {
                         self.say(Entry::Failed {
                             code: failure.code,
                             message: failure.message.clone(),
                         });
+                    }
+                    if !was_answered && sim.answered() {
+                        self.progress(&mut sim, Progress::Answered).await;
                     }
                 }
                 Action::Await(prompt) => {
@@ -314,7 +265,15 @@ impl Driver {
                         verb: prompt.verb(),
                         detail: prompt_detail(&prompt),
                     });
-                    match self.player.answer(&prompt) {
+                    let mut answer = self.player.answer(&prompt);
+                    // The script has nothing for this prompt: the caller panel answers.
+                    if let Ok(m) = &answer
+                        && m.step.is_none()
+                        && let Some(reply) = self.ask(&prompt).await
+                    {
+                        answer = Ok(script::Move { reply, step: None });
+                    }
+                    match answer {
                         Ok(m) => {
                             self.say(Entry::Reply {
                                 step: m.step,
@@ -363,11 +322,7 @@ impl Driver {
         {
             self.set_problem(unmet);
         }
-        if let Some((url, method)) = self.opts.status_callback.clone()
-            && let Some(request) = sim.status_callback(&url, method)
-        {
-            self.status_callback(request).await;
-        }
+        self.progress(&mut sim, Progress::Completed).await;
         let path = path_line(&self.events);
         self.say(Entry::Path { line: path.clone() });
         if let Some(p) = &self.problem {
@@ -397,12 +352,162 @@ impl Driver {
         }
     }
 
-    /// Waits, or less if the call is stopped.
+    /// Waits, or less if the call is stopped or the caller hangs up.
     async fn wait(&mut self, d: Duration) {
         let mut stopped = self.stopped.clone();
+        let mut control = self.control.take();
         tokio::select! {
             () = tokio::time::sleep(d) => {}
             _ = stopped.wait_for(|s| *s) => {}
+            () = hang_up_on(&mut control) => self.hung_up = true,
+        }
+        self.control = control;
+    }
+
+    /// Takes what the caller panel sent while nothing waited on it: a hang-up counts, keys
+    /// and outcomes for a prompt that is over do not.
+    fn poll_control(&mut self) {
+        let Some(rx) = &mut self.control else { return };
+        loop {
+            match rx.try_recv() {
+                Ok(Control::HangUp) => self.hung_up = true,
+                Ok(other) => tracing::debug!(?other, "simulated call: input while nothing waits"),
+                Err(mpsc::error::TryRecvError::Empty) => return,
+                Err(mpsc::error::TryRecvError::Disconnected) => {
+                    self.control = None;
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Posts the status callback of `event`, when one is set and asks for it.
+    async fn progress(&mut self, sim: &mut Sim, event: Progress) {
+        let Some((url, method)) = self.opts.status_callback.clone() else {
+            return;
+        };
+        if !self.opts.status_callback_events.contains(&event) {
+            return;
+        }
+        if let Some(request) = sim.progress_callback(event, &url, method) {
+            self.status_callback(event, request).await;
+        }
+    }
+
+    /// The caller panel's answer to `prompt`, when the call is interactive and it is a
+    /// `<Gather>` or a `<Dial>`; `None` leaves the prompt to the script's default.
+    async fn ask(&mut self, prompt: &Prompt) -> Option<Reply> {
+        if !self.opts.interactive {
+            return None;
+        }
+        self.poll_control();
+        if self.hung_up {
+            return Some(Reply::HangUp);
+        }
+        let mut rx = self.control.take()?;
+        let asked = match prompt {
+            Prompt::Gather(listen) => self.ask_gather(listen, &mut rx).await,
+            Prompt::Dial { target } => self.ask_dial(target, &mut rx).await,
+            Prompt::Record { .. } | Prompt::Enqueue { .. } => Asked::Default,
+        };
+        match asked {
+            Asked::Reply(reply) => {
+                self.control = Some(rx);
+                Some(reply)
+            }
+            Asked::Default => {
+                self.control = Some(rx);
+                None
+            }
+            Asked::Closed => None,
+        }
+    }
+
+    /// A `<Gather>` as a phone keeps it: keys until `numDigits` or `finishOnKey`, each key
+    /// starting the `timeout` again; a speech line at once; at the time-out, what was
+    /// pressed (or silence).
+    async fn ask_gather(
+        &self,
+        listen: &Listen,
+        rx: &mut mpsc::UnboundedReceiver<Control>,
+    ) -> Asked {
+        let mut stopped = self.stopped.clone();
+        let timeout = Duration::from_secs(u64::from(listen.timeout));
+        let mut pressed = String::new();
+        let mut deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                let input = if pressed.is_empty() {
+                    Input::Silence
+                } else {
+                    Input::Keys(pressed)
+                };
+                return Asked::Reply(Reply::Input(input));
+            }
+            let left = deadline - now;
+            self.say(Entry::Waiting(gather_waiting(
+                listen,
+                seconds_up(left),
+                &pressed,
+            )));
+            // Wake at the next whole second left, so the countdown shows each one.
+            let whole = Duration::from_secs(u64::from(seconds_up(left).saturating_sub(1)));
+            let tick = now + left.saturating_sub(whole);
+            tokio::select! {
+                () = tokio::time::sleep_until(tick.min(deadline)) => {}
+                _ = stopped.wait_for(|s| *s) => return Asked::Reply(Reply::HangUp),
+                c = rx.recv() => match c {
+                    None => return Asked::Closed,
+                    Some(Control::HangUp) => return Asked::Reply(Reply::HangUp),
+                    Some(Control::Speech(text)) if listen.speech => {
+                        return Asked::Reply(Reply::Input(Input::Speech(text)));
+                    }
+                    Some(Control::Key(k)) if listen.dtmf && is_keypad(k) => {
+                        pressed.push(k);
+                        let full = listen.num_digits.is_some_and(|n| pressed.len() >= n);
+                        if Some(k) == listen.finish_on_key || full {
+                            return Asked::Reply(Reply::Input(Input::Keys(pressed)));
+                        }
+                        deadline = tokio::time::Instant::now() + timeout;
+                    }
+                    Some(other) => self.say(Entry::Note {
+                        text: format!("the <Gather> does not take {}", control_text(&other)),
+                    }),
+                },
+            }
+        }
+    }
+
+    /// A `<Dial>` waits until the caller panel says how it went.
+    async fn ask_dial(&self, target: &str, rx: &mut mpsc::UnboundedReceiver<Control>) -> Asked {
+        let mut stopped = self.stopped.clone();
+        self.say(Entry::Waiting(Waiting {
+            verb: "Dial",
+            detail: format!("calling {target}"),
+            keys: false,
+            speech: false,
+            num_digits: None,
+            finish_on_key: None,
+            left: None,
+            pressed: String::new(),
+        }));
+        loop {
+            tokio::select! {
+                _ = stopped.wait_for(|s| *s) => return Asked::Reply(Reply::HangUp),
+                c = rx.recv() => match c {
+                    None => return Asked::Closed,
+                    Some(Control::HangUp) => return Asked::Reply(Reply::HangUp),
+                    Some(Control::Dial { status, duration })
+                        if script::DIAL_STATUSES.contains(&status.as_str()) =>
+                    {
+                        return Asked::Reply(Reply::Dial { status, duration });
+                    }
+                    Some(other) => self.say(Entry::Note {
+                        text: format!("the <Dial> does not take {}", control_text(&other)),
+                    }),
+                },
+            }
         }
     }
 
@@ -421,7 +526,30 @@ impl Driver {
         });
         let sent = Timestamp::now();
         let started = Instant::now();
-        let result = self.send(request, &target).await;
+        let mut control = self.control.take();
+        let result = tokio::select! {
+            r = self.send(request, &target) => Some(r),
+            () = hang_up_on(&mut control) => None,
+        };
+        self.control = control;
+        let Some(result) = result else {
+            // Twilio drops the request of a call the caller left; the event shows it unanswered.
+            self.hung_up = true;
+            self.say(Entry::Note {
+                text: "the caller hung up before the app answered".to_owned(),
+            });
+            let json = event_json(
+                request.kind,
+                call_sid,
+                request,
+                &target,
+                None,
+                sent,
+                self.events.len(),
+            );
+            self.publish(vec![json], sent);
+            return None;
+        };
         let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let (answer, received) = match result {
             Ok((status, content_type, body)) => {
@@ -538,7 +666,7 @@ impl Driver {
         Ok((status, content_type, body))
     }
 
-    async fn status_callback(&mut self, request: Request) {
+    async fn status_callback(&mut self, event: Progress, request: Request) {
         let sent = Timestamp::now();
         let mut request = request;
         request.params.push((
@@ -560,6 +688,8 @@ impl Driver {
             Err(_) => (None, None),
         };
         self.say(Entry::StatusCallback {
+            event: event.name(),
+            call_status: request.param("CallStatus").unwrap_or_default().to_owned(),
             url: target.clone(),
             status,
             error,
@@ -596,6 +726,57 @@ impl Driver {
             // The consumer is gone or far behind: the call goes on, the transcript tells it.
             tracing::debug!("simulated call: a delivery was not taken");
         }
+    }
+}
+
+/// How the caller panel answered a prompt.
+enum Asked {
+    Reply(Reply),
+    /// Not the panel's to answer: the script's default stands.
+    Default,
+    /// The panel is gone: the script's default stands, and nothing waits on it again.
+    Closed,
+}
+
+/// Resolves when the caller panel hangs up; other input, meanwhile, is for no prompt. Never
+/// resolves without a panel.
+async fn hang_up_on(control: &mut Option<mpsc::UnboundedReceiver<Control>>) {
+    loop {
+        let Some(rx) = control else {
+            return std::future::pending().await;
+        };
+        match rx.recv().await {
+            Some(Control::HangUp) => return,
+            Some(other) => tracing::debug!(?other, "simulated call: input while nothing waits"),
+            None => *control = None,
+        }
+    }
+}
+
+/// Whole seconds, rounded up: what a countdown shows.
+fn seconds_up(d: Duration) -> u32 {
+    u32::try_from(d.as_millis().div_ceil(1000)).unwrap_or(u32::MAX)
+}
+
+fn gather_waiting(listen: &Listen, left: u32, pressed: &str) -> Waiting {
+    Waiting {
+        verb: "Gather",
+        detail: prompt_detail(&Prompt::Gather(listen.clone())),
+        keys: listen.dtmf,
+        speech: listen.speech,
+        num_digits: listen.num_digits,
+        finish_on_key: listen.finish_on_key,
+        left: Some(left),
+        pressed: pressed.to_owned(),
+    }
+}
+
+fn control_text(c: &Control) -> String {
+    match c {
+        Control::Key(k) => format!("the key {k:?}"),
+        Control::Speech(_) => "speech".to_owned(),
+        Control::Dial { status, .. } => format!("a dial outcome ({status})"),
+        Control::HangUp => "a hang-up".to_owned(),
     }
 }
 
@@ -773,7 +954,6 @@ fn prompt_detail(prompt: &Prompt) -> String {
 }
 
 fn reply_text(reply: &Reply) -> String {
-    use crate::domain::call::sim::Input;
     match reply {
         Reply::Input(Input::Keys(k)) => format!("the caller presses {k}"),
         Reply::Input(Input::Speech(s)) => format!("the caller says {s:?}"),

@@ -4,6 +4,7 @@
 //! keys and deliveries; [`run`] is the real terminal around it.
 
 mod background;
+pub mod caller;
 pub mod clipboard;
 pub mod resend;
 
@@ -65,6 +66,8 @@ pub struct Host<W> {
     pub clipboard: W,
     /// Where `R` sends requests again (`twimon proxy`); None elsewhere.
     pub resend: Option<resend::Resender>,
+    /// The simulated call the caller panel plays (`twimon call`); None elsewhere.
+    pub caller: Option<caller::Link>,
 }
 
 fn restore() {
@@ -84,11 +87,13 @@ fn install_panic_hook() {
     }));
 }
 
-/// Runs the monitor until `q`, Ctrl-C or SIGTERM.
+/// Runs the monitor until `q`, Ctrl-C or SIGTERM; with the caller panel of `call`, when one
+/// is given.
 pub async fn run(
     mut feed: Feed,
     opts: &Options,
     signal: impl Future<Output = ()>,
+    call: Option<caller::Link>,
 ) -> anyhow::Result<()> {
     let mut app = App::new(opts.max_events);
     app.mask = opts.mask;
@@ -109,6 +114,7 @@ pub async fn run(
         export_dir: PathBuf::from("."),
         clipboard: std::io::stdout(),
         resend: opts.resend.clone(),
+        caller: call,
     };
     let keys = EventStream::new();
     let result = event_loop(&mut terminal, &mut app, &mut feed, keys, signal, &mut host).await;
@@ -184,6 +190,7 @@ pub fn apply<W: std::io::Write>(app: &mut App, effect: Effect, host: &mut Host<W
             ));
         }
         Effect::Resend { seq, edits } => resend::apply(app, seq, &edits, host.resend.as_mut()),
+        Effect::Caller(control) => caller::send(app, control, host.caller.as_ref()),
         Effect::Export { sid, mask } => {
             let steps = app.call_steps(&sid);
             let events: Vec<&crate::domain::Event> =
@@ -234,6 +241,7 @@ where
         .checked_sub(FRAME)
         .unwrap_or_else(Instant::now);
     let mut channel_open = true;
+    let mut transcript_open = host.caller.is_some();
     let mut ingest_after = Instant::now();
     let mut flooding = false;
     // Whether what is waiting to be drawn was asked for by a key (drawn at the full rate).
@@ -310,6 +318,13 @@ where
                     dirty = true;
                 }
                 None => channel_open = false,
+            },
+            entry = caller::next(&mut host.caller), if transcript_open => match entry {
+                Some(entry) => {
+                    caller::take(app, entry, &mut host.caller);
+                    dirty = true;
+                }
+                None => transcript_open = false,
             },
             () = sleep_until(tokio::time::Instant::from_std(ingest_after)), if Instant::now() < ingest_after => {},
             () = sleep_until(next_frame), if dirty => {},

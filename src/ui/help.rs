@@ -39,6 +39,17 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, scroll: usize, area: Rect, geo: &m
         ""
     )));
     lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(
+        " Caller panel (twimon call), while it has the keys:",
+        theme::title(),
+    )));
+    for (key, _, help) in crate::app::caller::KEYS {
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {key:<8}"), theme::title()),
+            Span::raw(format!(" {help}")),
+        ]));
+    }
+    lines.push(Line::from(""));
     let named: Vec<String> = COMMANDS
         .iter()
         .filter(|c| NAMED.contains(&c.name))

@@ -2,6 +2,7 @@
 //! except the table geometry the next key needs (through `Cell`s).
 
 mod call;
+mod caller;
 mod families;
 mod fit;
 mod help;
@@ -48,11 +49,24 @@ fn draw_screen(frame: &mut Frame<'_>, app: &App) -> Geometry {
     }
     // The timeline has more columns than the table: it gets the full width.
     let (list, detail) = split(body, app.call().is_none());
+    let (list, detail) = match &app.caller {
+        Some(c) => {
+            let (list, pane, panel) = caller::place(body, list, detail, c.focus);
+            caller::draw(frame, app, c, panel);
+            (list, pane)
+        }
+        None => (list, detail),
+    };
     match &app.view {
         View::Call(cv) => call::draw(frame, app, cv, list, &mut geo),
         View::Table => table::draw(frame, app, list, &mut geo),
     }
-    pane::draw(frame, app, detail, &mut geo);
+    if detail.height > 0 {
+        pane::draw(frame, app, detail, &mut geo);
+    } else {
+        // Hidden under the focused caller panel: no clicks or wheel land on it.
+        geo.pane = crate::app::Area::default();
+    }
     frame.render_widget(footer_line(app, footer.width), footer);
     match &app.mode {
         Mode::Stats { selected } => stats::draw(frame, app, *selected, frame.area(), &mut geo),
@@ -272,6 +286,9 @@ fn footer_line(app: &App, width: u16) -> Paragraph<'static> {
             theme::warning(),
         )));
     }
+    if let Some(c) = app.caller.as_ref().filter(|c| c.focus) {
+        return caller_footer(c, width);
+    }
     let view = if app.call().is_some() {
         Scope::Call
     } else {
@@ -331,6 +348,49 @@ fn footer_line(app: &App, width: u16) -> Paragraph<'static> {
         .map(Piece::width)
         .sum();
     let pieces = pieces(roomy <= usize::from(width));
+    Paragraph::new(Line::from(fit(pieces, width)))
+}
+
+/// The caller panel's keys while it has them: those the call can use now first.
+fn caller_footer(c: &crate::app::caller::Caller, width: u16) -> Paragraph<'static> {
+    let hint = |priority: u8, key: &str, what: &str| {
+        Piece::new(
+            priority,
+            vec![
+                Span::raw(" "),
+                Span::styled(format!(" {key} "), theme::key()),
+                Span::raw(format!(" {what}")),
+            ],
+        )
+    };
+    if c.speech.is_some() {
+        let pieces = vec![
+            hint(9, "Enter", "send as SpeechResult"),
+            hint(8, "Esc", "cancel"),
+        ];
+        return Paragraph::new(Line::from(fit(pieces, width)));
+    }
+    let now = |key: &str| match key {
+        "0-9*#" => c.gather().is_some_and(|g| g.keys),
+        "s" => c.gather().is_some_and(|g| g.speech),
+        "cbnfx" | "←→" => c.dial().is_some(),
+        "h" => !c.ended(),
+        _ => true,
+    };
+    let pieces = crate::app::caller::KEYS
+        .iter()
+        .filter(|(key, _, _)| now(key))
+        .enumerate()
+        .map(|(i, (key, word, _))| {
+            // The way back to the table stays, whatever else the width drops.
+            let rank = if *key == "Esc" {
+                u8::MAX
+            } else {
+                200 - u8::try_from(i).unwrap_or(0)
+            };
+            hint(rank, key, word)
+        })
+        .collect();
     Paragraph::new(Line::from(fit(pieces, width)))
 }
 

@@ -178,7 +178,7 @@ impl Body {
 /// Wraps a styled line at `width` columns, at most `max_rows` rows of it (a frame wraps no
 /// more of a long line, such as a base64 body, than it can show); continuation rows keep the
 /// line's indentation.
-fn wrap(line: Line<'static>, width: usize, max_rows: usize) -> Vec<Line<'static>> {
+pub(super) fn wrap(line: Line<'static>, width: usize, max_rows: usize) -> Vec<Line<'static>> {
     use unicode_width::UnicodeWidthChar;
     // Whether it fits, without measuring all of a long line.
     let mut seen = 0;

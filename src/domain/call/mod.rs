@@ -7,6 +7,7 @@ pub mod legs;
 pub mod path;
 pub mod script;
 pub mod sim;
+pub mod transcript;
 
 use std::fmt::Write as _;
 

@@ -53,12 +53,13 @@ pub const QUEUE_RESULTS: [&str; 9] = [
     "system-error",
 ];
 /// The words `expect_end` takes (see [`Ending::word`]).
-pub const ENDINGS: [&str; 7] = [
+pub const ENDINGS: [&str; 8] = [
     "hangup",
     "rejected",
     "leave",
     "end",
     "caller-hangup",
+    "canceled",
     "unsupported",
     "failed",
 ];

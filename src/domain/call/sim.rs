@@ -183,6 +183,66 @@ pub enum Answer {
 /// The largest `TwiML` answer Twilio takes (its error 11750 past it).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// The call-progress events a status callback can be asked for (`StatusCallbackEvent`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Progress {
+    /// Twilio starts the call.
+    Initiated,
+    /// The call rings: Twilio requests the voice URL.
+    Ringing,
+    /// The call is answered: its first document runs.
+    Answered,
+    /// The call has ended, whichever way.
+    Completed,
+}
+
+impl Progress {
+    pub const ALL: [Progress; 4] = [
+        Progress::Initiated,
+        Progress::Ringing,
+        Progress::Answered,
+        Progress::Completed,
+    ];
+
+    /// Twilio's name of the event.
+    pub fn name(self) -> &'static str {
+        match self {
+            Progress::Initiated => "initiated",
+            Progress::Ringing => "ringing",
+            Progress::Answered => "answered",
+            Progress::Completed => "completed",
+        }
+    }
+
+    /// A `StatusCallbackEvent` list as Twilio takes it: names separated by spaces or commas
+    /// (`initiated ringing answered completed`), in any case and order; each kept once, in
+    /// the order the call reaches them.
+    pub fn parse_list(text: &str) -> Result<Vec<Progress>, String> {
+        let mut out = Vec::new();
+        for word in text.split([',', ' ']).filter(|w| !w.trim().is_empty()) {
+            let word = word.trim();
+            let Some(p) = Progress::ALL
+                .into_iter()
+                .find(|p| p.name().eq_ignore_ascii_case(word))
+            else {
+                return Err(format!(
+                    "{word:?} is not a call-progress event (initiated, ringing, answered, \
+                     completed)"
+                ));
+            };
+            out.push(p);
+        }
+        if out.is_empty() {
+            return Err(
+                "no call-progress event named (initiated, ringing, answered, completed)".to_owned(),
+            );
+        }
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+}
+
 /// What a `<Gather>` listens for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listen {
@@ -281,6 +341,8 @@ pub enum Ending {
     EndOfDocument,
     /// The caller hung up (or the script ran out of input).
     CallerHungUp,
+    /// The caller hung up before the call was answered (before its first document ran).
+    Canceled,
     /// A verb twimon cannot play took the call over.
     Unsupported(String),
     Failed(Failure),
@@ -295,6 +357,7 @@ impl Ending {
             Ending::Left => "leave",
             Ending::EndOfDocument => "end",
             Ending::CallerHungUp => "caller-hangup",
+            Ending::Canceled => "canceled",
             Ending::Unsupported(_) => "unsupported",
             Ending::Failed(_) => "failed",
         }
@@ -306,6 +369,7 @@ impl Ending {
         match self {
             Ending::Rejected(reason) if reason == "busy" => "busy",
             Ending::Rejected(_) => "no-answer",
+            Ending::Canceled => "canceled",
             _ => "completed",
         }
     }
@@ -318,6 +382,7 @@ impl Ending {
             Ending::Left => "left (<Leave>)".to_owned(),
             Ending::EndOfDocument => "end of the document".to_owned(),
             Ending::CallerHungUp => "the caller hung up".to_owned(),
+            Ending::Canceled => "the caller hung up while it rang (canceled)".to_owned(),
             Ending::Unsupported(v) => format!("<{v}> took the call over (not simulated)"),
             Ending::Failed(f) => match f.code {
                 Some(c) => format!("failed: Twilio would log {c}: {}", f.message),
@@ -413,6 +478,10 @@ pub struct Sim {
     /// Simulated seconds: pauses, waits, dialled and recorded time.
     seconds: u64,
     sids: u64,
+    /// A document of the call ran: it was answered (`in-progress`).
+    answered: bool,
+    /// Status callbacks made so far: the next one's `SequenceNumber`.
+    callbacks: u32,
 }
 
 impl Sim {
@@ -430,6 +499,8 @@ impl Sim {
             hung_up: false,
             seconds: 0,
             sids: setup.seed,
+            answered: false,
+            callbacks: 0,
             setup,
         };
         sim.call_sid = sim.sid("CA");
@@ -487,22 +558,40 @@ impl Sim {
         .collect()
     }
 
-    /// The status callback Twilio posts when the call has ended (`SequenceNumber` 0: the only
-    /// call-progress event simulated is the last one). The driver adds `Timestamp`, which
-    /// needs a clock.
-    pub fn status_callback(&self, url: &str, method: Method) -> Option<Request> {
-        let State::Ended(ending) = &self.state else {
-            return None;
+    /// Whether the call was answered: a document of it ran.
+    pub fn answered(&self) -> bool {
+        self.answered
+    }
+
+    /// The status callback Twilio posts for a call-progress `event`, numbered in the order
+    /// they are made (`SequenceNumber`, from 0). `completed` comes once the call has ended,
+    /// with its final `CallStatus` and `CallDuration`; the others carry the status the call
+    /// has at that event. The driver adds `Timestamp`, which needs a clock.
+    pub fn progress_callback(
+        &mut self,
+        event: Progress,
+        url: &str,
+        method: Method,
+    ) -> Option<Request> {
+        let status = match (event, &self.state) {
+            (Progress::Completed, State::Ended(ending)) => ending.call_status(),
+            (Progress::Completed, _) => return None,
+            (Progress::Initiated, _) => "initiated",
+            (Progress::Ringing, _) => "ringing",
+            (Progress::Answered, _) => "in-progress",
         };
-        let mut params = self.base_params(ending.call_status());
+        let mut params = self.base_params(status);
+        if event == Progress::Completed {
+            params.push(("CallDuration".to_owned(), self.seconds.to_string()));
+        }
         params.extend(
             [
-                ("CallDuration", self.seconds.to_string()),
                 ("CallbackSource", "call-progress-events".to_owned()),
-                ("SequenceNumber", "0".to_owned()),
+                ("SequenceNumber", self.callbacks.to_string()),
             ]
             .map(|(k, v)| (k.to_owned(), v)),
         );
+        self.callbacks += 1;
         Some(Request {
             kind: EventKind::StatusCallback,
             verb: "",
@@ -605,6 +694,10 @@ impl Sim {
         if let Err(f) = outcome {
             self.end(Ending::Failed(f.clone()));
             return Some(f);
+        }
+        // A call whose first verb is <Reject> is never answered (nor billed).
+        if !self.answered {
+            self.answered = self.verbs.first().is_none_or(|v| v.name != "Reject");
         }
         if self.hung_up {
             self.end(Ending::CallerHungUp);
@@ -827,12 +920,18 @@ impl Sim {
     }
 
     /// The caller hangs up, whatever the call was doing; the ending, if it had one already.
+    /// Before the call was answered, that is `canceled`.
     pub fn hang_up(&mut self) -> Ending {
         if let State::Ended(e) = &self.state {
             return e.clone();
         }
-        self.end(Ending::CallerHungUp);
-        Ending::CallerHungUp
+        let ending = if self.answered {
+            Ending::CallerHungUp
+        } else {
+            Ending::Canceled
+        };
+        self.end(ending.clone());
+        ending
     }
 
     /// The caller's (or the world's) answer to the prompt the call waits on; ignored when it
@@ -1377,13 +1476,85 @@ mod tests {
     #[test]
     fn status_callback_after_the_end() {
         let mut sim = started(r#"<Pause length="3"/><Reject reason="busy"/>"#);
-        assert!(sim.status_callback("http://x/s", Method::Post).is_none());
+        let completed =
+            |sim: &mut Sim| sim.progress_callback(Progress::Completed, "http://x/s", Method::Post);
+        assert!(completed(&mut sim).is_none());
         sim.step();
         sim.step();
-        let r = sim.status_callback("http://x/s", Method::Post).unwrap();
+        let r = completed(&mut sim).unwrap();
         assert_eq!(r.param("CallStatus"), Some("busy"));
         assert_eq!(r.param("CallDuration"), Some("3"));
         assert_eq!(r.param("SequenceNumber"), Some("0"));
+        assert_eq!(r.param("CallbackSource"), Some("call-progress-events"));
+    }
+
+    #[test]
+    fn progress_callbacks_are_numbered_and_carry_the_status_of_their_event() {
+        let mut sim = Sim::new(Setup::new("http://h/v", 1));
+        let cb = |sim: &mut Sim, p| {
+            sim.progress_callback(p, "http://x/s", Method::Post)
+                .unwrap()
+        };
+        let initiated = cb(&mut sim, Progress::Initiated);
+        let ringing = cb(&mut sim, Progress::Ringing);
+        assert!(!sim.answered());
+        sim.step();
+        sim.answer(xml("<Say>Hi</Say>"));
+        assert!(sim.answered());
+        let answered = cb(&mut sim, Progress::Answered);
+        while !matches!(sim.step(), Action::End(_)) {}
+        let completed = cb(&mut sim, Progress::Completed);
+        let got: Vec<_> = [&initiated, &ringing, &answered, &completed]
+            .iter()
+            .map(|r| {
+                (
+                    r.param("CallStatus").unwrap(),
+                    r.param("SequenceNumber").unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("initiated", "0"),
+                ("ringing", "1"),
+                ("in-progress", "2"),
+                ("completed", "3")
+            ]
+        );
+        // Only the last one reports how long the call took.
+        assert!(answered.param("CallDuration").is_none());
+        assert_eq!(completed.param("CallDuration"), Some("0"));
+        assert_eq!(completed.param("CallSid"), Some(sim.call_sid()));
+    }
+
+    #[test]
+    fn hanging_up_before_the_answer_cancels_the_call() {
+        let mut sim = Sim::new(Setup::new("http://h/v", 1));
+        sim.step();
+        assert_eq!(sim.hang_up(), Ending::Canceled);
+        assert_eq!(Ending::Canceled.call_status(), "canceled");
+        let mut sim = started("<Pause/><Say>Hi</Say>");
+        sim.step();
+        assert_eq!(sim.hang_up(), Ending::CallerHungUp);
+        // A first <Reject> leaves the call unanswered.
+        let sim = started("<Reject/>");
+        assert!(!sim.answered());
+    }
+
+    #[test]
+    fn progress_lists_parse_as_twilio_takes_them() {
+        assert_eq!(
+            Progress::parse_list("completed, ringing Initiated").unwrap(),
+            [Progress::Initiated, Progress::Ringing, Progress::Completed]
+        );
+        assert_eq!(
+            Progress::parse_list("answered,answered").unwrap(),
+            [Progress::Answered]
+        );
+        let e = Progress::parse_list("initiated,hungup").unwrap_err();
+        assert!(e.contains("\"hungup\""), "{e}");
+        assert!(Progress::parse_list(" , ").is_err());
     }
 
     #[test]
