@@ -79,6 +79,9 @@ async fn session_events(
         export_dir: std::env::temp_dir(),
         clipboard: Vec::new(),
         resend: None,
+        editor: None,
+        handover: None,
+        repaint: false,
     };
     let driver = async move {
         for d in deliveries(bodies) {
@@ -212,6 +215,9 @@ async fn refused_deliveries_are_listed_in_the_stats_overlay_with_why() {
         export_dir: std::env::temp_dir(),
         clipboard: Vec::new(),
         resend: None,
+        editor: None,
+        handover: None,
+        repaint: false,
     };
     let run = event_loop(
         &mut term,

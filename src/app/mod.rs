@@ -151,6 +151,9 @@ pub enum Effect {
         seq: u64,
         edits: Vec<crate::domain::exchange::Edit>,
     },
+    /// Open this parameter file (see [`crate::domain::exchange::params_text`]) in `$EDITOR`,
+    /// then resend event `seq`'s request with what it holds when the editor ends.
+    EditParams { seq: u64, text: String },
 }
 
 /// Where the last frame put things: the next key moves by these.

@@ -1367,6 +1367,9 @@ fn run_effects(app: &mut App, dir: &std::path::Path) -> Option<String> {
         export_dir: dir.to_owned(),
         clipboard: Vec::new(),
         resend: None,
+        editor: None,
+        handover: None,
+        repaint: false,
     };
     for effect in app.take_effects() {
         crate::tui::apply(app, effect, &mut host);

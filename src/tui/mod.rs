@@ -5,13 +5,14 @@
 
 mod background;
 pub mod clipboard;
+pub mod editor;
 pub mod resend;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crossterm::event::{DisableMouseCapture, EnableMouseCapture, Event as TermEvent, EventStream};
+use crossterm::event::{DisableMouseCapture, EnableMouseCapture, Event as TermEvent};
 use crossterm::execute;
 use futures::{Stream, StreamExt};
 use ratatui::Terminal;
@@ -65,6 +66,12 @@ pub struct Host<W> {
     pub clipboard: W,
     /// Where `R` sends requests again (`twimon proxy`); None elsewhere.
     pub resend: Option<resend::Resender>,
+    /// The editor for a resend's parameters (`VISUAL`, then `EDITOR`).
+    pub editor: Option<String>,
+    /// The real terminal, lent to the editor; None on a test backend.
+    pub handover: Option<editor::Handover>,
+    /// The terminal was lent out: the next frame repaints every cell.
+    pub repaint: bool,
 }
 
 fn restore() {
@@ -103,14 +110,17 @@ pub async fn run(
 
     let mut terminal = ratatui::init();
     install_panic_hook();
+    let keys = editor::Keys::default();
     app.set_theme(pick_theme(opts.theme));
     let _ = execute!(std::io::stdout(), EnableMouseCapture);
     let mut host = Host {
         export_dir: PathBuf::from("."),
         clipboard: std::io::stdout(),
         resend: opts.resend.clone(),
+        editor: editor::from_env(),
+        handover: Some(editor::Handover { keys: keys.clone() }),
+        repaint: false,
     };
-    let keys = EventStream::new();
     let result = event_loop(&mut terminal, &mut app, &mut feed, keys, signal, &mut host).await;
     restore();
     let ended = feed.stop().await;
@@ -184,6 +194,17 @@ pub fn apply<W: std::io::Write>(app: &mut App, effect: Effect, host: &mut Host<W
             ));
         }
         Effect::Resend { seq, edits } => resend::apply(app, seq, &edits, host.resend.as_mut()),
+        Effect::EditParams { seq, text } => {
+            editor::apply(
+                app,
+                seq,
+                &text,
+                host.editor.as_deref(),
+                host.handover.as_ref(),
+                host.resend.as_mut(),
+            );
+            host.repaint |= host.handover.is_some();
+        }
         Effect::Export { sid, mask } => {
             let steps = app.call_steps(&sid);
             let events: Vec<&crate::domain::Event> =
@@ -241,6 +262,13 @@ where
     loop {
         for effect in app.take_effects() {
             apply(app, effect, host);
+            dirty = true;
+        }
+        if std::mem::take(&mut host.repaint) {
+            // The screen came back blank, but ratatui remembers the last frame on it: a blank
+            // frame first, so the next one writes every cell. (`Terminal::clear` would ask
+            // the terminal where its cursor is, and wait for the answer.)
+            terminal.draw(|f| f.render_widget(ratatui::widgets::Clear, f.area()))?;
             dirty = true;
         }
         let frame = if flooding && !keyed {
