@@ -578,10 +578,8 @@ fn monitored(opts: Options) -> (call::Call, Host) {
         control: call.control.clone(),
     };
     let host = Host {
-        export_dir: std::env::temp_dir(),
-        clipboard: Vec::new(),
-        resend: None,
         caller: Some(link),
+        ..Host::bare(std::env::temp_dir(), Vec::new())
     };
     (call, host)
 }

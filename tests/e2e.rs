@@ -137,6 +137,16 @@ fn pump(mut reader: Box<dyn Read + Send>, shared: &Shared, writer: &Writer) {
 impl Monitor {
     /// Starts `twimon --addr 127.0.0.1:0` in a 140×40 pty.
     fn spawn(tag: &str) -> Monitor {
+        Monitor::spawn_with(tag, &["--addr", "127.0.0.1:0"], |_, _| {})
+    }
+
+    /// Starts `twimon args…` in a 140×40 pty; `setup` may add files to the monitor's home and
+    /// set its environment.
+    fn spawn_with(
+        tag: &str,
+        args: &[&str],
+        setup: impl FnOnce(&Home, &mut portable_pty::CommandBuilder),
+    ) -> Monitor {
         let home = Home::new(&format!("e2e-{tag}"));
         let pair = native_pty_system()
             .openpty(PtySize {
@@ -147,8 +157,9 @@ impl Monitor {
             })
             .expect("open a pty");
         let mut cmd = home.pty_command();
-        cmd.args(["--addr", "127.0.0.1:0"]);
+        cmd.args(args);
         cmd.env("TERM", "xterm-256color");
+        setup(&home, &mut cmd);
         let child = pair.slave.spawn_command(cmd).expect("spawn twimon");
         // Only the monitor holds the pty's other side now, so its exit ends our reads.
         drop(pair.slave);
@@ -761,4 +772,111 @@ fn footer_lists_each_hint_once() {
         1,
         "the footer repeats a hint: {footer:?}"
     );
+}
+
+/// `E`, then Ctrl-E: the parameters of a proxied request go to `$EDITOR` (here a script that
+/// rewrites `Digits`), the monitor gives the terminal up while it runs and takes it back
+/// after, and the edited request reaches the app.
+#[test]
+fn ctrl_e_edits_a_resend_in_the_editor_and_takes_the_terminal_back() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let app = rt.block_on(common::app::start(None, "Goodbye."));
+    let args = ["proxy", "--to", app.url.as_str(), "--addr", "127.0.0.1:0"];
+    let mut tui = Monitor::spawn_with("editor", &args, |home, cmd| {
+        let script = home.dir().join("edit-digits");
+        std::fs::write(
+            &script,
+            "#!/bin/sh\n# Digits=2 becomes Digits=7; everything else stays.\nsed -i 's/^Digits=.*/Digits=7/' \"$1\"\n",
+        )
+        .expect("write the editor script");
+        let chmod = std::process::Command::new("chmod")
+            .arg("+x")
+            .arg(&script)
+            .status()
+            .expect("run chmod");
+        assert!(chmod.success());
+        cmd.env_remove("VISUAL");
+        cmd.env("EDITOR", script);
+    });
+    let port = tui.wait_port();
+    let body = "AccountSid=AC0001&CallSid=CA00000000000000000000000000e2e001&From=%2B14155550100&To=%2B18005550199&Digits=2";
+    let reply = rt.block_on(async {
+        client_with_timeout(Duration::from_secs(10))
+            .post(format!("http://127.0.0.1:{port}/menu"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+    });
+    let reply = reply.expect("the proxy answers");
+    assert_eq!(reply.status(), reqwest::StatusCode::OK);
+    tui.wait_text(&["call.requested"], STEP_TIMEOUT);
+    tui.wait_idle(Duration::from_millis(200));
+
+    tui.press(b"E");
+    tui.wait_for("the edit prompt", STEP_TIMEOUT, |s| {
+        row(s, ROWS - 1).contains("Ctrl-E").then_some(())
+    });
+    let before = tui.term().raw.len();
+    tui.press(b"\x05");
+    let deadline = Instant::now() + STEP_TIMEOUT;
+    let resent = loop {
+        let got = app.requests();
+        if got.len() >= 2 {
+            break got[1].clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the edited resend did not reach the app; the screen:\n{}",
+            tui.contents()
+        );
+        std::thread::sleep(POLL);
+    };
+    assert_eq!(
+        resent.param("Digits").as_deref(),
+        Some("7"),
+        "the edit arrived"
+    );
+    assert_eq!(
+        resent.param("CallSid").as_deref(),
+        Some("CA00000000000000000000000000e2e001"),
+        "the other parameters are as Twilio sent them"
+    );
+    tui.wait_for("the resend's answer in the table", STEP_TIMEOUT, |s| {
+        (kinds_in_list(s) == [("call.requested", 2)]).then_some(())
+    });
+    {
+        let t = tui.term();
+        let after = &t.raw[before..];
+        let left = rfind(after, b"\x1b[?1049l");
+        let back = rfind(after, b"\x1b[?1049h");
+        assert!(
+            left.is_some() && back > left,
+            "the terminal was not handed over and taken back: {:?}",
+            String::from_utf8_lossy(&after[..after.len().min(400)])
+        );
+        assert!(
+            t.parser.screen().alternate_screen(),
+            "back on the alternate screen"
+        );
+        assert_ne!(
+            t.parser.screen().mouse_protocol_mode(),
+            vt100::MouseProtocolMode::None,
+            "mouse reporting is on again"
+        );
+    }
+    tui.press(b"q");
+    tui.wait_for("the quit question", STEP_TIMEOUT, |s| {
+        row(s, ROWS - 1)
+            .contains("unrecorded events?")
+            .then_some(())
+    });
+    tui.press(b"y");
+    let status = tui.wait_exit(EXIT_TIMEOUT);
+    assert!(status.success(), "twimon exited with {status:?}");
+    tui.assert_restored("after the editor and q");
 }

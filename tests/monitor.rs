@@ -75,12 +75,7 @@ async fn session_events(
 ) -> Vec<u8> {
     let (tx, mut feed) = feed();
     let (key_tx, key_rx) = keys::unbounded();
-    let mut host = Host {
-        export_dir: std::env::temp_dir(),
-        clipboard: Vec::new(),
-        resend: None,
-        caller: None,
-    };
+    let mut host = Host::bare(std::env::temp_dir(), Vec::new());
     let driver = async move {
         for d in deliveries(bodies) {
             tx.send(d).await.unwrap();
@@ -209,12 +204,7 @@ async fn refused_deliveries_are_listed_in_the_stats_overlay_with_why() {
         .unbounded_send(Ok(press(KeyCode::Char('s'))))
         .unwrap();
     drop(key_tx);
-    let mut host = Host {
-        export_dir: std::env::temp_dir(),
-        clipboard: Vec::new(),
-        resend: None,
-        caller: None,
-    };
+    let mut host = Host::bare(std::env::temp_dir(), Vec::new());
     let run = event_loop(
         &mut term,
         &mut app,

@@ -273,3 +273,90 @@ async fn headless_expect_same_passes_on_the_same_answers_and_fails_on_a_change()
         "{err:?}"
     );
 }
+
+/// `E`, then Ctrl-E in the monitor: the parameters go to `$EDITOR` as a file of `Name=value`
+/// lines, and what the editor leaves there is resent, signed; a bad line sends nothing and
+/// says which line; so does an editor that fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parameters_edited_in_the_editor_are_resent_and_a_bad_file_sends_nothing() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    let app = app::start(Some(TOKEN), "Thanks").await;
+    let mut p = start(&app.url, None).await;
+    let (_, menu) = play_call(&mut p).await;
+    let mut monitor = twimon::app::App::new(100);
+    let key = menu.dedup_key();
+    monitor.ingest(twimon::source::Delivery {
+        events: vec![menu.clone()],
+        keys: vec![key],
+        duplicates: Vec::new(),
+    });
+    let mut host = twimon::tui::Host {
+        resend: Some(twimon::tui::resend::Resender::new(
+            options(None),
+            p.sender(),
+        )),
+        ..twimon::tui::Host::bare(std::env::temp_dir(), Vec::new())
+    };
+    let mut edit_with = |monitor: &mut twimon::app::App, editor: &str| {
+        host.editor = Some(editor.to_owned());
+        monitor.on_key(KeyEvent::new(KeyCode::Char('E'), KeyModifiers::SHIFT));
+        for c in "Digits=5".chars() {
+            monitor.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+        }
+        monitor.on_key(KeyEvent::new(KeyCode::Char('e'), KeyModifiers::CONTROL));
+        let effects = monitor.take_effects();
+        assert_eq!(effects.len(), 1, "{effects:?}");
+        for effect in effects {
+            twimon::tui::apply(monitor, effect, &mut host);
+        }
+        monitor.status.clone().unwrap_or_default()
+    };
+    let sent = app.requests().len();
+
+    // The file holds what was typed inline; the editor turns Digits=5 into 7.
+    let status = edit_with(&mut monitor, "sed -i 's/^Digits=5$/Digits=7/'");
+    assert!(status.starts_with("resending"), "{status}");
+    let answer = next_event(&mut p).await;
+    let got = app.requests();
+    assert_eq!(got.len(), sent + 1);
+    let last = got.last().unwrap();
+    assert_eq!(
+        last.param("Digits").as_deref(),
+        Some("7"),
+        "the edit arrived"
+    );
+    assert_eq!(last.param("CallSid").as_deref(), Some("CA0001"));
+    assert_eq!(last.signature_ok, Some(true), "signed for what was sent");
+    assert_eq!(
+        ProxyFacts::of(&answer).unwrap().resend_of.as_deref(),
+        Some(menu.id())
+    );
+
+    // A line that is not Name=value: its number, and nothing sent.
+    let status = edit_with(&mut monitor, "sed -i '$a nonsense'");
+    assert!(
+        status.contains("not sent: line ") && status.contains("\"nonsense\" is not Name=value"),
+        "{status}"
+    );
+    // An editor that fails (vim's :cq), or none at all.
+    let status = edit_with(&mut monitor, "false");
+    assert!(status.contains("exited with 1: nothing sent"), "{status}");
+    host.editor = None;
+    monitor.on_key(KeyEvent::new(KeyCode::Char('E'), KeyModifiers::SHIFT));
+    monitor.on_key(KeyEvent::new(KeyCode::Char('e'), KeyModifiers::CONTROL));
+    for effect in monitor.take_effects() {
+        twimon::tui::apply(&mut monitor, effect, &mut host);
+    }
+    assert!(
+        monitor
+            .status
+            .as_deref()
+            .unwrap_or_default()
+            .contains("set VISUAL or EDITOR"),
+        "{:?}",
+        monitor.status
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(app.requests().len(), sent + 1, "nothing more was sent");
+}

@@ -104,7 +104,7 @@ pub const COMMANDS: &[Command] = &[
     c!("copy", [], "", Run::Key(A::Copy), "copy the TwiML shown, or the call SID"),
     c!("mask", [], "", Run::Key(A::Mask), "toggle masking"),
     c!("resend", [], "", Run::Key(A::Resend), "resend the request to your app (twimon proxy)"),
-    c!("edit-resend", [], "", Run::Key(A::EditResend), "edit the parameters, then resend"),
+    c!("edit-resend", [], "", Run::Key(A::EditResend), "edit the parameters (inline, or Ctrl-E for $EDITOR), then resend"),
     c!("diff", [], "", Run::Key(A::MarkDiff), "mark for a TwiML diff; on another event: the diff"),
     c!("mouse", [], "", Run::Key(A::MouseCapture), "release / capture the mouse"),
     c!("caller", [], "", Run::Key(A::Caller), "the caller panel of `twimon call`: keys to it, or back"),

@@ -124,7 +124,7 @@ pub const BINDINGS: &[Binding] = &[
     b!(":", [key(':', A::Command)], "command: :goto :export :theme :columns :q … (Tab completes)", "command", Global, No),
     b!("M", [key('M', A::MouseCapture)], "release the mouse for plain drag-select (again: capture)", "mouse", Global, No),
     b!("R", [with(KeyCode::Char('R'), SHIFT, A::Resend), key('R', A::Resend)], "resend the request to your app (twimon proxy)", "resend", Global, No),
-    b!("E", [with(KeyCode::Char('E'), SHIFT, A::EditResend), key('E', A::EditResend)], "edit the parameters (Digits=3 -Name), then resend", "edit", Global, No),
+    b!("E", [with(KeyCode::Char('E'), SHIFT, A::EditResend), key('E', A::EditResend)], "edit the parameters (Digits=3; Ctrl-E $EDITOR), then resend", "edit", Global, No),
     b!("D", [with(KeyCode::Char('D'), SHIFT, A::MarkDiff), key('D', A::MarkDiff)], "mark for a TwiML diff; on another event: the diff", "diff", Global, No),
     b!("Tab", [with(KeyCode::Tab, NONE, A::Caller)], "the caller panel of `twimon call`: keys to it, or back", "caller", Global, No),
 ];

@@ -156,6 +156,9 @@ pub enum Effect {
     },
     /// Send the caller panel's key, speech, dial outcome or hang-up to the running call.
     Caller(crate::domain::call::transcript::Control),
+    /// Open this parameter file (see [`crate::domain::exchange::params_text`]) in `$EDITOR`,
+    /// then resend event `seq`'s request with what it holds when the editor ends.
+    EditParams { seq: u64, text: String },
 }
 
 /// Where the last frame put things: the next key moves by these.

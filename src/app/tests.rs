@@ -1363,12 +1363,7 @@ fn m_toggles_masking_and_the_header_says_masked() {
 /// Carries out the effects the app asked for, as the event loop does, exporting to `dir`;
 /// returns what went to the clipboard.
 fn run_effects(app: &mut App, dir: &std::path::Path) -> Option<String> {
-    let mut host = crate::tui::Host {
-        export_dir: dir.to_owned(),
-        clipboard: Vec::new(),
-        resend: None,
-        caller: None,
-    };
+    let mut host = crate::tui::Host::bare(dir.to_owned(), Vec::new());
     for effect in app.take_effects() {
         crate::tui::apply(app, effect, &mut host);
     }

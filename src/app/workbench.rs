@@ -1,5 +1,6 @@
 //! The IVR workbench keys: `R` resends the selected event's request, `E` first edits its
-//! parameters (an inline prompt: `Digits=3 -SpeechResult`), `D` marks an event and `D` on
+//! parameters (an inline prompt: `Digits=3 -SpeechResult`; Ctrl-E there hands them, with what
+//! was typed applied, to `$EDITOR` as a file of `Name=value` lines), `D` marks an event and `D` on
 //! another opens the TwiML diff of their answers (a resend with nothing marked: against its
 //! original). The resend itself is I/O: the app asks for it as an [`Effect`] and the answer
 //! comes back as an event like any other.
@@ -11,7 +12,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::{App, Effect, Mode};
 use crate::domain::check;
 use crate::domain::diff::{self, DiffLine};
-use crate::domain::exchange::{Edit, ProxyFacts};
+use crate::domain::exchange::{self, Edit, ProxyFacts};
 use crate::domain::lint::Severity;
 use crate::domain::{Event, EventKind};
 
@@ -174,6 +175,16 @@ impl App {
             Mode::Edit { seq, input } => match key.code {
                 KeyCode::Esc => self.mode = Mode::Normal,
                 _ if ctrl_c => self.mode = Mode::Normal,
+                KeyCode::Char('e') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                    match Edit::parse_all(input) {
+                        Ok(edits) => {
+                            let seq = *seq;
+                            self.mode = Mode::Normal;
+                            self.to_editor(seq, &edits);
+                        }
+                        Err(why) => self.status = Some(why),
+                    }
+                }
                 KeyCode::Enter => match Edit::parse_all(input) {
                     Ok(edits) => {
                         let seq = *seq;
@@ -218,6 +229,29 @@ impl App {
             _ => return false,
         }
         true
+    }
+
+    /// Ctrl-E in the edit prompt: the parameters, with `edits` applied, as a file for
+    /// `$EDITOR`; what it holds when the editor ends is resent.
+    fn to_editor(&mut self, seq: u64, edits: &[Edit]) {
+        let Some(ev) = self.store.get(seq) else {
+            self.status = Some("that event has left the monitor (--max-events)".into());
+            return;
+        };
+        let params = exchange::apply_edits(&exchange::request_pairs(ev), edits);
+        let method = match ev.method() {
+            "" => "POST",
+            m => m,
+        };
+        let what = format!("{} ({method} {})", ev.id(), ev.url());
+        self.status = Some(format!(
+            "editing the parameters of {} in $EDITOR …",
+            ev.id()
+        ));
+        self.effects.push(Effect::EditParams {
+            seq,
+            text: exchange::params_text(&what, &params),
+        });
     }
 
     /// The edit prompt's text, when it is open.

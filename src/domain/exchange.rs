@@ -307,11 +307,12 @@ pub fn request_pairs(ev: &Event) -> Vec<(String, String)> {
 }
 
 /// One parameter edit: `Name=value` sets (replacing every value of `Name`, or adding it at the
-/// end), `-Name` removes.
+/// end), `-Name` removes; a whole list written in `$EDITOR` replaces them all.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Edit {
     Set(String, String),
     Remove(String),
+    Replace(Vec<(String, String)>),
 }
 
 impl Edit {
@@ -346,6 +347,7 @@ pub fn apply_edits(params: &[(String, String)], edits: &[Edit]) -> Vec<(String, 
     let mut out = params.to_vec();
     for edit in edits {
         match edit {
+            Edit::Replace(all) => out.clone_from(all),
             Edit::Remove(name) => out.retain(|(k, _)| k != name),
             Edit::Set(name, value) => {
                 if let Some(i) = out.iter().position(|(k, _)| k == name) {
@@ -368,33 +370,94 @@ pub fn apply_edits(params: &[(String, String)], edits: &[Edit]) -> Vec<(String, 
     out
 }
 
-/// The parameters as `Name=value` lines, for editing in `$EDITOR`.
-pub fn params_text(params: &[(String, String)]) -> String {
-    let mut s = String::from(
-        "# One parameter a line, Name=value. Delete a line to drop it; save and quit to send.\n",
+/// The parameters as a file for `$EDITOR`: a comment header saying what the file is (`what`:
+/// the request they belong to) and how it is read, then one `Name=value` line each. Values are
+/// written as Twilio sent them, not URL-encoded; a backslash, a newline or a carriage return
+/// in a name or value is escaped (`\\`, `\n`, `\r`), and `=` in a name too (`\=`), so that
+/// [`parse_params_text`] gives back exactly these parameters.
+pub fn params_text(what: &str, params: &[(String, String)]) -> String {
+    let mut s = format!(
+        "# twimon: the parameters of {}, to resend.\n\
+         # One parameter a line, Name=value, as Twilio sends it (no URL encoding): change a\n\
+         # value, delete a line to drop a parameter, add a line to add one. \\n is a newline,\n\
+         # \\\\ a backslash. Lines starting with # are skipped.\n\
+         # Save and quit to send; quit with an error (vim :cq) or delete every line to send nothing.\n",
+        what.replace(['\n', '\r'], " ")
     );
     for (k, v) in params {
-        s.push_str(k);
+        escape_into(&mut s, k, true);
         s.push('=');
-        s.push_str(&v.replace('\n', " "));
+        escape_into(&mut s, v, false);
         s.push('\n');
     }
     s
 }
 
-/// The parameters of an edited `params_text` (comments and blank lines skipped).
+fn escape_into(out: &mut String, text: &str, name: bool) {
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '=' if name => out.push_str("\\="),
+            c => out.push(c),
+        }
+    }
+}
+
+/// The parameters of an edited [`params_text`] (comments and blank lines skipped), or what is
+/// wrong with it, by line number.
 pub fn parse_params_text(text: &str) -> Result<Vec<(String, String)>, String> {
     let mut out = Vec::new();
     for (n, line) in text.lines().enumerate() {
         if line.trim().is_empty() || line.trim_start().starts_with('#') {
             continue;
         }
-        match line.split_once('=') {
-            Some((k, v)) if !k.trim().is_empty() => out.push((k.trim().to_owned(), v.to_owned())),
-            _ => return Err(format!("line {}: {line:?} is not Name=value", n + 1)),
-        }
+        let at = |why: String| format!("line {}: {why}", n + 1);
+        let (name, value) = parse_param_line(line).map_err(at)?;
+        out.push((name, value));
     }
     Ok(out)
+}
+
+/// `Name=value`: the name up to the first `=` that is not escaped, trimmed; the value as is.
+fn parse_param_line(line: &str) -> Result<(String, String), String> {
+    let mut name = String::new();
+    let mut value = None::<String>;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        let unescaped = if c == '\\' {
+            match chars.next() {
+                Some('\\') => '\\',
+                Some('n') => '\n',
+                Some('r') => '\r',
+                Some('=') => '=',
+                Some(other) => {
+                    return Err(format!(
+                        "\\{other} is not an escape here (\\n newline, \\r return, \\\\ backslash, \\= an = in a name)"
+                    ));
+                }
+                None => return Err("a lone \\ ends the line: write \\\\ for a backslash".into()),
+            }
+        } else if c == '=' && value.is_none() {
+            value = Some(String::new());
+            continue;
+        } else {
+            c
+        };
+        value.as_mut().unwrap_or(&mut name).push(unescaped);
+    }
+    let Some(value) = value else {
+        return Err(format!("{line:?} is not Name=value"));
+    };
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(format!("{line:?} has no parameter name before ="));
+    }
+    if name.chars().any(char::is_whitespace) {
+        return Err(format!("{name:?}: a parameter name has no spaces"));
+    }
+    Ok((name.to_owned(), value))
 }
 
 #[cfg(test)]
@@ -560,12 +623,47 @@ mod tests {
 
     #[test]
     fn params_text_round_trips_and_refuses_garbage() {
-        let p = pairs(&[("CallSid", "CA1"), ("SpeechResult", "a=b c")]);
-        assert_eq!(parse_params_text(&params_text(&p)).unwrap(), p);
+        let p = pairs(&[
+            ("CallSid", "CA1"),
+            ("SpeechResult", "a=b c"),
+            ("Odd\\name=", "two\nlines\r and \\ one"),
+            ("Digits", ""),
+        ]);
+        let text = params_text("PX1 (POST https://x.test/menu)", &p);
+        assert!(text.starts_with("# twimon: the parameters of PX1 (POST https://x.test/menu)"));
+        assert!(text.contains("\nSpeechResult=a=b c\n"), "{text}");
         assert!(
-            parse_params_text("CallSid=CA1\nnonsense\n")
-                .unwrap_err()
-                .contains("line 2")
+            text.contains("\nOdd\\\\name\\==two\\nlines\\r and \\\\ one\n"),
+            "{text}"
         );
+        assert_eq!(parse_params_text(&text).unwrap(), p);
+        // An editor's CRLF line ends and blank lines are fine.
+        assert_eq!(
+            parse_params_text("# c\r\n\r\nDigits=7\r\n").unwrap(),
+            pairs(&[("Digits", "7")])
+        );
+        for (bad, says) in [
+            (
+                "CallSid=CA1\nnonsense\n",
+                "line 2: \"nonsense\" is not Name=value",
+            ),
+            ("# x\n=3\n", "line 2: \"=3\" has no parameter name"),
+            (
+                "Call Sid=CA1\n",
+                "line 1: \"Call Sid\": a parameter name has no spaces",
+            ),
+            ("A=1\nB=x\\q\n", "line 2: \\q is not an escape"),
+            ("A=x\\\n", "line 1: a lone \\ ends the line"),
+        ] {
+            let err = parse_params_text(bad).unwrap_err();
+            assert!(err.starts_with(says), "{bad:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_replaced_list_is_taken_whole() {
+        let p = pairs(&[("CallSid", "CA1"), ("Digits", "1")]);
+        let all = pairs(&[("CallSid", "CA1"), ("Digits", "7"), ("Digits", "8")]);
+        assert_eq!(apply_edits(&p, &[Edit::Replace(all.clone())]), all);
     }
 }

@@ -25,7 +25,6 @@ use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use futures::StreamExt;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -402,29 +401,24 @@ async fn forward(State(ProxyState(state)): State<ProxyState>, request: Request) 
     let started = Instant::now();
     let deadline = tokio::time::Instant::from_std(started) + state.timeout;
     let answer = tokio::time::timeout_at(deadline, state.client.request(outbound)).await;
+    let pending = |exchange| Pending {
+        state: state.clone(),
+        exchange,
+        kind,
+        started,
+    };
     let response = match answer {
         Err(_) => {
-            exchange.latency = started.elapsed();
-            exchange.failure = Some(Failure::TimedOut(state.timeout));
-            let message = exchange.failure.as_ref().map(Failure::describe);
-            state.publish(exchange, kind).await;
-            return problem(
-                StatusCode::GATEWAY_TIMEOUT,
-                "app_timeout",
-                &message.unwrap_or_default(),
-            );
+            let failure = Failure::TimedOut(state.timeout);
+            let message = failure.describe();
+            pending(exchange).finish(Some(failure));
+            return problem(StatusCode::GATEWAY_TIMEOUT, "app_timeout", &message);
         }
         Ok(Err(e)) => {
-            exchange.latency = started.elapsed();
-            let why = client_error(&e);
-            exchange.failure = Some(Failure::Unreachable(why));
-            let message = exchange.failure.as_ref().map(Failure::describe);
-            state.publish(exchange, kind).await;
-            return problem(
-                StatusCode::BAD_GATEWAY,
-                "app_unreachable",
-                &message.unwrap_or_default(),
-            );
+            let failure = Failure::Unreachable(client_error(&e));
+            let message = failure.describe();
+            pending(exchange).finish(Some(failure));
+            return problem(StatusCode::BAD_GATEWAY, "app_unreachable", &message);
         }
         Ok(Ok(r)) => r,
     };
@@ -432,76 +426,132 @@ async fn forward(State(ProxyState(state)): State<ProxyState>, request: Request) 
     exchange.status = Some(head.status.as_u16());
     let headers = end_to_end(&head.headers);
     exchange.response_headers = pairs(&headers);
-    // The body is pumped by its own task so that the answer starts at once, and the event is
-    // published when the body has been passed on in full (or broke off).
-    let (chunks, out) = mpsc::channel::<Result<Bytes, std::io::Error>>(16);
-    tokio::spawn(pump(
-        state.clone(),
-        exchange,
-        kind,
-        Body::new(upstream),
-        chunks,
-        started,
-        deadline,
-    ));
-    let stream = futures::stream::unfold(out, |mut out| async move {
-        out.recv().await.map(|item| (item, out))
-    });
-    let mut resp = Response::new(Body::from_stream(stream));
+    // The body goes back frame by frame as the app sends it, in the same task that writes
+    // it to Twilio; the event is built and published beside it once the body has ended.
+    let relay = Relay {
+        upstream,
+        deadline: Box::pin(tokio::time::sleep_until(deadline)),
+        record: Some(pending(exchange)),
+    };
+    let mut resp = Response::new(Body::new(relay));
     *resp.status_mut() = head.status;
     *resp.headers_mut() = headers;
     resp
 }
 
-/// Streams the app's body to the client, keeping a copy of its start; then publishes the
-/// exchange. Bounded by the exchange's deadline; a client that goes away ends it early.
-async fn pump(
+/// What an exchange's event still needs once its answer has been passed on.
+struct Pending {
     state: Arc<Inner>,
-    mut exchange: Exchange,
+    exchange: Exchange,
     kind: EventKind,
-    upstream: Body,
-    chunks: mpsc::Sender<Result<Bytes, std::io::Error>>,
     started: Instant,
-    deadline: tokio::time::Instant,
-) {
-    let mut stream = upstream.into_data_stream();
-    loop {
-        let next = tokio::time::timeout_at(deadline, stream.next()).await;
-        let chunk = match next {
-            Err(_) => {
-                exchange.failure = Some(Failure::TimedOut(state.timeout));
-                let _ = chunks
-                    .send(Err(std::io::Error::other("the app's answer timed out")))
-                    .await;
-                break;
-            }
-            Ok(None) => break,
-            Ok(Some(Err(e))) => {
-                exchange.failure = Some(Failure::BodyCut(e.to_string()));
-                let _ = chunks.send(Err(std::io::Error::other(e.to_string()))).await;
-                break;
-            }
-            Ok(Some(Ok(chunk))) => chunk,
+}
+
+impl Pending {
+    /// The exchange ended (`failure`: how, if not in full): its event is built, checked and
+    /// published by a task of its own, off the answer's path.
+    fn finish(mut self, failure: Option<Failure>) {
+        self.exchange.latency = self.started.elapsed();
+        if failure.is_some() {
+            self.exchange.failure = failure;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            tracing::warn!("shutting down: a proxied exchange was not shown");
+            return;
         };
-        exchange.body_bytes += chunk.len() as u64;
-        let room = COPY_LIMIT.saturating_sub(exchange.body.len());
-        exchange
-            .body
-            .extend_from_slice(&chunk[..chunk.len().min(room)]);
-        let sent = tokio::time::timeout_at(deadline, chunks.send(Ok(chunk))).await;
-        match sent {
-            Ok(Ok(())) => {}
-            // The client left: nothing more to pass on; what came so far is the record.
-            Ok(Err(_)) => break,
-            Err(_) => {
-                exchange.failure = Some(Failure::TimedOut(state.timeout));
-                break;
+        runtime.spawn(async move { self.state.publish(self.exchange, self.kind).await });
+    }
+}
+
+/// The app's answer body on its way back: each frame is passed on as it comes (no copy of
+/// it, no task or channel in between, no limit), a bounded copy of the start is kept for the
+/// event, and the whole answer is bounded by the exchange's deadline. The exchange is
+/// finished when the body ends — in full, broken off, past the deadline — or is dropped
+/// (the client went away, or the server has written all the app's declared length).
+struct Relay {
+    upstream: hyper::body::Incoming,
+    deadline: std::pin::Pin<Box<tokio::time::Sleep>>,
+    record: Option<Pending>,
+}
+
+type Polled = std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, std::io::Error>>>;
+
+impl Relay {
+    fn finish(&mut self, failure: Option<Failure>) {
+        if let Some(record) = self.record.take() {
+            record.finish(failure);
+        }
+    }
+
+    /// Past the exchange's deadline: the answer breaks off here.
+    fn time_out(&mut self) -> Polled {
+        let bound = self
+            .record
+            .as_ref()
+            .map_or(DEFAULT_TIMEOUT, |r| r.state.timeout);
+        self.finish(Some(Failure::TimedOut(bound)));
+        std::task::Poll::Ready(Some(Err(std::io::Error::other(
+            "the app's answer timed out",
+        ))))
+    }
+}
+
+impl hyper::body::Body for Relay {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Polled {
+        use std::task::Poll;
+        let this = self.get_mut();
+        match std::pin::Pin::new(&mut this.upstream).poll_frame(cx) {
+            Poll::Ready(Some(Ok(_))) if tokio::time::Instant::now() >= this.deadline.deadline() => {
+                // An app that streams on past the bound is cut there, as Twilio would.
+                this.time_out()
+            }
+            Poll::Ready(Some(Ok(frame))) => {
+                if let (Some(chunk), Some(record)) = (frame.data_ref(), this.record.as_mut()) {
+                    let ex = &mut record.exchange;
+                    ex.body_bytes += chunk.len() as u64;
+                    let room = COPY_LIMIT.saturating_sub(ex.body.len());
+                    ex.body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                }
+                if this.upstream.is_end_stream() {
+                    this.finish(None);
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(Some(Err(e))) => {
+                this.finish(Some(Failure::BodyCut(e.to_string())));
+                Poll::Ready(Some(Err(std::io::Error::other(e))))
+            }
+            Poll::Ready(None) => {
+                this.finish(None);
+                Poll::Ready(None)
+            }
+            Poll::Pending => {
+                if this.record.is_some() && this.deadline.as_mut().poll(cx).is_ready() {
+                    return this.time_out();
+                }
+                Poll::Pending
             }
         }
     }
-    exchange.latency = started.elapsed();
-    drop(chunks);
-    state.publish(exchange, kind).await;
+
+    fn is_end_stream(&self) -> bool {
+        self.upstream.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.upstream.size_hint()
+    }
+}
+
+impl Drop for Relay {
+    /// The client went away (what came so far is the record), or the server took the
+    /// declared length and let the body go without asking for its end.
+    fn drop(&mut self) {
+        self.finish(None);
+    }
 }
 
 /// A client error in a few words: the cause chain's last link says what happened.

@@ -6,13 +6,14 @@
 mod background;
 pub mod caller;
 pub mod clipboard;
+pub mod editor;
 pub mod resend;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crossterm::event::{DisableMouseCapture, EnableMouseCapture, Event as TermEvent, EventStream};
+use crossterm::event::{DisableMouseCapture, EnableMouseCapture, Event as TermEvent};
 use crossterm::execute;
 use futures::{Stream, StreamExt};
 use ratatui::Terminal;
@@ -68,6 +69,28 @@ pub struct Host<W> {
     pub resend: Option<resend::Resender>,
     /// The simulated call the caller panel plays (`twimon call`); None elsewhere.
     pub caller: Option<caller::Link>,
+    /// The editor for a resend's parameters (`VISUAL`, then `EDITOR`).
+    pub editor: Option<String>,
+    /// The real terminal, lent to the editor; None on a test backend.
+    pub handover: Option<editor::Handover>,
+    /// The terminal was lent out: the next frame repaints every cell.
+    pub repaint: bool,
+}
+
+impl<W> Host<W> {
+    /// A host with nothing but where exports go and the clipboard's writer: no resend, no
+    /// call, no editor, no real terminal (the tests' host, on a test backend).
+    pub fn bare(export_dir: PathBuf, clipboard: W) -> Host<W> {
+        Host {
+            export_dir,
+            clipboard,
+            resend: None,
+            caller: None,
+            editor: None,
+            handover: None,
+            repaint: false,
+        }
+    }
 }
 
 fn restore() {
@@ -108,6 +131,7 @@ pub async fn run(
 
     let mut terminal = ratatui::init();
     install_panic_hook();
+    let keys = editor::Keys::default();
     app.set_theme(pick_theme(opts.theme));
     let _ = execute!(std::io::stdout(), EnableMouseCapture);
     let mut host = Host {
@@ -115,8 +139,10 @@ pub async fn run(
         clipboard: std::io::stdout(),
         resend: opts.resend.clone(),
         caller: call,
+        editor: editor::from_env(),
+        handover: Some(editor::Handover { keys: keys.clone() }),
+        repaint: false,
     };
-    let keys = EventStream::new();
     let result = event_loop(&mut terminal, &mut app, &mut feed, keys, signal, &mut host).await;
     restore();
     let ended = feed.stop().await;
@@ -191,6 +217,17 @@ pub fn apply<W: std::io::Write>(app: &mut App, effect: Effect, host: &mut Host<W
         }
         Effect::Resend { seq, edits } => resend::apply(app, seq, &edits, host.resend.as_mut()),
         Effect::Caller(control) => caller::send(app, control, host.caller.as_ref()),
+        Effect::EditParams { seq, text } => {
+            editor::apply(
+                app,
+                seq,
+                &text,
+                host.editor.as_deref(),
+                host.handover.as_ref(),
+                host.resend.as_mut(),
+            );
+            host.repaint |= host.handover.is_some();
+        }
         Effect::Export { sid, mask } => {
             let steps = app.call_steps(&sid);
             let events: Vec<&crate::domain::Event> =
@@ -249,6 +286,13 @@ where
     loop {
         for effect in app.take_effects() {
             apply(app, effect, host);
+            dirty = true;
+        }
+        if std::mem::take(&mut host.repaint) {
+            // The screen came back blank, but ratatui remembers the last frame on it: a blank
+            // frame first, so the next one writes every cell. (`Terminal::clear` would ask
+            // the terminal where its cursor is, and wait for the answer.)
+            terminal.draw(|f| f.render_widget(ratatui::widgets::Clear, f.area()))?;
             dirty = true;
         }
         let frame = if flooding && !keyed {

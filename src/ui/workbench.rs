@@ -25,7 +25,7 @@ pub fn prompt(frame: &mut Frame<'_>, app: &App, area: Rect) {
         Span::raw(safe::line(input).into_owned()),
         Span::styled("█", theme::accent()),
         Span::styled(
-            "  Name=value sets, -Name drops · Enter send · Esc cancel",
+            "  Name=value sets, -Name drops · Enter send · Ctrl-E in $EDITOR · Esc cancel",
             theme::dim(),
         ),
     ];
