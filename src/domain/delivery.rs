@@ -320,7 +320,7 @@ impl Event {
 }
 
 /// The text of a JSON string literal, borrowed when it has no escapes. Anything else is None.
-fn str_literal(text: &str) -> Option<Cow<'_, str>> {
+pub(crate) fn str_literal(text: &str) -> Option<Cow<'_, str>> {
     let inner = text.strip_prefix('"')?.strip_suffix('"')?;
     if !inner.contains('\\') {
         return Some(Cow::Borrowed(inner));

@@ -15,7 +15,7 @@ use std::collections::{HashMap, VecDeque};
 use crate::domain::delivery::Duplicate;
 use crate::domain::event::{DedupKey, KeyBuild};
 use crate::domain::family::Group;
-use crate::domain::filter::{IndexTerm, Query};
+use crate::domain::filter::{IndexTerm, KindMask, Plan, Query};
 use crate::domain::{CallSid, Event, EventKind};
 
 /// Default retention cap (`--max-events`).
@@ -412,6 +412,9 @@ impl Store {
                 None => ViewSeqs::All,
                 Some(list) => ViewSeqs::List(list.into()),
             },
+            Some(query) if let Some(list) = self.planned(&filter, query) => {
+                ViewSeqs::List(list.into())
+            }
             Some(query) => {
                 let candidates = self
                     .query_candidates(&filter, query)
@@ -426,6 +429,84 @@ impl Store {
         };
         self.filter = filter;
         self.advance_search(self.search_budget());
+    }
+
+    /// The view of an expression the indexes answer alone ([`Query::plan`]): index lists
+    /// merged, intersected and subtracted, so the switch costs about the lists' length and
+    /// reads no event but those of the kinds whose type must be compared one by one.
+    fn planned(&self, filter: &Filter, query: &Query) -> Option<Vec<u64>> {
+        let plan = query.plan()?;
+        let list = self.plan_list(&plan);
+        if filter.kinds == 0 && filter.groups == 0 && !filter.problems && filter.call.is_none() {
+            return Some(list);
+        }
+        Some(
+            list.into_iter()
+                .filter(|s| self.get(*s).is_some_and(|ev| filter.matches_indexed(ev)))
+                .collect(),
+        )
+    }
+
+    fn plan_list(&self, plan: &Plan) -> Vec<u64> {
+        match plan {
+            Plan::Problems => self.problems.iter().copied().collect(),
+            Plan::Kinds {
+                all,
+                checked,
+                check,
+            } => {
+                let lists = |mask: KindMask| -> Vec<&VecDeque<u64>> {
+                    EventKind::ALL
+                        .iter()
+                        .filter(|k| mask & (1 << k.index()) != 0)
+                        .map(|k| &self.by_kind[k.index()])
+                        .filter(|l| !l.is_empty())
+                        .collect()
+                };
+                let whole = merge_sorted(&lists(*all));
+                let passed: Vec<u64> = merge_sorted(&lists(*checked))
+                    .into_iter()
+                    .filter(|s| self.get(*s).is_some_and(|ev| check.passes(ev)))
+                    .collect();
+                union(&whole, &passed)
+            }
+            Plan::Calls(check) => {
+                let lists: Vec<&VecDeque<u64>> = self
+                    .by_call
+                    .iter()
+                    .filter(|(sid, _)| check.sid_passes(sid.as_str()))
+                    .map(|(_, list)| list)
+                    .collect();
+                merge_many(&lists)
+            }
+            Plan::And(xs) => {
+                let mut lists = xs.iter().map(|x| self.plan_list(x));
+                let first = lists.next().unwrap_or_else(|| self.all_seqs());
+                lists.fold(first, |acc, l| intersect(&acc, &l))
+            }
+            Plan::Or(xs) => xs
+                .iter()
+                .map(|x| self.plan_list(x))
+                .fold(Vec::new(), |acc, l| union(&acc, &l)),
+            Plan::Not(x) => {
+                let out = self.plan_list(x);
+                let mut gone = out.iter().peekable();
+                (self.base_seq..self.next_seq())
+                    .filter(|s| {
+                        if gone.peek() == Some(&s) {
+                            gone.next();
+                            false
+                        } else {
+                            true
+                        }
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    fn all_seqs(&self) -> Vec<u64> {
+        (self.base_seq..self.next_seq()).collect()
     }
 
     /// The index lists of the calls whose SID matches, unless there are many: reads every
@@ -613,6 +694,68 @@ fn pop_if_front(list: &mut VecDeque<u64>, seq: u64) {
     if list.front() == Some(&seq) {
         list.pop_front();
     }
+}
+
+/// The union of two ascending lists, ascending.
+fn union(a: &[u64], b: &[u64]) -> Vec<u64> {
+    if a.is_empty() {
+        return b.to_vec();
+    }
+    if b.is_empty() {
+        return a.to_vec();
+    }
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while let (Some(&x), Some(&y)) = (a.get(i), b.get(j)) {
+        match x.cmp(&y) {
+            std::cmp::Ordering::Less => {
+                out.push(x);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(y);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push(x);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend_from_slice(a.get(i..).unwrap_or_default());
+    out.extend_from_slice(b.get(j..).unwrap_or_default());
+    out
+}
+
+/// The intersection of two ascending lists, ascending.
+fn intersect(a: &[u64], b: &[u64]) -> Vec<u64> {
+    let mut out = Vec::with_capacity(a.len().min(b.len()));
+    let (mut i, mut j) = (0, 0);
+    while let (Some(&x), Some(&y)) = (a.get(i), b.get(j)) {
+        match x.cmp(&y) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                out.push(x);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out
+}
+
+/// The union of any number of ascending lists (a call pattern can match thousands of calls,
+/// too many for [`merge_sorted`]'s scan of every head): concatenated and sorted.
+fn merge_many(lists: &[&VecDeque<u64>]) -> Vec<u64> {
+    if lists.len() <= CALL_LISTS_MERGED {
+        return merge_sorted(lists);
+    }
+    let mut out: Vec<u64> = lists.iter().flat_map(|l| l.iter().copied()).collect();
+    // An event is in one call's list only, so there is nothing to deduplicate.
+    out.sort_unstable();
+    out
 }
 
 /// k-way merge of ascending lists (at most eight: one per TwiML kind or family).
