@@ -7,6 +7,7 @@ use jiff::Timestamp;
 
 use super::family::Stream;
 pub use super::family::{STATUS_CALLBACK_TYPE, TEST_EVENT_TYPE};
+pub use super::params::key_eq;
 
 /// The CloudEvent `type` prefix shared by the eight TwiML events.
 pub const TWIML_PREFIX: &str = "com.twilio.voice.twiml.";
@@ -639,7 +640,7 @@ impl Event {
     /// has: base64). Reads only its own range, not the other parts.
     pub fn response_body_text(&self) -> Option<Cow<'_, str>> {
         let text = self.part_ranges.response_body.get(&self.raw)?;
-        super::delivery::str_literal(text)
+        super::params::str_literal(text)
     }
 
     /// The event's `data` re-parsed from the raw JSON (parameters, response body…). `data`
@@ -770,7 +771,7 @@ impl Event {
     /// [`Event::content_type`], borrowed when it had no escapes.
     pub fn content_type_text(&self) -> Option<Cow<'_, str>> {
         let text = self.part_ranges.content_type.get(&self.raw)?;
-        super::delivery::str_literal(text)
+        super::params::str_literal(text)
     }
 }
 
@@ -809,19 +810,6 @@ fn api_label(member: &str) -> Cow<'_, str> {
         Cow::Owned(format!("api.{object}"))
     } else {
         Cow::Owned(format!("api.{object}.{verb}"))
-    }
-}
-
-/// Case- and underscore-insensitive key comparison.
-pub fn key_eq(a: &str, b: &str) -> bool {
-    let mut left = a.bytes().filter(|c| *c != b'_');
-    let mut right = b.bytes().filter(|c| *c != b'_');
-    loop {
-        match (left.next(), right.next()) {
-            (None, None) => return true,
-            (Some(p), Some(q)) if p.eq_ignore_ascii_case(&q) => {}
-            _ => return false,
-        }
     }
 }
 

@@ -13,6 +13,34 @@ use std::fmt;
 use serde::de::{self, Deserializer as _, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
+/// Request parameters Twilio sends that tell a call's story, as Twilio spells them: what `Tab`
+/// offers after `:columns`, and the spelling a column name typed in any case takes.
+pub const KNOWN: &[&str] = &[
+    "Digits",
+    "SpeechResult",
+    "Confidence",
+    "DialCallStatus",
+    "DialCallDuration",
+    "DialBridged",
+    "QueueResult",
+    "RecordingUrl",
+    "RecordingDuration",
+    "CallStatus",
+    "CallDuration",
+    "AnsweredBy",
+    "Direction",
+    "From",
+    "To",
+    "Caller",
+    "Called",
+    "ForwardedFrom",
+    "CallerName",
+    "ErrorCode",
+    "ErrorMessage",
+    "SequenceNumber",
+    "StatusCallbackEvent",
+];
+
 /// A parameter's name, borrowed from the raw JSON unless it had escapes.
 struct Name<'a>(Cow<'a, str>);
 
@@ -57,9 +85,31 @@ fn walk<'a>(raw: &'a str, f: impl FnMut(Cow<'a, str>, &'a RawValue)) {
     let _ = serde_json::Deserializer::from_str(raw).deserialize_map(Walk(f));
 }
 
+/// The text of a JSON string literal, borrowed when it has no escapes. Anything else is None.
+pub fn str_literal(text: &str) -> Option<Cow<'_, str>> {
+    let inner = text.strip_prefix('"')?.strip_suffix('"')?;
+    if !inner.contains('\\') {
+        return Some(Cow::Borrowed(inner));
+    }
+    serde_json::from_str::<String>(text).ok().map(Cow::Owned)
+}
+
+/// Case- and underscore-insensitive key comparison.
+pub fn key_eq(a: &str, b: &str) -> bool {
+    let mut left = a.bytes().filter(|c| *c != b'_');
+    let mut right = b.bytes().filter(|c| *c != b'_');
+    loop {
+        match (left.next(), right.next()) {
+            (None, None) => return true,
+            (Some(p), Some(q)) if p.eq_ignore_ascii_case(&q) => {}
+            _ => return false,
+        }
+    }
+}
+
 /// A value as the screen shows it: a string's text, anything else in its JSON form.
 pub fn value_text(v: &RawValue) -> Cow<'_, str> {
-    if let Some(s) = super::delivery::json_str(v) {
+    if let Some(s) = str_literal(v.get().trim()) {
         return s;
     }
     match serde_json::from_str::<serde_json::Value>(v.get()) {
@@ -201,11 +251,11 @@ mod tests {
             let map = via_map(&raw);
             prop_assert_eq!(walked(&raw), map.clone());
             for probe in ["a", "b", "A", "a_b"] {
-                let by_map = map.iter().find(|(k, _)| crate::domain::event::key_eq(k, probe)).map(|(_, v)| v.clone());
-                let by_walk = find(&raw, |n| crate::domain::event::key_eq(n, probe)).map(|v| value_text(v).into_owned());
+                let by_map = map.iter().find(|(k, _)| key_eq(k, probe)).map(|(_, v)| v.clone());
+                let by_walk = find(&raw, |n| key_eq(n, probe)).map(|v| value_text(v).into_owned());
                 prop_assert_eq!(by_walk, by_map);
-                let has = map.iter().any(|(k, v)| crate::domain::event::key_eq(k, probe) && v.len() > 1);
-                prop_assert_eq!(some_passes(&raw, |k, v| crate::domain::event::key_eq(k, probe) && v.len() > 1), has);
+                let has = map.iter().any(|(k, v)| key_eq(k, probe) && v.len() > 1);
+                prop_assert_eq!(some_passes(&raw, |k, v| key_eq(k, probe) && v.len() > 1), has);
             }
         }
     }
