@@ -479,29 +479,31 @@ impl Store {
                     .collect();
                 merge_many(&lists)
             }
+            // The smallest list first, and `!x` as a difference from what is left: a call's
+            // few events `!type:record` are not a million-long complement intersected.
             Plan::And(xs) => {
-                let mut lists = xs.iter().map(|x| self.plan_list(x));
+                let (negated, plain): (Vec<&Plan>, Vec<&Plan>) =
+                    xs.iter().partition(|x| matches!(x, Plan::Not(_)));
+                let mut lists: Vec<Vec<u64>> = plain.iter().map(|x| self.plan_list(x)).collect();
+                lists.sort_by_key(Vec::len);
+                let mut lists = lists.into_iter();
                 let first = lists.next().unwrap_or_else(|| self.all_seqs());
-                lists.fold(first, |acc, l| intersect(&acc, &l))
+                let mut acc = lists.fold(first, |acc, l| intersect(&acc, &l));
+                for x in negated {
+                    if let Plan::Not(inner) = x {
+                        if acc.is_empty() {
+                            break;
+                        }
+                        acc = difference(&acc, &self.plan_list(inner));
+                    }
+                }
+                acc
             }
             Plan::Or(xs) => xs
                 .iter()
                 .map(|x| self.plan_list(x))
                 .fold(Vec::new(), |acc, l| union(&acc, &l)),
-            Plan::Not(x) => {
-                let out = self.plan_list(x);
-                let mut gone = out.iter().peekable();
-                (self.base_seq..self.next_seq())
-                    .filter(|s| {
-                        if gone.peek() == Some(&s) {
-                            gone.next();
-                            false
-                        } else {
-                            true
-                        }
-                    })
-                    .collect()
-            }
+            Plan::Not(x) => difference(&self.all_seqs(), &self.plan_list(x)),
         }
     }
 
@@ -728,9 +730,20 @@ fn union(a: &[u64], b: &[u64]) -> Vec<u64> {
     out
 }
 
+/// A far shorter list is looked up in the longer one instead of walking both.
+const LOOKUP_RATIO: usize = 32;
+
 /// The intersection of two ascending lists, ascending.
 fn intersect(a: &[u64], b: &[u64]) -> Vec<u64> {
-    let mut out = Vec::with_capacity(a.len().min(b.len()));
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    if short.len().saturating_mul(LOOKUP_RATIO) < long.len() {
+        return short
+            .iter()
+            .copied()
+            .filter(|s| long.binary_search(s).is_ok())
+            .collect();
+    }
+    let mut out = Vec::with_capacity(short.len());
     let (mut i, mut j) = (0, 0);
     while let (Some(&x), Some(&y)) = (a.get(i), b.get(j)) {
         match x.cmp(&y) {
@@ -741,6 +754,26 @@ fn intersect(a: &[u64], b: &[u64]) -> Vec<u64> {
                 i += 1;
                 j += 1;
             }
+        }
+    }
+    out
+}
+
+/// `a` less the elements of `b`; both ascending.
+fn difference(a: &[u64], b: &[u64]) -> Vec<u64> {
+    if a.len().saturating_mul(LOOKUP_RATIO) < b.len() {
+        return a
+            .iter()
+            .copied()
+            .filter(|s| b.binary_search(s).is_err())
+            .collect();
+    }
+    let mut out = Vec::with_capacity(a.len());
+    let mut gone = b.iter().peekable();
+    for &x in a {
+        while gone.next_if(|&&y| y < x).is_some() {}
+        if gone.peek() != Some(&&x) {
+            out.push(x);
         }
     }
     out
@@ -1107,6 +1140,28 @@ mod tests {
         });
         assert_eq!(seqs(&s), [1, 5]);
         assert_eq!(s.group_count(Group::Twiml), 7);
+    }
+
+    #[test]
+    fn list_operations_agree_with_sets_on_both_paths() {
+        use std::collections::BTreeSet;
+        let long: Vec<u64> = (0..400).filter(|n| n % 3 != 0).collect();
+        for short in [
+            vec![],
+            vec![0, 1, 5, 399],
+            (0..300).step_by(2).collect::<Vec<u64>>(),
+        ] {
+            let (a, b): (BTreeSet<u64>, BTreeSet<u64>) = (
+                short.iter().copied().collect(),
+                long.iter().copied().collect(),
+            );
+            let sorted = |s: BTreeSet<u64>| s.into_iter().collect::<Vec<u64>>();
+            assert_eq!(intersect(&short, &long), sorted(&a & &b));
+            assert_eq!(intersect(&long, &short), sorted(&a & &b));
+            assert_eq!(difference(&short, &long), sorted(&a - &b));
+            assert_eq!(difference(&long, &short), sorted(&b - &a));
+            assert_eq!(union(&short, &long), sorted(&a | &b));
+        }
     }
 
     #[test]
