@@ -197,11 +197,16 @@ fn column_name(s: &str) -> Result<String, String> {
     // several names gets here whole.
     if s.contains(',') {
         return Err(format!(
-            "one column per item, not {:?}: in the config file, columns = [\"time\", \"type\", …]",
-            crate::text::safe::line(s)
+            "one column per item, not {s:?}: in the config file, columns = [\"time\", \"type\", …]"
         ));
     }
-    crate::app::look::Column::named(s).map(|c| c.name().to_owned())
+    if !crate::domain::params::is_name(s.trim()) {
+        return Err(format!(
+            "not a column: {s:?} (a column is time, type, call, request, code, dur, marks, or \
+             a request parameter such as Digits: letters, digits and _)"
+        ));
+    }
+    Ok(s.trim().to_owned())
 }
 
 fn body_limit(s: &str) -> Result<usize, String> {

@@ -89,9 +89,6 @@ const BUILT_IN: [(&str, &[&str], Column); 7] = [
 /// Most columns a table can be asked for: more never fit a terminal.
 pub const MAX_COLUMNS: usize = 16;
 
-/// Longest parameter name taken (Twilio's longest is well under it).
-const MAX_NAME: usize = 40;
-
 impl Column {
     pub const DEFAULT: [Column; 7] = [
         Column::Time,
@@ -150,12 +147,7 @@ impl Column {
         if name.eq_ignore_ascii_case("default") {
             return Err("`default` is the whole list, not one of its columns".into());
         }
-        let word = name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if name.is_empty()
-            || !word
-            || !name.starts_with(|c: char| c.is_ascii_alphabetic())
-            || name.len() > MAX_NAME
-        {
+        if !crate::domain::params::is_name(name) {
             return Err(format!(
                 "not a column: {:?} (a column is one of {}, or a request parameter such as \
                  Digits or DialCallStatus: letters, digits and _)",

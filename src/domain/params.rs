@@ -41,6 +41,17 @@ pub const KNOWN: &[&str] = &[
     "StatusCallbackEvent",
 ];
 
+/// Longest parameter name taken (Twilio's longest is well under it).
+const MAX_NAME: usize = 40;
+
+/// Whether `name` can be a request parameter's name as a user types it: letters, digits and
+/// `_`, starting with a letter (Twilio's names are all of that shape).
+pub fn is_name(name: &str) -> bool {
+    name.len() <= MAX_NAME
+        && name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 /// A parameter's name, borrowed from the raw JSON unless it had escapes.
 struct Name<'a>(Cow<'a, str>);
 

@@ -15,7 +15,7 @@ use std::collections::{HashMap, VecDeque};
 use crate::domain::delivery::Duplicate;
 use crate::domain::event::{DedupKey, KeyBuild};
 use crate::domain::family::Group;
-use crate::domain::filter::{IndexTerm, KindMask, Plan, Query};
+use crate::domain::filter::{self, IndexTerm, KindMask, Plan, Query};
 use crate::domain::{CallSid, Event, EventKind};
 
 /// Default retention cap (`--max-events`).
@@ -131,6 +131,9 @@ pub struct Store {
     by_group: [VecDeque<u64>; Group::COUNT],
     problems: VecDeque<u64>,
     by_call: HashMap<CallSid, VecDeque<u64>>,
+    /// The calls of `by_call` by their SID's last bytes ([`filter::sid_tail`]), so
+    /// `call:CA…a9ca31` finds its calls without reading every SID.
+    by_tail: HashMap<[u8; filter::SID_TAIL], Vec<CallSid>>,
     /// Events naming each conference (participant callbacks, REST requests on it).
     by_conference: HashMap<Box<str>, VecDeque<u64>>,
     studio: joins::Studio,
@@ -162,6 +165,7 @@ impl Store {
             by_group: std::array::from_fn(|_| VecDeque::new()),
             problems: VecDeque::new(),
             by_call: HashMap::new(),
+            by_tail: HashMap::new(),
             by_conference: HashMap::new(),
             studio: joins::Studio::default(),
             dup_counts: HashMap::new(),
@@ -297,11 +301,11 @@ impl Store {
         }
         let joined = self.studio.on_push(&mut ev);
         if let Some(call) = &ev.call_sid {
-            match self.by_call.get_mut(call) {
-                Some(list) => list.push_back(seq),
-                None => {
-                    self.by_call.insert(call.clone(), VecDeque::from([seq]));
-                }
+            if let Some(list) = self.by_call.get_mut(call) {
+                list.push_back(seq);
+            } else {
+                self.by_call.insert(call.clone(), VecDeque::from([seq]));
+                add_tail(&mut self.by_tail, call);
             }
         }
         if let Some(conf) = ev.conference() {
@@ -348,6 +352,9 @@ impl Store {
                 continue;
             }
             ev.call_sid = Some(call.clone());
+            if !self.by_call.contains_key(call) {
+                add_tail(&mut self.by_tail, call);
+            }
             let list = self.by_call.entry(call.clone()).or_default();
             if let Err(at) = list.binary_search(&seq) {
                 list.insert(at, seq);
@@ -384,6 +391,7 @@ impl Store {
             pop_if_front(list, seq);
             if list.is_empty() {
                 self.by_call.remove(call);
+                remove_tail(&mut self.by_tail, call);
             }
         }
         self.dup_counts.remove(&seq);
@@ -471,12 +479,22 @@ impl Store {
                 union(&whole, &passed)
             }
             Plan::Calls(check) => {
-                let lists: Vec<&VecDeque<u64>> = self
-                    .by_call
-                    .iter()
-                    .filter(|(sid, _)| check.sid_passes(sid.as_str()))
-                    .map(|(_, list)| list)
-                    .collect();
+                let lists: Vec<&VecDeque<u64>> = match check.sid_tail() {
+                    Some(tail) => self
+                        .by_tail
+                        .get(&tail)
+                        .into_iter()
+                        .flatten()
+                        .filter(|sid| check.sid_passes(sid.as_str()))
+                        .filter_map(|sid| self.by_call.get(sid))
+                        .collect(),
+                    None => self
+                        .by_call
+                        .iter()
+                        .filter(|(sid, _)| check.sid_passes(sid.as_str()))
+                        .map(|(_, list)| list)
+                        .collect(),
+                };
                 merge_many(&lists)
             }
             // The smallest list first, and `!x` as a difference from what is left: a call's
@@ -689,6 +707,24 @@ impl Store {
     pub fn view_slice(&self, start: usize, end: usize) -> impl Iterator<Item = &Event> + '_ {
         let end = end.min(self.view_len());
         (start.min(end)..end).filter_map(|p| self.view_seq(p).and_then(|s| self.get(s)))
+    }
+}
+
+fn add_tail(by_tail: &mut HashMap<[u8; filter::SID_TAIL], Vec<CallSid>>, call: &CallSid) {
+    if let Some(tail) = filter::sid_tail(call.as_str()) {
+        by_tail.entry(tail).or_default().push(call.clone());
+    }
+}
+
+fn remove_tail(by_tail: &mut HashMap<[u8; filter::SID_TAIL], Vec<CallSid>>, call: &CallSid) {
+    let Some(tail) = filter::sid_tail(call.as_str()) else {
+        return;
+    };
+    if let Some(calls) = by_tail.get_mut(&tail) {
+        calls.retain(|c| c != call);
+        if calls.is_empty() {
+            by_tail.remove(&tail);
+        }
     }
 }
 
@@ -1140,6 +1176,33 @@ mod tests {
         });
         assert_eq!(seqs(&s), [1, 5]);
         assert_eq!(s.group_count(Group::Twiml), 7);
+    }
+
+    #[test]
+    fn the_sid_tail_index_holds_exactly_the_retained_calls() {
+        let mut store = Store::new(4);
+        let sids = ["CA00aa9ca31", "CA11aa9ca31", "CA22b10001", "CA1"];
+        for i in 0..12 {
+            store.push(ev(EventKind::CallRequested, sids[i % sids.len()], 200));
+            let mut tails: Vec<&CallSid> = store.by_tail.values().flatten().collect();
+            tails.sort();
+            let mut calls: Vec<&CallSid> = store
+                .by_call
+                .keys()
+                .filter(|c| c.as_str().len() >= filter::SID_TAIL)
+                .collect();
+            calls.sort();
+            assert_eq!(tails, calls, "after {i}");
+        }
+        store.set_filter(Filter {
+            search: Query::parse("call:ca…AA9CA31").ok(),
+            ..Filter::default()
+        });
+        let shown: Vec<String> = store
+            .view_slice(0, 10)
+            .filter_map(|e| e.call_sid.as_ref().map(|c| c.as_str().to_owned()))
+            .collect();
+        assert_eq!(shown, ["CA00aa9ca31", "CA11aa9ca31"]);
     }
 
     #[test]

@@ -107,6 +107,21 @@ impl Check {
         eval::Ctx::new(ev).eval(&Expr::Term(self.0.clone()))
     }
 
+    /// For a call term that fixes a SID's last [`SID_TAIL`] bytes (`CA…a9ca31`, as the table
+    /// shortens SIDs, or a whole SID), those bytes, ASCII lowercase: only the calls whose SID
+    /// ends so can pass.
+    pub fn sid_tail(&self) -> Option<[u8; SID_TAIL]> {
+        let Term::Call { pattern, exact } = &self.0 else {
+            return None;
+        };
+        let fixed = match (&pattern.suffix, *exact) {
+            (_, true) => pattern.as_prefix()?,
+            (Some(suffix), false) => suffix.as_str(),
+            (None, false) => return None,
+        };
+        sid_tail(fixed)
+    }
+
     /// For a call term: whether a call with this SID passes it.
     pub fn sid_passes(&self, sid: &str) -> bool {
         match &self.0 {
@@ -114,6 +129,20 @@ impl Check {
             _ => false,
         }
     }
+}
+
+/// How many of a SID's last bytes [`sid_tail`] keys it by: the table's short form shows six.
+pub const SID_TAIL: usize = 6;
+
+/// A SID's last [`SID_TAIL`] bytes, ASCII lowercase; None when it is shorter.
+pub fn sid_tail(sid: &str) -> Option<[u8; SID_TAIL]> {
+    let b = sid.as_bytes();
+    let tail = b.get(b.len().checked_sub(SID_TAIL)?..)?;
+    let mut key = [0; SID_TAIL];
+    for (k, c) in key.iter_mut().zip(tail) {
+        *k = c.to_ascii_lowercase();
+    }
+    Some(key)
 }
 
 /// A text pattern for SIDs and phone numbers as the screen shortens them: `CA…517366` is a
