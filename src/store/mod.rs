@@ -712,7 +712,11 @@ impl Store {
 
 fn add_tail(by_tail: &mut HashMap<[u8; filter::SID_TAIL], Vec<CallSid>>, call: &CallSid) {
     if let Some(tail) = filter::sid_tail(call.as_str()) {
-        by_tail.entry(tail).or_default().push(call.clone());
+        // Nearly every tail names one call: no room reserved for more.
+        by_tail
+            .entry(tail)
+            .or_insert_with(|| Vec::with_capacity(1))
+            .push(call.clone());
     }
 }
 
