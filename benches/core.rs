@@ -167,6 +167,25 @@ fn bench_filters(c: &mut Criterion) {
             });
         });
     }
+    // Expressions that read parameters and free text, scanned to their end over all 1M
+    // events turn by turn (the switch above is the first turn: what the first screenful
+    // waits for).
+    for (name, expr) in [
+        ("expr_digits_2_whole_scan", "Digits=2"),
+        ("expr_free_text_whole_scan", "\"no such text\""),
+    ] {
+        let query = twimon::domain::filter::Query::parse(expr).unwrap();
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                app.set_filter(Filter {
+                    search: Some(query.clone()),
+                    ..Filter::default()
+                });
+                while app.advance_search() {}
+                app.set_filter(Filter::default());
+            });
+        });
+    }
     // A cheap expression scanned to its end over all 1M events, turn by turn.
     let code = twimon::domain::filter::Query::parse("code>=500").unwrap();
     g.bench_function("expr_code_ge_500_whole_scan", |b| {
@@ -223,6 +242,15 @@ fn bench_frames(c: &mut Criterion) {
         app.update(Action::Follow);
         app.update(Action::ToggleKind(3));
         g.bench_with_input(BenchmarkId::new("type_filter", n), &n, |b, _| {
+            b.iter(|| {
+                twimon::tui::draw(&mut term, &mut app).unwrap();
+            });
+        });
+        // Two parameter columns: each visible row reads its values from the raw parameters.
+        app.set_filter(Filter::default());
+        app.columns =
+            twimon::app::look::Column::list("time,type,call,Digits,DialCallStatus,code").unwrap();
+        g.bench_with_input(BenchmarkId::new("param_columns", n), &n, |b, _| {
             b.iter(|| {
                 twimon::tui::draw(&mut term, &mut app).unwrap();
             });

@@ -107,6 +107,11 @@ pub struct OutputArgs {
     /// The monitor's colours.
     #[arg(long, value_enum, default_value_t = ThemeArg::Auto, env = "TWIMON_THEME")]
     pub theme: ThemeArg,
+    /// The monitor's table columns, comma-separated, in order: time, type, call, request,
+    /// code, dur, marks, or any request parameter (`Digits`, `SpeechResult`, `DialCallStatus`,
+    /// `AnsweredBy`…); `default` for the usual ones. Narrow terminals drop some by priority.
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = column_name)]
+    pub columns: Vec<String>,
     /// Only the events matching this filter expression — the language of `/` in the monitor
     /// (`type:gather`, `code>=500`, `Digits=2`, `call:CA…`, `!`, `and`, `or`; see the
     /// README) — printed when headless, the filter the monitor starts with otherwise.
@@ -180,6 +185,28 @@ pub struct MonitorArgs {
 /// column and what was expected there.
 fn filter_expr(s: &str) -> Result<Query, String> {
     Query::parse(s).map_err(|e| e.to_string())
+}
+
+/// One name of `--columns`; the list as a whole (each once, how many) is checked where the
+/// monitor starts.
+fn column_name(s: &str) -> Result<String, String> {
+    if s.trim().eq_ignore_ascii_case("default") {
+        return Ok("default".into());
+    }
+    // The command line splits at commas before this; only a config file's one string of
+    // several names gets here whole.
+    if s.contains(',') {
+        return Err(format!(
+            "one column per item, not {s:?}: in the config file, columns = [\"time\", \"type\", …]"
+        ));
+    }
+    if !crate::domain::params::is_name(s.trim()) {
+        return Err(format!(
+            "not a column: {s:?} (a column is time, type, call, request, code, dur, marks, or \
+             a request parameter such as Digits: letters, digits and _)"
+        ));
+    }
+    Ok(s.trim().to_owned())
 }
 
 fn body_limit(s: &str) -> Result<usize, String> {

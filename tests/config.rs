@@ -273,3 +273,34 @@ fn refused_deliveries_are_logged_with_why_and_debug_logs_each_delivery() {
         "{debug:#?}"
     );
 }
+
+#[test]
+fn columns_come_from_the_file_or_the_flag_and_a_bad_name_names_its_line() {
+    let home = Home::new("config-columns");
+    assert_eq!(setting(&home, &[], &[], "columns").1, "default");
+    home.write_config(
+        "mask = true\ncolumns = [\"time\", \"type\", \"digits\", \"DialCallStatus\"]\n",
+    );
+    let file = format!("file {}", home.config_file().display());
+    assert_eq!(
+        setting(&home, &[], &[], "columns"),
+        (
+            "[\"time\", \"type\", \"digits\", \"DialCallStatus\"]".into(),
+            format!("{file}:2")
+        )
+    );
+    assert_eq!(
+        setting(&home, &[], &["--columns", "call,AnsweredBy"], "columns"),
+        ("[\"call\", \"AnsweredBy\"]".into(), "flag --columns".into())
+    );
+    let bad = refused(&home, "mask = true\ncolumns = [\"time\", \"ti;me\"]\n");
+    assert!(
+        bad.starts_with("2: columns:") && bad.contains("not a column: \"ti;me\""),
+        "{bad}"
+    );
+    let one = refused(&home, "columns = \"time,type\"\n");
+    assert!(
+        one.starts_with("1: columns:") && one.contains("one column per item"),
+        "{one}"
+    );
+}

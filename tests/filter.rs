@@ -342,3 +342,70 @@ proptest! {
         prop_assert_eq!(view(&store), want, "{}", text);
     }
 }
+
+/// Expressions of index terms only (types, call SIDs, problems under `!`, `and`, `or`): the
+/// store answers them from its index lists, without a scan.
+fn index_expr() -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![
+        prop::sample::select(vec![
+            "type:gather",
+            "type:call",
+            "type=dial.finished",
+            "type=com.twilio.voice.twiml.request.failed",
+            "type:record",
+            "type:nothing-has-this",
+            "call:CA…a9ca31",
+            "call:ca0000",
+            "call=CA1234",
+            "call:CA…0001",
+            "is:problem",
+        ])
+        .prop_map(str::to_owned),
+    ];
+    leaf.prop_recursive(3, 10, 2, |inner| {
+        prop_oneof![
+            inner.clone().prop_map(|g| format!("!({g})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} {b})")),
+            (inner.clone(), inner).prop_map(|(a, b)| format!("({a} or {b})")),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn the_indexed_path_equals_the_plain_scan(
+        models in prop::collection::vec(model(), 1..60),
+        text in index_expr(),
+        kinds in prop::option::of(0..8usize),
+        cap in 5..80usize,
+    ) {
+        let query = Query::parse(&text).map_err(|e| TestCaseError::fail(format!("{text}: {e}")))?;
+        prop_assert!(query.plan().is_some(), "{} has no plan", text);
+        let mut store = Store::new(cap);
+        for (n, m) in models.iter().enumerate() {
+            let body = m.json(n, false);
+            for mut ev in parse_delivery(body.as_bytes(), "2026-11-28T14:00:00Z".parse().unwrap()).unwrap() {
+                twimon::domain::check::stamp(&mut ev);
+                store.push(ev);
+            }
+        }
+        let filter = Filter {
+            kinds: kinds.and_then(|k| kind_bit(EventKind::TWIML[k])).unwrap_or(0),
+            search: Some(query.clone()),
+            ..Filter::default()
+        };
+        store.set_filter(filter.clone());
+        prop_assert!(!store.searching(), "{} was scanned", text);
+        let scan: Vec<u64> = (store.next_seq() - store.len() as u64..store.next_seq())
+            .filter(|s| {
+                store.get(*s).is_some_and(|ev| {
+                    query.matches(ev)
+                        && (filter.kinds == 0 || kind_bit(ev.kind).is_some_and(|b| b & filter.kinds != 0))
+                })
+            })
+            .collect();
+        prop_assert_eq!(view(&store), scan, "{}", text);
+    }
+}

@@ -428,5 +428,13 @@ async fn theme_and_columns_reach_the_loop() {
     keys.push(KeyCode::Enter);
     session(&mut term, &mut app, &[], keys).await;
     let screen = screen_text(term.backend().buffer());
-    assert!(screen.contains("asked for: time,digits"), "{screen}");
+    assert!(screen.contains("columns time,Digits"), "{screen}");
+    let header = screen
+        .lines()
+        .find(|l| l.contains("Time (UTC)"))
+        .unwrap_or_default();
+    assert!(
+        header.contains("Digits") && !header.contains("Type"),
+        "the next frame has the new columns: {screen}"
+    );
 }

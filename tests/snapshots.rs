@@ -1140,3 +1140,22 @@ fn caller_panel_while_a_dial_waits_and_after_the_end() {
     let terminal = render(&mut app, 80, 24);
     insta::assert_snapshot!("caller_ended_focused_80x24", terminal.backend());
 }
+
+/// `:columns` with request parameters: each row shows its event's value (`-` where it has
+/// none), the free-text one takes the room left, and narrow terminals drop by priority.
+#[test]
+fn table_with_parameter_columns() {
+    let mut app = samples();
+    key(&mut app, KeyCode::Char(':'));
+    keys(
+        &mut app,
+        "columns time,type,call,Digits,DialCallStatus,SpeechResult,code",
+    );
+    key(&mut app, KeyCode::Enter);
+    let screen = common::screen::screen_text(render(&mut app, 80, 24).backend().buffer());
+    assert!(
+        screen.contains("Digits") && screen.contains("DialCallStatus"),
+        "{screen}"
+    );
+    check_matrix("table_parameter_columns", &mut app);
+}

@@ -5,7 +5,8 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::{Action, App, Effect, Mode, Pane};
+use super::look::Column;
+use super::{Action, App, Mode, Pane};
 use crate::domain::EventKind;
 
 /// The line being typed after `:` or `@`, and what the prompt says about it.
@@ -96,7 +97,7 @@ pub const COMMANDS: &[Command] = &[
     c!("goto", [], "TIME", Run::Goto, "select the first event at or after TIME (03:00, 03:00:15, 2026-11-30T03:00; also @TIME)"),
     c!("export", [], "", Run::Key(A::Export), "export the call as markdown to a file here"),
     c!("theme", [], "NAME", Run::Theme, "switch the colour theme"),
-    c!("columns", [], "LIST", Run::Columns, "choose the table's columns (comma-separated)"),
+    c!("columns", [], "LIST", Run::Columns, "the table's columns: time,type,call,Digits,code… (any parameter; default; none: show them)"),
     c!("quit", ["q"], "", Run::Quit, "quit (asks when events are unrecorded)"),
     c!("quit!", ["q!"], "", Run::Key(A::QuitNow), "quit at once"),
     c!("help", [], "", Run::Key(A::Help), "the keys and commands"),
@@ -229,6 +230,9 @@ pub fn complete(text: &str) -> Result<(String, Vec<&'static str>), String> {
     };
     let command = find(word).ok_or_else(|| unknown(word))?;
     let arg = arg.trim_start();
+    if command.run == Run::Columns {
+        return Ok(complete_columns(word, arg));
+    }
     let choices: Vec<&str> = arg_choices(command.run)
         .into_iter()
         .filter(|c| c.starts_with(arg))
@@ -238,6 +242,58 @@ pub fn complete(text: &str) -> Result<(String, Vec<&'static str>), String> {
         [one] => Ok((format!("{word} {one}"), Vec::new())),
         many => Ok((format!("{word} {}", common_prefix(many)), choices)),
     }
+}
+
+/// Tab after `:columns`: the list's last name, completed from the built-in columns and the
+/// parameters twimon knows, ASCII case ignored (`dig` becomes `Digits`).
+fn complete_columns(word: &str, arg: &str) -> (String, Vec<&'static str>) {
+    let cut = arg.rfind([',', ' ']).map_or(0, |i| i + 1);
+    let (done, last) = arg.split_at(cut);
+    let choices: Vec<&'static str> = Column::names()
+        .into_iter()
+        .filter(|n| {
+            n.len() >= last.len()
+                && n.as_bytes()[..last.len()].eq_ignore_ascii_case(last.as_bytes())
+        })
+        .collect();
+    let completed = match choices.as_slice() {
+        [] => last.to_owned(),
+        [one] => (*one).to_owned(),
+        many => {
+            let shared = common_prefix_ci(many);
+            if shared.len() < last.len() {
+                last.to_owned()
+            } else {
+                shared.to_owned()
+            }
+        }
+    };
+    let choices = if choices.len() > 1 {
+        choices
+    } else {
+        Vec::new()
+    };
+    (format!("{word} {done}{completed}"), choices)
+}
+
+/// [`common_prefix`] with ASCII case ignored, in the first word's spelling.
+fn common_prefix_ci<'a>(words: &[&'a str]) -> &'a str {
+    let Some(first) = words.first() else {
+        return "";
+    };
+    let mut end = first.len();
+    for w in &words[1..] {
+        let same = first
+            .bytes()
+            .zip(w.bytes())
+            .take_while(|(a, b)| a.eq_ignore_ascii_case(b))
+            .count();
+        end = end.min(same);
+    }
+    while !first.is_char_boundary(end) {
+        end -= 1;
+    }
+    &first[..end]
 }
 
 fn unknown(word: &str) -> String {
@@ -300,7 +356,10 @@ impl App {
         if command.arg.is_empty() && !arg.is_empty() {
             return Err(format!(":{} takes no argument", command.name));
         }
-        if !command.arg.is_empty() && arg.is_empty() && command.run != Run::Goto {
+        if !command.arg.is_empty()
+            && arg.is_empty()
+            && !matches!(command.run, Run::Goto | Run::Columns)
+        {
             return Err(format!("usage: :{} {}", command.name, command.arg));
         }
         match command.run {
@@ -341,10 +400,11 @@ impl App {
                 self.status = Some(format!("theme {theme}"));
             }
             Run::Columns => {
-                let columns = column_list(arg)?;
+                if !arg.is_empty() {
+                    self.columns = Column::list(arg)?;
+                }
                 self.mode = Mode::Normal;
-                self.status = None;
-                self.effects.push(Effect::Columns(columns));
+                self.status = Some(format!("columns {}", Column::list_text(&self.columns)));
             }
             Run::Quit => {
                 self.mode = Mode::Normal;
@@ -366,31 +426,6 @@ impl App {
             _ => None,
         }
     }
-}
-
-/// `:columns time,type,call digits` → the names, lowercased, in order, each once.
-fn column_list(arg: &str) -> Result<Vec<String>, String> {
-    let mut columns: Vec<String> = Vec::new();
-    for name in arg.split([',', ' ']).filter(|n| !n.is_empty()) {
-        let name = name.to_ascii_lowercase();
-        if !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            return Err(format!(
-                "not a column name: {:?}",
-                crate::text::safe::line(&name)
-            ));
-        }
-        if columns.contains(&name) {
-            return Err(format!("column {name} is listed twice"));
-        }
-        columns.push(name);
-    }
-    if columns.is_empty() {
-        return Err("usage: :columns LIST".into());
-    }
-    Ok(columns)
 }
 
 #[cfg(test)]
@@ -463,14 +498,29 @@ mod tests {
     }
 
     #[test]
-    fn column_lists_are_checked() {
+    fn tab_completes_the_last_column_of_the_list() {
         assert_eq!(
-            column_list("Time,type  digits").unwrap(),
-            ["time", "type", "digits"]
+            complete("columns time,ty").unwrap(),
+            ("columns time,type".into(), vec![])
         );
-        assert!(column_list("time,time").unwrap_err().contains("twice"));
-        assert!(column_list("ti;me").unwrap_err().contains("not a column"));
-        assert!(column_list(" , ").is_err());
+        assert_eq!(
+            complete("columns time,dig").unwrap(),
+            ("columns time,Digits".into(), vec![])
+        );
+        let (text, choices) = complete("columns type dial").unwrap();
+        assert_eq!(text, "columns type Dial");
+        assert_eq!(
+            choices,
+            ["DialCallStatus", "DialCallDuration", "DialBridged"]
+        );
+        let (text, choices) = complete("columns type dialc").unwrap();
+        assert_eq!(text, "columns type DialCall");
+        assert_eq!(choices, ["DialCallStatus", "DialCallDuration"]);
+        assert_eq!(
+            complete("columns Custom").unwrap(),
+            ("columns Custom".into(), vec![]),
+            "a parameter twimon does not know is left as typed"
+        );
     }
 
     #[test]

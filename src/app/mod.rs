@@ -147,8 +147,6 @@ pub enum Effect {
     Copy(String),
     /// Capture the mouse (true) or release it to the terminal (false).
     MouseCapture(bool),
-    /// Show these table columns, in this order (`:columns LIST`).
-    Columns(Vec<String>),
     /// Send event `seq`'s request again, with these parameter edits.
     Resend {
         seq: u64,

@@ -10,6 +10,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 use super::*;
+use crate::app::look::Column;
 use crate::domain::Signature;
 use crate::domain::delivery::parse_delivery;
 
@@ -1905,14 +1906,31 @@ fn commands_do_what_their_keys_do_and_ask_for_what_needs_the_world() {
     );
     assert_eq!(app.theme, crate::app::look::Theme::Light);
     command(&mut app, "columns time, type,digits");
-    assert_eq!(
-        app.take_effects(),
-        [Effect::Columns(vec![
-            "time".into(),
-            "type".into(),
-            "digits".into()
-        ])]
+    assert!(
+        app.take_effects().is_empty(),
+        "the columns are the app's own state"
     );
+    assert_eq!(
+        app.columns,
+        [Column::Time, Column::Type, Column::Param("Digits".into())]
+    );
+    assert_eq!(app.status.as_deref(), Some("columns time,type,Digits"));
+    command(&mut app, "columns");
+    assert_eq!(
+        app.status.as_deref(),
+        Some("columns time,type,Digits"),
+        "no list: shows it"
+    );
+    command(&mut app, "columns default");
+    assert_eq!(app.columns, Column::DEFAULT);
+    command(&mut app, "columns time,ti;me");
+    let error = app
+        .prompt()
+        .and_then(|p| p.error.clone())
+        .unwrap_or_default();
+    assert!(error.starts_with("not a column: \"ti;me\""), "{error}");
+    assert_eq!(app.columns, Column::DEFAULT, "a bad list changes nothing");
+    key(&mut app, KeyCode::Esc);
     command(&mut app, "type gather");
     assert_eq!(
         app.store.filter().kinds,

@@ -80,6 +80,12 @@ async fn consume_with(
         let opts = crate::headless::Options { mask: output.mask };
         crate::headless::run(feed, format, opts, output.filter.clone(), signal).await
     } else {
+        let columns = if output.columns.is_empty() {
+            crate::app::look::Column::DEFAULT.to_vec()
+        } else {
+            crate::app::look::Column::list(&output.columns.join(","))
+                .map_err(|e| anyhow::anyhow!("--columns: {e}"))?
+        };
         let log = logging::init_file(output.log_file.as_deref());
         tracing::info!(log = ?log, "monitor starting");
         let opts = crate::tui::Options {
@@ -88,6 +94,7 @@ async fn consume_with(
             log,
             keys: config::keymap(),
             theme: theme_choice(output.theme),
+            columns,
             recorded: recorded || !feed.live,
             filter: output.filter.clone(),
             resend,

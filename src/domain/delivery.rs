@@ -313,24 +313,15 @@ impl Event {
         let slice = |r: PartRange| r.get(&self.raw);
         Parts {
             parameters: slice(ranges.parameters).and_then(|p| serde_json::from_str(p).ok()),
-            content_type: slice(ranges.content_type).and_then(str_literal),
-            response_body: slice(ranges.response_body).and_then(str_literal),
+            content_type: slice(ranges.content_type).and_then(super::params::str_literal),
+            response_body: slice(ranges.response_body).and_then(super::params::str_literal),
         }
     }
 }
 
-/// The text of a JSON string literal, borrowed when it has no escapes. Anything else is None.
-fn str_literal(text: &str) -> Option<Cow<'_, str>> {
-    let inner = text.strip_prefix('"')?.strip_suffix('"')?;
-    if !inner.contains('\\') {
-        return Some(Cow::Borrowed(inner));
-    }
-    serde_json::from_str::<String>(text).ok().map(Cow::Owned)
-}
-
 /// A JSON string field, borrowed when it has no escapes. Anything else (number, null…) is None.
 pub(crate) fn json_str(raw: &RawValue) -> Option<Cow<'_, str>> {
-    str_literal(raw.get())
+    super::params::str_literal(raw.get())
 }
 
 fn field_str(f: Field<'_>) -> Option<Cow<'_, str>> {

@@ -7,6 +7,7 @@ use jiff::Timestamp;
 
 use super::family::Stream;
 pub use super::family::{STATUS_CALLBACK_TYPE, TEST_EVENT_TYPE};
+pub use super::params::key_eq;
 
 /// The CloudEvent `type` prefix shared by the eight TwiML events.
 pub const TWIML_PREFIX: &str = "com.twilio.voice.twiml.";
@@ -632,7 +633,14 @@ impl Event {
 
     /// `data.response.responseBody` (base64).
     pub fn response_body(&self) -> Option<String> {
-        self.parts().response_body.map(Cow::into_owned)
+        self.response_body_text().map(Cow::into_owned)
+    }
+
+    /// [`Event::response_body`], borrowed from the raw JSON when it had no escapes (it never
+    /// has: base64). Reads only its own range, not the other parts.
+    pub fn response_body_text(&self) -> Option<Cow<'_, str>> {
+        let text = self.part_ranges.response_body.get(&self.raw)?;
+        super::params::str_literal(text)
     }
 
     /// The event's `data` re-parsed from the raw JSON (parameters, response body…). `data`
@@ -727,37 +735,43 @@ pub const KEY_PARAMETERS: [&str; 9] = [
 ];
 
 impl Event {
+    /// `data.request.parameters` in their raw JSON (an object), when the request had them.
+    pub fn parameters_raw(&self) -> Option<&str> {
+        self.part_ranges.parameters.get(&self.raw)
+    }
+
     /// `data.request.parameters` as (name, value) pairs; non-string values in their JSON form.
     pub fn parameters(&self) -> Vec<(String, String)> {
-        let Some(raw) = self.parts().parameters else {
+        let Some(raw) = self.parameters_raw() else {
             return Vec::new();
         };
-        let Ok(map) = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(raw.get())
-        else {
-            return Vec::new();
-        };
-        map.into_iter()
-            .map(|(k, v)| {
-                let v = match v {
-                    serde_json::Value::String(s) => s,
-                    other => other.to_string(),
-                };
-                (k, v)
-            })
+        super::params::entries(raw, |_| true)
+            .into_iter()
+            .map(|(k, v)| (k.into_owned(), super::params::value_text(v).into_owned()))
             .collect()
     }
 
-    /// One parameter, looked up ignoring case and underscores (`CallSid` = `call_sid`).
+    /// One parameter, looked up ignoring case and underscores (`CallSid` = `call_sid`),
+    /// without reading the others into strings (a table cell asks this of every row shown).
+    pub fn parameter_text(&self, name: &str) -> Option<Cow<'_, str>> {
+        let raw = self.parameters_raw()?;
+        super::params::find(raw, |k| key_eq(k, name)).map(super::params::value_text)
+    }
+
+    /// [`Event::parameter_text`], owned.
     pub fn parameter(&self, name: &str) -> Option<String> {
-        self.parameters()
-            .into_iter()
-            .find(|(k, _)| key_eq(k, name))
-            .map(|(_, v)| v)
+        self.parameter_text(name).map(Cow::into_owned)
     }
 
     /// `data.response.contentType`.
     pub fn content_type(&self) -> Option<String> {
-        self.parts().content_type.map(Cow::into_owned)
+        self.content_type_text().map(Cow::into_owned)
+    }
+
+    /// [`Event::content_type`], borrowed when it had no escapes.
+    pub fn content_type_text(&self) -> Option<Cow<'_, str>> {
+        let text = self.part_ranges.content_type.get(&self.raw)?;
+        super::params::str_literal(text)
     }
 }
 
@@ -796,19 +810,6 @@ fn api_label(member: &str) -> Cow<'_, str> {
         Cow::Owned(format!("api.{object}"))
     } else {
         Cow::Owned(format!("api.{object}.{verb}"))
-    }
-}
-
-/// Case- and underscore-insensitive key comparison.
-pub fn key_eq(a: &str, b: &str) -> bool {
-    let mut left = a.bytes().filter(|c| *c != b'_');
-    let mut right = b.bytes().filter(|c| *c != b'_');
-    loop {
-        match (left.next(), right.next()) {
-            (None, None) => return true,
-            (Some(p), Some(q)) if p.eq_ignore_ascii_case(&q) => {}
-            _ => return false,
-        }
     }
 }
 

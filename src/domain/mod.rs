@@ -13,6 +13,7 @@ pub mod family;
 pub mod feed;
 pub mod filter;
 pub mod lint;
+pub mod params;
 pub mod twiml;
 
 pub use event::{CallSid, Event, EventKind, Family, Signature, TimeSource, TwimlMark};

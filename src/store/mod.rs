@@ -15,7 +15,7 @@ use std::collections::{HashMap, VecDeque};
 use crate::domain::delivery::Duplicate;
 use crate::domain::event::{DedupKey, KeyBuild};
 use crate::domain::family::Group;
-use crate::domain::filter::{IndexTerm, Query};
+use crate::domain::filter::{self, IndexTerm, KindMask, Plan, Query};
 use crate::domain::{CallSid, Event, EventKind};
 
 /// Default retention cap (`--max-events`).
@@ -131,6 +131,9 @@ pub struct Store {
     by_group: [VecDeque<u64>; Group::COUNT],
     problems: VecDeque<u64>,
     by_call: HashMap<CallSid, VecDeque<u64>>,
+    /// The calls of `by_call` by their SID's last bytes ([`filter::sid_tail`]), so
+    /// `call:CA…a9ca31` finds its calls without reading every SID.
+    by_tail: HashMap<[u8; filter::SID_TAIL], Vec<CallSid>>,
     /// Events naming each conference (participant callbacks, REST requests on it).
     by_conference: HashMap<Box<str>, VecDeque<u64>>,
     studio: joins::Studio,
@@ -162,6 +165,7 @@ impl Store {
             by_group: std::array::from_fn(|_| VecDeque::new()),
             problems: VecDeque::new(),
             by_call: HashMap::new(),
+            by_tail: HashMap::new(),
             by_conference: HashMap::new(),
             studio: joins::Studio::default(),
             dup_counts: HashMap::new(),
@@ -297,11 +301,11 @@ impl Store {
         }
         let joined = self.studio.on_push(&mut ev);
         if let Some(call) = &ev.call_sid {
-            match self.by_call.get_mut(call) {
-                Some(list) => list.push_back(seq),
-                None => {
-                    self.by_call.insert(call.clone(), VecDeque::from([seq]));
-                }
+            if let Some(list) = self.by_call.get_mut(call) {
+                list.push_back(seq);
+            } else {
+                self.by_call.insert(call.clone(), VecDeque::from([seq]));
+                add_tail(&mut self.by_tail, call);
             }
         }
         if let Some(conf) = ev.conference() {
@@ -348,6 +352,9 @@ impl Store {
                 continue;
             }
             ev.call_sid = Some(call.clone());
+            if !self.by_call.contains_key(call) {
+                add_tail(&mut self.by_tail, call);
+            }
             let list = self.by_call.entry(call.clone()).or_default();
             if let Err(at) = list.binary_search(&seq) {
                 list.insert(at, seq);
@@ -384,6 +391,7 @@ impl Store {
             pop_if_front(list, seq);
             if list.is_empty() {
                 self.by_call.remove(call);
+                remove_tail(&mut self.by_tail, call);
             }
         }
         self.dup_counts.remove(&seq);
@@ -412,6 +420,9 @@ impl Store {
                 None => ViewSeqs::All,
                 Some(list) => ViewSeqs::List(list.into()),
             },
+            Some(query) if let Some(list) = self.planned(&filter, query) => {
+                ViewSeqs::List(list.into())
+            }
             Some(query) => {
                 let candidates = self
                     .query_candidates(&filter, query)
@@ -426,6 +437,96 @@ impl Store {
         };
         self.filter = filter;
         self.advance_search(self.search_budget());
+    }
+
+    /// The view of an expression the indexes answer alone ([`Query::plan`]): index lists
+    /// merged, intersected and subtracted, so the switch costs about the lists' length and
+    /// reads no event but those of the kinds whose type must be compared one by one.
+    fn planned(&self, filter: &Filter, query: &Query) -> Option<Vec<u64>> {
+        let plan = query.plan()?;
+        let list = self.plan_list(&plan);
+        if filter.kinds == 0 && filter.groups == 0 && !filter.problems && filter.call.is_none() {
+            return Some(list);
+        }
+        Some(
+            list.into_iter()
+                .filter(|s| self.get(*s).is_some_and(|ev| filter.matches_indexed(ev)))
+                .collect(),
+        )
+    }
+
+    fn plan_list(&self, plan: &Plan) -> Vec<u64> {
+        match plan {
+            Plan::Problems => self.problems.iter().copied().collect(),
+            Plan::Kinds {
+                all,
+                checked,
+                check,
+            } => {
+                let lists = |mask: KindMask| -> Vec<&VecDeque<u64>> {
+                    EventKind::ALL
+                        .iter()
+                        .filter(|k| mask & (1 << k.index()) != 0)
+                        .map(|k| &self.by_kind[k.index()])
+                        .filter(|l| !l.is_empty())
+                        .collect()
+                };
+                let whole = merge_sorted(&lists(*all));
+                let passed: Vec<u64> = merge_sorted(&lists(*checked))
+                    .into_iter()
+                    .filter(|s| self.get(*s).is_some_and(|ev| check.passes(ev)))
+                    .collect();
+                union(&whole, &passed)
+            }
+            Plan::Calls(check) => {
+                let lists: Vec<&VecDeque<u64>> = match check.sid_tail() {
+                    Some(tail) => self
+                        .by_tail
+                        .get(&tail)
+                        .into_iter()
+                        .flatten()
+                        .filter(|sid| check.sid_passes(sid.as_str()))
+                        .filter_map(|sid| self.by_call.get(sid))
+                        .collect(),
+                    None => self
+                        .by_call
+                        .iter()
+                        .filter(|(sid, _)| check.sid_passes(sid.as_str()))
+                        .map(|(_, list)| list)
+                        .collect(),
+                };
+                merge_many(&lists)
+            }
+            // The smallest list first, and `!x` as a difference from what is left: a call's
+            // few events `!type:record` are not a million-long complement intersected.
+            Plan::And(xs) => {
+                let (negated, plain): (Vec<&Plan>, Vec<&Plan>) =
+                    xs.iter().partition(|x| matches!(x, Plan::Not(_)));
+                let mut lists: Vec<Vec<u64>> = plain.iter().map(|x| self.plan_list(x)).collect();
+                lists.sort_by_key(Vec::len);
+                let mut lists = lists.into_iter();
+                let first = lists.next().unwrap_or_else(|| self.all_seqs());
+                let mut acc = lists.fold(first, |acc, l| intersect(&acc, &l));
+                for x in negated {
+                    if let Plan::Not(inner) = x {
+                        if acc.is_empty() {
+                            break;
+                        }
+                        acc = difference(&acc, &self.plan_list(inner));
+                    }
+                }
+                acc
+            }
+            Plan::Or(xs) => xs
+                .iter()
+                .map(|x| self.plan_list(x))
+                .fold(Vec::new(), |acc, l| union(&acc, &l)),
+            Plan::Not(x) => difference(&self.all_seqs(), &self.plan_list(x)),
+        }
+    }
+
+    fn all_seqs(&self) -> Vec<u64> {
+        (self.base_seq..self.next_seq()).collect()
     }
 
     /// The index lists of the calls whose SID matches, unless there are many: reads every
@@ -609,10 +710,125 @@ impl Store {
     }
 }
 
+fn add_tail(by_tail: &mut HashMap<[u8; filter::SID_TAIL], Vec<CallSid>>, call: &CallSid) {
+    if let Some(tail) = filter::sid_tail(call.as_str()) {
+        // Nearly every tail names one call: no room reserved for more.
+        by_tail
+            .entry(tail)
+            .or_insert_with(|| Vec::with_capacity(1))
+            .push(call.clone());
+    }
+}
+
+fn remove_tail(by_tail: &mut HashMap<[u8; filter::SID_TAIL], Vec<CallSid>>, call: &CallSid) {
+    let Some(tail) = filter::sid_tail(call.as_str()) else {
+        return;
+    };
+    if let Some(calls) = by_tail.get_mut(&tail) {
+        calls.retain(|c| c != call);
+        if calls.is_empty() {
+            by_tail.remove(&tail);
+        }
+    }
+}
+
 fn pop_if_front(list: &mut VecDeque<u64>, seq: u64) {
     if list.front() == Some(&seq) {
         list.pop_front();
     }
+}
+
+/// The union of two ascending lists, ascending.
+fn union(a: &[u64], b: &[u64]) -> Vec<u64> {
+    if a.is_empty() {
+        return b.to_vec();
+    }
+    if b.is_empty() {
+        return a.to_vec();
+    }
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while let (Some(&x), Some(&y)) = (a.get(i), b.get(j)) {
+        match x.cmp(&y) {
+            std::cmp::Ordering::Less => {
+                out.push(x);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(y);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push(x);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend_from_slice(a.get(i..).unwrap_or_default());
+    out.extend_from_slice(b.get(j..).unwrap_or_default());
+    out
+}
+
+/// A far shorter list is looked up in the longer one instead of walking both.
+const LOOKUP_RATIO: usize = 32;
+
+/// The intersection of two ascending lists, ascending.
+fn intersect(a: &[u64], b: &[u64]) -> Vec<u64> {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    if short.len().saturating_mul(LOOKUP_RATIO) < long.len() {
+        return short
+            .iter()
+            .copied()
+            .filter(|s| long.binary_search(s).is_ok())
+            .collect();
+    }
+    let mut out = Vec::with_capacity(short.len());
+    let (mut i, mut j) = (0, 0);
+    while let (Some(&x), Some(&y)) = (a.get(i), b.get(j)) {
+        match x.cmp(&y) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                out.push(x);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out
+}
+
+/// `a` less the elements of `b`; both ascending.
+fn difference(a: &[u64], b: &[u64]) -> Vec<u64> {
+    if a.len().saturating_mul(LOOKUP_RATIO) < b.len() {
+        return a
+            .iter()
+            .copied()
+            .filter(|s| b.binary_search(s).is_err())
+            .collect();
+    }
+    let mut out = Vec::with_capacity(a.len());
+    let mut gone = b.iter().peekable();
+    for &x in a {
+        while gone.next_if(|&&y| y < x).is_some() {}
+        if gone.peek() != Some(&&x) {
+            out.push(x);
+        }
+    }
+    out
+}
+
+/// The union of any number of ascending lists (a call pattern can match thousands of calls,
+/// too many for [`merge_sorted`]'s scan of every head): concatenated and sorted.
+fn merge_many(lists: &[&VecDeque<u64>]) -> Vec<u64> {
+    if lists.len() <= CALL_LISTS_MERGED {
+        return merge_sorted(lists);
+    }
+    let mut out: Vec<u64> = lists.iter().flat_map(|l| l.iter().copied()).collect();
+    // An event is in one call's list only, so there is nothing to deduplicate.
+    out.sort_unstable();
+    out
 }
 
 /// k-way merge of ascending lists (at most eight: one per TwiML kind or family).
@@ -964,6 +1180,55 @@ mod tests {
         });
         assert_eq!(seqs(&s), [1, 5]);
         assert_eq!(s.group_count(Group::Twiml), 7);
+    }
+
+    #[test]
+    fn the_sid_tail_index_holds_exactly_the_retained_calls() {
+        let mut store = Store::new(4);
+        let sids = ["CA00aa9ca31", "CA11aa9ca31", "CA22b10001", "CA1"];
+        for i in 0..12 {
+            store.push(ev(EventKind::CallRequested, sids[i % sids.len()], 200));
+            let mut tails: Vec<&CallSid> = store.by_tail.values().flatten().collect();
+            tails.sort();
+            let mut calls: Vec<&CallSid> = store
+                .by_call
+                .keys()
+                .filter(|c| c.as_str().len() >= filter::SID_TAIL)
+                .collect();
+            calls.sort();
+            assert_eq!(tails, calls, "after {i}");
+        }
+        store.set_filter(Filter {
+            search: Query::parse("call:ca…AA9CA31").ok(),
+            ..Filter::default()
+        });
+        let shown: Vec<String> = store
+            .view_slice(0, 10)
+            .filter_map(|e| e.call_sid.as_ref().map(|c| c.as_str().to_owned()))
+            .collect();
+        assert_eq!(shown, ["CA00aa9ca31", "CA11aa9ca31"]);
+    }
+
+    #[test]
+    fn list_operations_agree_with_sets_on_both_paths() {
+        use std::collections::BTreeSet;
+        let long: Vec<u64> = (0..400).filter(|n| n % 3 != 0).collect();
+        for short in [
+            vec![],
+            vec![0, 1, 5, 399],
+            (0..300).step_by(2).collect::<Vec<u64>>(),
+        ] {
+            let (a, b): (BTreeSet<u64>, BTreeSet<u64>) = (
+                short.iter().copied().collect(),
+                long.iter().copied().collect(),
+            );
+            let sorted = |s: BTreeSet<u64>| s.into_iter().collect::<Vec<u64>>();
+            assert_eq!(intersect(&short, &long), sorted(&a & &b));
+            assert_eq!(intersect(&long, &short), sorted(&a & &b));
+            assert_eq!(difference(&short, &long), sorted(&a - &b));
+            assert_eq!(difference(&long, &short), sorted(&b - &a));
+            assert_eq!(union(&short, &long), sorted(&a | &b));
+        }
     }
 
     #[test]

@@ -51,6 +51,8 @@ pub struct Options {
     pub keys: crate::app::keys::Keymap,
     /// The palette, or `Auto`: `NO_COLOR`, then the terminal's background.
     pub theme: crate::ui::theme::ThemeChoice,
+    /// The table's columns (`--columns`, the config's `columns`); empty: the default ones.
+    pub columns: Vec<crate::app::look::Column>,
     /// Every event is also kept in a file (`--record`, or a replay of one): quitting does
     /// not ask.
     pub recorded: bool,
@@ -123,6 +125,9 @@ pub async fn run(
     app.keys = opts.keys.clone();
     app.log = opts.log.as_ref().map(|p| p.display().to_string());
     app.recorded = opts.recorded;
+    if !opts.columns.is_empty() {
+        app.columns.clone_from(&opts.columns);
+    }
     if opts.filter.is_some() {
         app.apply_query(opts.filter.clone());
     }
@@ -205,15 +210,6 @@ pub fn apply<W: std::io::Write>(app: &mut App, effect: Effect, host: &mut Host<W
             if let Err(e) = done {
                 app.status = Some(format!("the terminal refused the mouse change: {e}"));
             }
-        }
-        // Themes and columns are chosen by name; until the screen offers a choice, say what
-        // it shows.
-        Effect::Columns(names) => {
-            app.status = Some(format!(
-                "the table's columns are fixed in this build (time, type, call, request, res, \
-                 dur); asked for: {}",
-                crate::text::safe::line(&names.join(","))
-            ));
         }
         Effect::Resend { seq, edits } => resend::apply(app, seq, &edits, host.resend.as_mut()),
         Effect::Caller(control) => caller::send(app, control, host.caller.as_ref()),

@@ -181,8 +181,8 @@ impl Layout {
             .columns
             .iter()
             .map(|c| Want {
-                width: column_width(*c, dates),
-                stretch: *c == Column::Request,
+                width: column_width(c, dates),
+                stretch: stretches(c),
                 priority: c.priority(),
             })
             .collect();
@@ -190,7 +190,7 @@ impl Layout {
             .columns
             .iter()
             .zip(super::fit::columns(&wants, width, SPACING))
-            .filter_map(|(c, w)| Some((*c, w?)))
+            .filter_map(|(c, w)| Some((c.clone(), w?)))
             .collect();
         Layout { dates, columns }
     }
@@ -206,6 +206,7 @@ impl Layout {
                 Column::Code => "Res",
                 Column::Duration => "   Dur",
                 Column::Marks => "",
+                Column::Param(name) => name,
             };
             Cell::from(ellipsize(title, usize::from(*w)).into_owned())
         }))
@@ -222,8 +223,19 @@ impl Layout {
 const SPACING: u16 = 1;
 
 /// The least a column takes: its values whole (`15.0s`, `CA…a9ca31`, `gather.finished`).
-fn column_width(column: Column, dates: Dates) -> u16 {
+/// A parameter column takes its name's width, and at least what its values usually take
+/// (`completed`, `+14155550100`, `machine_end_beep`); a longer value ends in `…`.
+fn column_width(column: &Column, dates: Dates) -> u16 {
     match column {
+        Column::Param(name) => {
+            let usual = match name.as_ref() {
+                "From" | "To" | "Caller" | "Called" | "ForwardedFrom" => 12,
+                "AnsweredBy" | "SpeechResult" | "UnstableSpeechResult" | "TranscriptionText" => 16,
+                "CallStatus" => 11,
+                _ => 6,
+            };
+            (name.len() as u16).clamp(usual, 20)
+        }
         Column::Time => 12 + dates.width() as u16,
         Column::Type => 16,
         Column::Call => 9,
@@ -234,17 +246,36 @@ fn column_width(column: Column, dates: Dates) -> u16 {
     }
 }
 
+/// The request and the free-text parameters (what a caller said) take the room left over.
+fn stretches(column: &Column) -> bool {
+    match column {
+        Column::Request => true,
+        Column::Param(name) => matches!(
+            name.as_ref(),
+            "SpeechResult" | "UnstableSpeechResult" | "TranscriptionText"
+        ),
+        _ => false,
+    }
+}
+
 pub fn row(app: &App, ev: &Event, layout: &Layout) -> Row<'static> {
     Row::new(
         layout
             .columns
             .iter()
-            .map(|(c, w)| cell(app, ev, *c, usize::from(*w), layout.dates)),
+            .map(|(c, w)| cell(app, ev, c, usize::from(*w), layout.dates)),
     )
 }
 
-fn cell(app: &App, ev: &Event, column: Column, width: usize, dates: Dates) -> Cell<'static> {
+fn cell(app: &App, ev: &Event, column: &Column, width: usize, dates: Dates) -> Cell<'static> {
     match column {
+        Column::Param(name) => ev.parameter_text(name).map_or_else(
+            || Cell::from(Span::styled("-", theme::dim())),
+            |value| {
+                let text = super::shown_param(app, name, &value);
+                Cell::from(ellipsize(&text, width).into_owned())
+            },
+        ),
         Column::Time => Cell::from(Span::styled(stamp(ev, dates), theme::dim())),
         Column::Type => {
             let kind = safe::line(&ev.label()).into_owned();

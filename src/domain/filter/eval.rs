@@ -1,19 +1,20 @@
-//! Evaluation over an event's parsed fields. The parameters and the decoded TwiML are read at
-//! most once per event however many terms ask for them.
+//! Evaluation over an event's parsed fields. The parameters are walked in the raw JSON without
+//! building strings ([`crate::domain::params`]); the decoded TwiML is read at most once per
+//! event however many terms ask for it.
 
 use std::cell::OnceCell;
 use std::fmt::Write as _;
 use std::rc::Rc;
 
-use super::{Expr, Is, NumTest, Term, ValueTest};
+use super::{Expr, Is, NumTest, Pattern, Term, ValueTest};
 use crate::domain::check::Checked;
 use crate::domain::event::key_eq;
+use crate::domain::params;
 use crate::domain::{Event, EventKind};
 
 /// One event being tested, with what its terms decoded so far.
 pub(super) struct Ctx<'a> {
     ev: &'a Event,
-    params: OnceCell<Vec<(String, String)>>,
     twiml: OnceCell<Option<Rc<Checked>>>,
 }
 
@@ -21,7 +22,6 @@ impl<'a> Ctx<'a> {
     pub(super) fn new(ev: &'a Event) -> Self {
         Ctx {
             ev,
-            params: OnceCell::new(),
             twiml: OnceCell::new(),
         }
     }
@@ -35,15 +35,18 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn params(&self) -> &[(String, String)] {
-        self.params.get_or_init(|| self.ev.parameters())
+    /// Whether a parameter passes `test` (name, value as shown).
+    fn any_param(&self, test: impl FnMut(&str, &str) -> bool) -> bool {
+        self.ev
+            .parameters_raw()
+            .is_some_and(|raw| params::some_passes(raw, test))
     }
 
     fn twiml_text(&self) -> Option<&str> {
         self.twiml
             .get_or_init(|| {
                 self.ev
-                    .response_body()
+                    .response_body_text()
                     .map(|b| crate::domain::check::checked(&b))
             })
             .as_ref()
@@ -59,15 +62,10 @@ impl<'a> Ctx<'a> {
                     || (matches!(ev.kind, EventKind::Other | EventKind::Invalid)
                         && text_matches(ev.type_name(), text, *exact))
             }
-            Term::Call { pattern, exact } => ev.call_sid.as_ref().is_some_and(|c| {
-                if *exact {
-                    pattern
-                        .as_prefix()
-                        .is_some_and(|p| c.as_str().eq_ignore_ascii_case(p))
-                } else {
-                    pattern.matches(c.as_str())
-                }
-            }),
+            Term::Call { pattern, exact } => ev
+                .call_sid
+                .as_ref()
+                .is_some_and(|c| sid_passes(pattern, *exact, c.as_str())),
             Term::Url { text, exact } => {
                 if *exact {
                     ev.url().eq_ignore_ascii_case(text) || path(ev.url()).eq_ignore_ascii_case(text)
@@ -76,11 +74,9 @@ impl<'a> Ctx<'a> {
                 }
             }
             Term::Method(m) => ev.method().eq_ignore_ascii_case(m),
-            Term::Param { name, test } => self
-                .params()
-                .iter()
-                .filter(|(k, _)| key_eq(k, name))
-                .any(|(_, v)| value_passes(v, test)),
+            Term::Param { name, test } => {
+                self.any_param(|k, v| key_eq(k, name) && value_passes(v, test))
+            }
             Term::Code(test) => ev
                 .response_code
                 .is_some_and(|c| num_passes(u32::from(c), *test)),
@@ -111,32 +107,63 @@ impl<'a> Ctx<'a> {
         {
             return true;
         }
+        // The joined and formatted forms below are built only when the needle could match
+        // them and not their parts: a needle without a space is in `METHOD url` only if it
+        // is in the method or the URL, a time or a code only holds digits and `-:.TZ`, and
+        // `Name=Value` without `=` only if the name or the value has it.
         let mut buf = String::with_capacity(64);
         let mut hit_fmt = |args: std::fmt::Arguments<'_>| {
             buf.clear();
             let _ = buf.write_fmt(args);
             contains_ci(&buf, needle)
         };
-        if hit_fmt(format_args!("{} {}", ev.method(), ev.url()))
-            || hit_fmt(format_args!("{} {}", ev.method(), path(ev.url())))
-            || ev
-                .response_code
-                .is_some_and(|c| hit_fmt(format_args!("{c}")))
-            || hit_fmt(format_args!(
-                "{}",
-                ev.time.strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
-            ))
-            || ev
-                .content_type()
-                .is_some_and(|t| hit_fmt(format_args!("{t}")))
-            || self
-                .params()
-                .iter()
-                .any(|(k, v)| hit_fmt(format_args!("{k}={v}")))
+        let spaced = needle.contains(' ');
+        let digits = needle.bytes().all(|b| b.is_ascii_digit());
+        let timelike = needle
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b"-:.tz".contains(&b));
+        if (spaced
+            && (hit_fmt(format_args!("{} {}", ev.method(), ev.url()))
+                || hit_fmt(format_args!("{} {}", ev.method(), path(ev.url())))))
+            || (digits
+                && ev
+                    .response_code
+                    .is_some_and(|c| hit_fmt(format_args!("{c}"))))
+            || (timelike
+                && hit_fmt(format_args!(
+                    "{}",
+                    ev.time.strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
+                )))
+            || ev.content_type_text().is_some_and(|t| hit(&t))
         {
             return true;
         }
+        let joined = needle.contains('=');
+        if self.any_param(|k, v| {
+            if joined {
+                let mut line = String::with_capacity(k.len() + 1 + v.len());
+                line.push_str(k);
+                line.push('=');
+                line.push_str(v);
+                contains_ci(&line, needle)
+            } else {
+                hit(k) || hit(v)
+            }
+        }) {
+            return true;
+        }
         self.twiml_text().is_some_and(hit)
+    }
+}
+
+/// Whether a call SID passes a `call:` (or, `exact`, `call=`) term.
+pub(super) fn sid_passes(pattern: &Pattern, exact: bool, sid: &str) -> bool {
+    if exact {
+        pattern
+            .as_prefix()
+            .is_some_and(|p| sid.eq_ignore_ascii_case(p))
+    } else {
+        pattern.matches(sid)
     }
 }
 

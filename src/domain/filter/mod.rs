@@ -47,6 +47,12 @@ impl Query {
         self.expr.is_cheap()
     }
 
+    /// How the store's indexes answer the whole expression exactly, when they can: every
+    /// term a type, call or problems term, under any `and`, `or` and `!`.
+    pub fn plan(&self) -> Option<Plan> {
+        self.expr.plan()
+    }
+
     /// Terms every match must pass (top-level conjuncts) that an index of the store answers.
     pub fn index_terms(&self) -> Vec<IndexTerm> {
         let mut out = Vec::new();
@@ -70,6 +76,73 @@ pub enum IndexTerm {
     Call(Pattern),
     /// The problems index.
     Problems,
+}
+
+/// An expression the store answers from its indexes alone (see [`Query::plan`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Plan {
+    /// Every event of the kinds in `all`; of the kinds in `checked` (those whose events carry
+    /// a type of their own), the events `check` passes.
+    Kinds {
+        all: KindMask,
+        checked: KindMask,
+        check: Check,
+    },
+    /// The events of the calls whose SID `check` passes ([`Check::sid_passes`]).
+    Calls(Check),
+    /// The problems index.
+    Problems,
+    And(Vec<Plan>),
+    Or(Vec<Plan>),
+    Not(Box<Plan>),
+}
+
+/// One term of a [`Plan`], for the events (or call SIDs) an index cannot decide alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check(Term);
+
+impl Check {
+    /// Whether the event passes the term.
+    pub fn passes(&self, ev: &Event) -> bool {
+        eval::Ctx::new(ev).eval(&Expr::Term(self.0.clone()))
+    }
+
+    /// For a call term that fixes a SID's last [`SID_TAIL`] bytes (`CA…a9ca31`, as the table
+    /// shortens SIDs, or a whole SID), those bytes, ASCII lowercase: only the calls whose SID
+    /// ends so can pass.
+    pub fn sid_tail(&self) -> Option<[u8; SID_TAIL]> {
+        let Term::Call { pattern, exact } = &self.0 else {
+            return None;
+        };
+        let fixed = match (&pattern.suffix, *exact) {
+            (_, true) => pattern.as_prefix()?,
+            (Some(suffix), false) => suffix.as_str(),
+            (None, false) => return None,
+        };
+        sid_tail(fixed)
+    }
+
+    /// For a call term: whether a call with this SID passes it.
+    pub fn sid_passes(&self, sid: &str) -> bool {
+        match &self.0 {
+            Term::Call { pattern, exact } => eval::sid_passes(pattern, *exact, sid),
+            _ => false,
+        }
+    }
+}
+
+/// How many of a SID's last bytes [`sid_tail`] keys it by: the table's short form shows six.
+pub const SID_TAIL: usize = 6;
+
+/// A SID's last [`SID_TAIL`] bytes, ASCII lowercase; None when it is shorter.
+pub fn sid_tail(sid: &str) -> Option<[u8; SID_TAIL]> {
+    let b = sid.as_bytes();
+    let tail = b.get(b.len().checked_sub(SID_TAIL)?..)?;
+    let mut key = [0; SID_TAIL];
+    for (k, c) in key.iter_mut().zip(tail) {
+        *k = c.to_ascii_lowercase();
+    }
+    Some(key)
 }
 
 /// A text pattern for SIDs and phone numbers as the screen shortens them: `CA…517366` is a
@@ -136,6 +209,16 @@ impl Expr {
             Expr::Or(xs) | Expr::And(xs) => xs.iter().all(Expr::is_cheap),
             Expr::Not(x) => x.is_cheap(),
             Expr::Term(t) => t.is_cheap(),
+        }
+    }
+
+    fn plan(&self) -> Option<Plan> {
+        let all = |xs: &[Expr]| xs.iter().map(Expr::plan).collect::<Option<Vec<Plan>>>();
+        match self {
+            Expr::And(xs) => all(xs).map(Plan::And),
+            Expr::Or(xs) => all(xs).map(Plan::Or),
+            Expr::Not(x) => x.plan().map(|p| Plan::Not(Box::new(p))),
+            Expr::Term(t) => t.plan(),
         }
     }
 
@@ -245,6 +328,22 @@ impl Term {
         !matches!(self, Term::Text(_) | Term::Param { .. })
     }
 
+    fn plan(&self) -> Option<Plan> {
+        match self {
+            Term::Type { text, exact } => {
+                let checked = kinds_bits(&[EventKind::Other, EventKind::Invalid]);
+                Some(Plan::Kinds {
+                    all: type_kinds(text, *exact) & !checked,
+                    checked,
+                    check: Check(self.clone()),
+                })
+            }
+            Term::Call { .. } => Some(Plan::Calls(Check(self.clone()))),
+            Term::Is(Is::Problem) => Some(Plan::Problems),
+            _ => None,
+        }
+    }
+
     fn index_term(&self) -> Option<IndexTerm> {
         match self {
             Term::Type { text, exact } => Some(IndexTerm::Kinds(type_kinds(text, *exact))),
@@ -258,6 +357,10 @@ impl Term {
 /// A set of [`EventKind`]s, bit [`EventKind::index`] each.
 pub type KindMask = u32;
 const _: () = assert!(EventKind::COUNT <= KindMask::BITS as usize);
+
+fn kinds_bits(kinds: &[EventKind]) -> KindMask {
+    kinds.iter().fold(0, |mask, k| mask | (1 << k.index()))
+}
 
 /// The kinds a type term can match: those whose name matches, and the two whose events carry
 /// a type of their own (other and invalid), which are checked one by one.
