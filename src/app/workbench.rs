@@ -180,7 +180,7 @@ impl App {
                         Ok(edits) => {
                             let seq = *seq;
                             self.mode = Mode::Normal;
-                            self.to_editor(seq, &edits);
+                            self.hand_to_editor(seq, &edits);
                         }
                         Err(why) => self.status = Some(why),
                     }
@@ -233,7 +233,7 @@ impl App {
 
     /// Ctrl-E in the edit prompt: the parameters, with `edits` applied, as a file for
     /// `$EDITOR`; what it holds when the editor ends is resent.
-    fn to_editor(&mut self, seq: u64, edits: &[Edit]) {
+    fn hand_to_editor(&mut self, seq: u64, edits: &[Edit]) {
         let Some(ev) = self.store.get(seq) else {
             self.status = Some("that event has left the monitor (--max-events)".into());
             return;
