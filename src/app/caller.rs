@@ -12,7 +12,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::{Action, App, Effect, prompt};
 use crate::domain::call::script::DIAL_STATUSES;
-use crate::domain::call::transcript::{Control, Entry, Waiting, is_keypad};
+use crate::domain::call::transcript::{Control, Entry, Waiting, is_keypad, times_text};
 
 /// Lines of what was heard kept for the panel (the oldest leave).
 pub const HEARD_KEPT: usize = 200;
@@ -274,14 +274,6 @@ impl Caller {
     /// The `<Dial>` waiting, when one is.
     pub fn dial(&self) -> Option<&Waiting> {
         self.waiting.as_ref().filter(|w| w.verb == "Dial")
-    }
-}
-
-fn times_text(times: u32) -> Option<String> {
-    match times {
-        1 => None,
-        0 => Some("looped until the call ends".to_owned()),
-        n => Some(format!("{n} times")),
     }
 }
 

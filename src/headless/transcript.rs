@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
+use crate::domain::call::transcript::times_text;
 use crate::domain::event::KEY_PARAMETERS;
 use crate::source::call::Entry;
 use crate::text::{mask, safe};
@@ -84,7 +85,7 @@ fn text(entry: &Entry) -> String {
                 language
                     .as_ref()
                     .map(|l| format!("language {}", safe::line(l))),
-                (*times != 1).then(|| times_text(*times)),
+                times_text(*times),
             ]
             .into_iter()
             .flatten()
@@ -96,10 +97,10 @@ fn text(entry: &Entry) -> String {
         }
         Entry::Play { url, digits, times } => match digits {
             Some(d) => format!("  plays tones {}", safe::line(d)),
-            None if *times != 1 => {
-                format!("  plays {} ({})", safe::line(url), times_text(*times))
-            }
-            None => format!("  plays {}", safe::line(url)),
+            None => match times_text(*times) {
+                Some(t) => format!("  plays {} ({t})", safe::line(url)),
+                None => format!("  plays {}", safe::line(url)),
+            },
         },
         Entry::Pause { seconds } => format!("  … {seconds} s of silence"),
         Entry::Prompt { verb, detail } => format!("  ? <{verb}> {}", safe::line(detail)),
@@ -175,13 +176,5 @@ fn text(entry: &Entry) -> String {
         Entry::Problem { step, message } => {
             format!("FAILED {}: {}", safe::line(step), safe::line(message))
         }
-    }
-}
-
-fn times_text(times: u32) -> String {
-    if times == 0 {
-        "repeated until the call ends".to_owned()
-    } else {
-        format!("{times} times")
     }
 }

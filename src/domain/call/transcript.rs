@@ -129,3 +129,12 @@ pub enum Control {
 pub fn is_keypad(c: char) -> bool {
     c.is_ascii_digit() || matches!(c, '*' | '#')
 }
+
+/// How often a `<Say>` or `<Play>` plays, in words; `None` for once (its `loop` of 1).
+pub fn times_text(times: u32) -> Option<String> {
+    match times {
+        1 => None,
+        0 => Some("repeated until the call ends".to_owned()),
+        n => Some(format!("{n} times")),
+    }
+}
