@@ -103,7 +103,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect, geo: &mut Geometry) {
     let below = body.len().saturating_sub(scroll + shown);
     block = super::with_scroll_hint(block, scroll, below);
     frame.render_widget(block, area);
-    let mut lines = head;
+    let mut lines: Vec<Line<'_>> = head;
     lines.extend(rows);
     frame.render_widget(Paragraph::new(lines), inner);
 }
@@ -127,10 +127,12 @@ impl Body {
         }
     }
 
-    fn line(&self, i: usize) -> Option<Line<'static>> {
+    /// Line `i`, borrowing the prepared text (a raw body line can be the whole base64
+    /// answer: only the rows in view are copied, by [`wrap`]).
+    fn line(&self, i: usize) -> Option<Line<'_>> {
         match self {
             Body::Lines(l) => l.get(i).cloned(),
-            Body::Text(l) => l.get(i).map(|t| Line::from(t.clone())),
+            Body::Text(l) => l.get(i).map(|t| Line::from(t.as_str())),
             Body::Twiml(d) => d.lines.get(i).map(styled_line),
             Body::MaskedTwiml(d) => d.lines.get(i).map(|l| mask_line(styled_line(l))),
         }
@@ -138,7 +140,7 @@ impl Body {
 
     /// Screen rows for lines `scroll..`, wrapped at `width`, at most `room` of them; and how
     /// many lines were shown whole (the page size for `PgDn`).
-    fn rows(&self, scroll: usize, room: usize, width: usize) -> (Vec<Line<'static>>, usize) {
+    fn rows(&self, scroll: usize, room: usize, width: usize) -> (Vec<Line<'_>>, usize) {
         let mut rows = Vec::with_capacity(room);
         let mut shown = 0;
         let mut i = scroll;
@@ -178,7 +180,7 @@ impl Body {
 /// Wraps a styled line at `width` columns, at most `max_rows` rows of it (a frame wraps no
 /// more of a long line, such as a base64 body, than it can show); continuation rows keep the
 /// line's indentation.
-pub(super) fn wrap(line: Line<'static>, width: usize, max_rows: usize) -> Vec<Line<'static>> {
+pub(super) fn wrap(line: Line<'_>, width: usize, max_rows: usize) -> Vec<Line<'_>> {
     use unicode_width::UnicodeWidthChar;
     // Whether it fits, without measuring all of a long line.
     let mut seen = 0;
@@ -196,7 +198,7 @@ pub(super) fn wrap(line: Line<'static>, width: usize, max_rows: usize) -> Vec<Li
         .min(width / 2)
         + 2;
     let mut rows = Vec::new();
-    let mut row: Vec<Span<'static>> = Vec::new();
+    let mut row: Vec<Span<'_>> = Vec::new();
     let mut used = 0;
     for span in line.spans {
         let mut piece = String::new();
