@@ -14,7 +14,7 @@ use super::lint::{self, Finding, Severity};
 use super::twiml;
 
 /// What one body is: its text, what is wrong with it, and its findings (worst first).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Checked {
     /// The decoded text (lossy UTF-8, cut at the decode limit); `None` when the base64 is bad.
     pub text: Option<String>,
@@ -22,7 +22,20 @@ pub struct Checked {
     pub problem: Option<String>,
     /// TwiML check findings in document order; empty for a body that is not TwiML.
     pub findings: Vec<Finding>,
+    /// The last few needles looked for in `text`, and whether each was there: a search over a
+    /// million events asks the same few documents of an IVR the same question again and again.
+    searched: RefCell<VecDeque<(Box<str>, bool)>>,
 }
+
+impl PartialEq for Checked {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.text, &self.problem, &self.findings)
+            == (&other.text, &other.problem, &other.findings)
+    }
+}
+
+/// Needles a body remembers its answer for (an expression's free-text terms).
+const SEARCHES: usize = 4;
 
 impl Checked {
     fn of(b64: &str) -> Self {
@@ -36,7 +49,26 @@ impl Checked {
             text: decoded.base64_error.is_none().then(|| decoded.text.clone()),
             problem: decoded.problem(),
             findings,
+            searched: RefCell::default(),
         }
+    }
+
+    /// Whether the decoded text holds `needle` as `contains` decides, asked once per needle:
+    /// later events with the same body get the answer without reading the text again.
+    pub fn text_holds(&self, needle: &str, contains: impl FnOnce(&str, &str) -> bool) -> bool {
+        let Some(text) = self.text.as_deref() else {
+            return false;
+        };
+        let mut searched = self.searched.borrow_mut();
+        if let Some((_, found)) = searched.iter().find(|(n, _)| &**n == needle) {
+            return *found;
+        }
+        let found = contains(text, needle);
+        if searched.len() == SEARCHES {
+            searched.pop_back();
+        }
+        searched.push_front((needle.into(), found));
+        found
     }
 
     /// The mark an event with this body carries in the table and the problems filter.
@@ -59,10 +91,32 @@ thread_local! {
     static CHECKED: RefCell<VecDeque<(u64, Rc<Checked>)>> = const { RefCell::new(VecDeque::new()) };
 }
 
+/// A body's key in the cache: the same on every thread of the process, never 0 (which
+/// [`Event::body_key`] keeps for "none").
+pub fn key(b64: &str) -> u64 {
+    static KEYS: std::sync::OnceLock<std::hash::RandomState> = std::sync::OnceLock::new();
+    KEYS.get_or_init(std::hash::RandomState::new)
+        .hash_one(b64)
+        .max(1)
+}
+
 /// The verdict on a base64 body, from this thread's cache when the body was seen.
 pub fn checked(b64: &str) -> Rc<Checked> {
-    static KEYS: std::sync::OnceLock<std::hash::RandomState> = std::sync::OnceLock::new();
-    let key = KEYS.get_or_init(std::hash::RandomState::new).hash_one(b64);
+    cached(key(b64), || Checked::of(b64))
+}
+
+/// The verdict on an event's response body, found by the key its stamp hashed (the body is
+/// read again only when this thread has not checked it); `None` without a body.
+pub fn of_event(ev: &Event) -> Option<Rc<Checked>> {
+    if ev.body_key == 0 {
+        return ev.response_body_text().map(|b| checked(&b));
+    }
+    Some(cached(ev.body_key, || {
+        Checked::of(&ev.response_body_text().unwrap_or_default())
+    }))
+}
+
+fn cached(key: u64, check: impl FnOnce() -> Checked) -> Rc<Checked> {
     CHECKED.with_borrow_mut(|cache| {
         if let Some(i) = cache.iter().position(|(k, _)| *k == key) {
             let hit = cache[i].1.clone();
@@ -74,19 +128,24 @@ pub fn checked(b64: &str) -> Rc<Checked> {
             }
             return hit;
         }
-        let c = Rc::new(Checked::of(b64));
+        let c = Rc::new(check());
         cache.push_front((key, c.clone()));
         cache.truncate(CACHE);
         c
     })
 }
 
-/// Stamps an event's [`TwimlMark`] from its response body.
+/// Stamps an event's [`TwimlMark`] from its response body, and the body's key.
 pub fn stamp(ev: &mut Event) {
-    ev.twiml = match ev.response_body().filter(|b| !b.trim().is_empty()) {
-        None => TwimlMark::NoBody,
-        Some(b) => checked(&b).mark(),
+    let (mark, key) = match ev.response_body_text().filter(|b| !b.trim().is_empty()) {
+        None => (TwimlMark::NoBody, 0),
+        Some(b) => {
+            let key = key(&b);
+            (cached(key, || Checked::of(&b)).mark(), key)
+        }
     };
+    ev.twiml = mark;
+    ev.body_key = key;
 }
 
 /// Stamps every event that is not stamped yet.

@@ -380,6 +380,7 @@ impl Event {
             sequence: None,
             signature: Signature::Unchecked,
             twiml: TwimlMark::Unchecked,
+            body_key: 0,
             facts: None,
         }
     }
@@ -465,6 +466,7 @@ pub fn parse_event(raw: &RawValue, arrival: Timestamp) -> Event {
         sequence: fields.sequence,
         signature: Signature::Unchecked,
         twiml: TwimlMark::Unchecked,
+        body_key: 0,
         facts: fields.facts,
     }
 }

@@ -448,6 +448,10 @@ pub struct Event {
     /// What the response's TwiML body is, stamped once by the source
     /// ([`crate::domain::check::stamp`]).
     pub twiml: TwimlMark,
+    /// The response body's key in the per-thread check cache ([`crate::domain::check`]),
+    /// hashed once when the event is stamped so that a search or a screen finds the body's
+    /// verdict without hashing the body again; 0 before stamping or without a body.
+    pub body_key: u64,
     /// `SequenceNumber` of a status callback (0-based), which orders a call's callbacks that
     /// share a time; None for everything else.
     pub sequence: Option<u32>,

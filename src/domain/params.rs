@@ -160,9 +160,13 @@ pub fn find<'a>(raw: &'a str, matches: impl Fn(&str) -> bool) -> Option<&'a RawV
 /// Whether some parameter passes `test` with its last value. Allocates only while a name
 /// passes (to see whether a later value of the same name takes it back).
 pub fn some_passes(raw: &str, mut test: impl FnMut(&str, &str) -> bool) -> bool {
-    let mut passing: Vec<Cow<'_, str>> = Vec::new();
-    walk(raw, |name, value| {
-        let passes = test(&name, &value_text(value));
+    fn note<'a>(
+        test: &mut impl FnMut(&str, &str) -> bool,
+        passing: &mut Vec<Cow<'a, str>>,
+        name: Cow<'a, str>,
+        value: &str,
+    ) {
+        let passes = test(&name, value);
         let at = if passing.is_empty() {
             None
         } else {
@@ -175,8 +179,70 @@ pub fn some_passes(raw: &str, mut test: impl FnMut(&str, &str) -> bool) -> bool 
             }
             _ => {}
         }
+    }
+    let mut passing: Vec<Cow<'_, str>> = Vec::new();
+    let plain = walk_plain(raw, |name, value| {
+        note(&mut test, &mut passing, Cow::Borrowed(name), value);
     });
+    if !plain {
+        passing.clear();
+        walk(raw, |name, value| {
+            note(&mut test, &mut passing, name, &value_text(value));
+        });
+    }
     !passing.is_empty()
+}
+
+/// Calls `f` with each (name, value) of `raw` when it is an object written plainly, as Twilio
+/// writes parameters — string values only, no escape anywhere — jumping from quote to quote
+/// instead of running the JSON parser; false for any other text, which [`walk`] must read (`f`
+/// may have been called for the pairs before the first that is not plain).
+fn walk_plain<'a>(raw: &'a str, mut f: impl FnMut(&'a str, &'a str)) -> bool {
+    let b = raw.as_bytes();
+    if memchr::memchr(b'\\', b).is_some() {
+        return false;
+    }
+    let skip_ws = |mut i: usize| {
+        while b.get(i).is_some_and(u8::is_ascii_whitespace) {
+            i += 1;
+        }
+        i
+    };
+    // A string starting at `i` (its opening quote): its text and the index after it.
+    let string = |i: usize| -> Option<(&'a str, usize)> {
+        if b.get(i) != Some(&b'"') {
+            return None;
+        }
+        let end = i + 1 + memchr::memchr(b'"', &b[i + 1..])?;
+        Some((&raw[i + 1..end], end + 1))
+    };
+    let mut i = skip_ws(0);
+    if b.get(i) != Some(&b'{') {
+        return false;
+    }
+    i = skip_ws(i + 1);
+    if b.get(i) == Some(&b'}') {
+        return skip_ws(i + 1) == b.len();
+    }
+    loop {
+        let Some((name, after)) = string(i) else {
+            return false;
+        };
+        i = skip_ws(after);
+        if b.get(i) != Some(&b':') {
+            return false;
+        }
+        let Some((value, after)) = string(skip_ws(i + 1)) else {
+            return false;
+        };
+        f(name, value);
+        i = skip_ws(after);
+        match b.get(i) {
+            Some(b',') => i = skip_ws(i + 1),
+            Some(b'}') => return skip_ws(i + 1) == b.len(),
+            _ => return false,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -229,6 +295,36 @@ mod tests {
     }
 
     #[test]
+    fn plain_objects_are_read_without_the_parser_and_the_rest_are_left_to_it() {
+        let pairs = |raw: &str| {
+            let mut out = Vec::new();
+            walk_plain(raw, |k, v| out.push(format!("{k}={v}"))).then_some(out)
+        };
+        assert_eq!(
+            pairs(" {\n  \"Digits\" : \"2\",\"To\":\"+1 415\" } "),
+            Some(vec!["Digits=2".into(), "To=+1 415".into()])
+        );
+        assert_eq!(pairs("{}"), Some(vec![]));
+        assert_eq!(pairs("{ }"), Some(vec![]));
+        for not_plain in [
+            r#"{"N":1}"#,
+            r#"{"A":"x\"y"}"#,
+            r#"{"A":null}"#,
+            r#"{"A":"x"} x"#,
+            r#"{"A":"x",}"#,
+            r#"{"A" "x"}"#,
+            "[]",
+            "",
+        ] {
+            assert_eq!(pairs(not_plain), None, "{not_plain}");
+        }
+        // A value the parser must read after plain ones: the answer is still the map's.
+        let raw = r#"{"Digits":"1","Digits":2}"#;
+        assert!(!some_passes(raw, |n, v| n == "Digits" && v == "1"));
+        assert!(some_passes(raw, |n, v| n == "Digits" && v == "2"));
+    }
+
+    #[test]
     fn what_is_not_an_object_has_no_parameters() {
         for raw in ["[]", "\"text\"", "3", "null"] {
             assert!(walked(raw).is_empty(), "{raw}");
@@ -247,6 +343,25 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn plain_objects_agree_with_the_map(
+            pairs in proptest::collection::vec(("[ab_]{1,3}", "[a-c é+:,{}]{0,4}"), 0..8),
+            pretty in any::<bool>(),
+        ) {
+            let sep = if pretty { " ,\n  " } else { "," };
+            let body: Vec<String> =
+                pairs.iter().map(|(k, v)| format!("\"{k}\":{}\"{v}\"", if pretty { " " } else { "" })).collect();
+            let raw = format!("{{{}}}", body.join(sep));
+            let map = via_map(&raw);
+            let mut plain = Vec::new();
+            prop_assert!(walk_plain(&raw, |k, v| plain.push((k.to_owned(), v.to_owned()))));
+            prop_assert_eq!(plain.len(), pairs.len());
+            for probe in ["a", "b", "A", "a_b"] {
+                let has = map.iter().any(|(k, v)| key_eq(k, probe) && v.contains('c'));
+                prop_assert_eq!(some_passes(&raw, |k, v| key_eq(k, probe) && v.contains('c')), has);
+            }
+        }
+
         #[test]
         fn the_walk_agrees_with_the_map(
             pairs in proptest::collection::vec(("[ab_\"]{1,3}", value()), 0..8),

@@ -146,8 +146,9 @@ fn write_json(out: &mut impl Write, ev: &Event, opts: Options) -> std::io::Resul
         .response_body
         .as_deref()
         .filter(|b| !b.trim().is_empty());
-    // The source decoded and checked this body on this worker thread: the verdict is cached.
-    let checked = body.map(check::checked);
+    // The source decoded and checked this body on this worker thread: the verdict is cached
+    // under the key its stamp hashed.
+    let checked = body.and_then(|_| check::of_event(ev));
     let (twiml, twiml_error, lint) = match &checked {
         Some(c) => (c.text.as_deref(), c.problem.clone(), c.findings.as_slice()),
         None => (None, None, &[][..]),

@@ -116,11 +116,29 @@ enum ViewSeqs {
 /// A search still scanning older candidates, newest first, so the first screenful comes fast.
 #[derive(Debug, Clone)]
 struct Scan {
-    candidates: Vec<u64>,
+    candidates: Candidates,
     /// Candidates `[..remaining]` are still to be checked.
     remaining: usize,
     /// The whole filter: candidates may come from an index that answers only part of it.
     filter: Filter,
+}
+
+/// The events a search checks: those an index gave, or every one retained when no index
+/// narrows it (a range, not a million-entry list built and faulted in at each switch).
+#[derive(Debug, Clone)]
+enum Candidates {
+    From(u64),
+    List(Vec<u64>),
+}
+
+impl Candidates {
+    /// The `i`-th candidate, ascending.
+    fn get(&self, i: usize) -> Option<u64> {
+        match self {
+            Candidates::From(first) => Some(first + i as u64),
+            Candidates::List(list) => list.get(i).copied(),
+        }
+    }
 }
 
 pub struct Store {
@@ -424,11 +442,15 @@ impl Store {
                 ViewSeqs::List(list.into())
             }
             Some(query) => {
-                let candidates = self
-                    .query_candidates(&filter, query)
-                    .unwrap_or_else(|| (self.base_seq..self.next_seq()).collect());
+                let (candidates, remaining) = match self.query_candidates(&filter, query) {
+                    Some(list) => {
+                        let n = list.len();
+                        (Candidates::List(list), n)
+                    }
+                    None => (Candidates::From(self.base_seq), self.events.len()),
+                };
                 self.scan = Some(Scan {
-                    remaining: candidates.len(),
+                    remaining,
                     candidates,
                     filter: filter.clone(),
                 });
@@ -608,7 +630,7 @@ impl Store {
         let stop = scan.remaining.saturating_sub(budget);
         let mut grew = false;
         for i in (stop..scan.remaining).rev() {
-            let Some(&seq) = scan.candidates.get(i) else {
+            let Some(seq) = scan.candidates.get(i) else {
                 continue;
             };
             if seq < self.base_seq {
@@ -889,6 +911,7 @@ mod tests {
             part_ranges: crate::domain::event::PartRanges::default(),
             invalid: None,
             twiml: crate::domain::TwimlMark::Unchecked,
+            body_key: 0,
             sequence: None,
             signature: crate::domain::Signature::Unchecked,
             facts: None,
@@ -984,7 +1007,7 @@ mod tests {
         s.filter = needle.clone();
         s.view = ViewSeqs::List(VecDeque::new());
         s.scan = Some(Scan {
-            candidates: (0..50).collect(),
+            candidates: Candidates::List((0..50).collect()),
             remaining: 50,
             filter: needle.clone(),
         });

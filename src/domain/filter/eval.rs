@@ -42,15 +42,10 @@ impl<'a> Ctx<'a> {
             .is_some_and(|raw| params::some_passes(raw, test))
     }
 
-    fn twiml_text(&self) -> Option<&str> {
+    fn twiml(&self) -> Option<&Checked> {
         self.twiml
-            .get_or_init(|| {
-                self.ev
-                    .response_body_text()
-                    .map(|b| crate::domain::check::checked(&b))
-            })
-            .as_ref()
-            .and_then(|c| c.text.as_deref())
+            .get_or_init(|| crate::domain::check::of_event(self.ev))
+            .as_deref()
     }
 
     fn term(&self, t: &Term) -> bool {
@@ -123,8 +118,8 @@ impl<'a> Ctx<'a> {
             .bytes()
             .all(|b| b.is_ascii_digit() || b"-:.tz".contains(&b));
         if (spaced
-            && (hit_fmt(format_args!("{} {}", ev.method(), ev.url()))
-                || hit_fmt(format_args!("{} {}", ev.method(), path(ev.url())))))
+            && (joined_holds(ev.method(), b' ', ev.url(), needle)
+                || joined_holds(ev.method(), b' ', path(ev.url()), needle)))
             || (digits
                 && ev
                     .response_code
@@ -141,18 +136,15 @@ impl<'a> Ctx<'a> {
         let joined = needle.contains('=');
         if self.any_param(|k, v| {
             if joined {
-                let mut line = String::with_capacity(k.len() + 1 + v.len());
-                line.push_str(k);
-                line.push('=');
-                line.push_str(v);
-                contains_ci(&line, needle)
+                joined_holds(k, b'=', v, needle)
             } else {
                 hit(k) || hit(v)
             }
         }) {
             return true;
         }
-        self.twiml_text().is_some_and(hit)
+        self.twiml()
+            .is_some_and(|c| c.text_holds(needle, contains_ci))
     }
 }
 
@@ -209,22 +201,50 @@ fn num_passes(v: u32, test: NumTest) -> bool {
     }
 }
 
+/// Whether `needle` (lowercase) is in `a`, `sep`, `b` written one after the other (`POST
+/// /voice`, `Digits=2`), ASCII case ignored, without writing them: in one of the parts, or
+/// across the separator, which then stands for one of the needle's own.
+pub(super) fn joined_holds(a: &str, sep: u8, b: &str, needle: &str) -> bool {
+    let n = needle.as_bytes();
+    contains_ci(a, needle)
+        || contains_ci(b, needle)
+        || memchr::memchr_iter(sep, n).any(|k| {
+            let (before, after) = (&n[..k], &n[k + 1..]);
+            a.len() >= before.len()
+                && b.len() >= after.len()
+                && a.as_bytes()[a.len() - before.len()..].eq_ignore_ascii_case(before)
+                && b.as_bytes()[..after.len()].eq_ignore_ascii_case(after)
+        })
+}
+
 /// ASCII-case-insensitive substring test without allocating; `needle` is lowercase.
 pub fn contains_ci(haystack: &str, needle: &str) -> bool {
     let (h, n) = (haystack.as_bytes(), needle.as_bytes());
     let Some((&first, rest)) = n.split_first() else {
         return true;
     };
-    if h.len() < n.len() {
+    let Some(last_start) = h.len().checked_sub(n.len()) else {
         return false;
-    }
+    };
     let upper = first.to_ascii_uppercase();
-    (0..=h.len() - n.len()).any(|i| {
-        let c = h[i];
-        (c == first || c == upper)
-            && h[i + 1..i + n.len()]
-                .iter()
-                .zip(rest)
-                .all(|(a, b)| a.to_ascii_lowercase() == *b)
-    })
+    let rest_at = |i: usize| {
+        h[i + 1..i + n.len()]
+            .iter()
+            .zip(rest)
+            .all(|(a, b)| a.to_ascii_lowercase() == *b)
+    };
+    // The needle's first byte in either case is found a vector at a time; only there is the
+    // rest compared.
+    let mut from = 0;
+    while let Some(at) = memchr::memchr2(first, upper, &h[from..=last_start]) {
+        let i = from + at;
+        if rest_at(i) {
+            return true;
+        }
+        from = i + 1;
+        if from > last_start {
+            break;
+        }
+    }
+    false
 }

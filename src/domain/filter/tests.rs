@@ -401,3 +401,113 @@ fn patterns_need_prefix_and_suffix_without_overlap() {
     assert_eq!(Pattern::new("+1415…").as_prefix(), None);
     assert!(Pattern::new("+1415…").matches("+14155550100"));
 }
+
+#[test]
+fn case_blind_search_finds_every_occurrence_and_nothing_else() {
+    use super::eval::contains_ci;
+    for (hay, needle, found) in [
+        ("Press 2 for sales", "press", true),
+        ("for SALES", "sales", true),
+        ("sales", "sales", true),
+        ("sale", "sales", false),
+        ("", "", true),
+        ("abc", "", true),
+        // A first byte seen many times before the match, one at the very end.
+        (
+            "ppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppress",
+            "press",
+            true,
+        ),
+        ("pressed", "sed", true),
+        ("prEss", "press", true),
+        ("pres", "press", false),
+        ("ÉPress", "press", true),
+        ("Digits=2", "digits=2", true),
+        ("Digits=3", "digits=2", false),
+        // Past the short-text length, where the vector search takes over.
+        (
+            "a long text of more than thirty-two bytes, Press 2",
+            "press 2",
+            true,
+        ),
+        (
+            "a long text of more than thirty-two bytes, Press",
+            "press 2",
+            false,
+        ),
+        (
+            "pPRESS 2 and then a long text of more than thirty-two bytes",
+            "press 2",
+            true,
+        ),
+    ] {
+        assert_eq!(contains_ci(hay, needle), found, "{hay:?} ∋ {needle:?}");
+    }
+}
+
+#[test]
+fn a_body_answers_a_needle_once_and_events_find_it_by_their_key() {
+    // Every event of the sample call with the same answer shares one verdict, found by the
+    // key its stamp hashed; a free-text search of its TwiML reads the text once per needle.
+    let evs = events(true);
+    let with_body: Vec<&Event> = evs.iter().filter(|e| e.body_key != 0).collect();
+    assert!(!with_body.is_empty());
+    for ev in &with_body {
+        let by_key = crate::domain::check::of_event(ev).unwrap();
+        let by_body = crate::domain::check::checked(&ev.response_body().unwrap());
+        assert!(std::rc::Rc::ptr_eq(&by_key, &by_body), "event {}", ev.seq);
+    }
+    let c = crate::domain::check::of_event(with_body[0]).unwrap();
+    let mut reads = 0;
+    for _ in 0..3 {
+        c.text_holds("response", |t, n| {
+            reads += 1;
+            super::eval::contains_ci(t, n)
+        });
+    }
+    assert_eq!(reads, 1);
+    assert!(c.text_holds("response", |_, _| unreachable!()));
+    // The remembered answer is the needle's own.
+    assert!(!c.text_holds("no such text", super::eval::contains_ci));
+}
+
+#[test]
+fn joined_fields_match_as_written_without_being_written() {
+    use super::eval::{contains_ci, joined_holds};
+    let parts = [
+        ("POST", b' ', "/voice/menu"),
+        ("Digits", b'=', "2"),
+        ("SpeechResult", b'=', "talk to sales = now"),
+        ("", b' ', "/x"),
+        ("GET", b' ', ""),
+    ];
+    let needles = [
+        "post /voice",
+        "t /v",
+        "post",
+        "/menu",
+        "post /menux",
+        " /",
+        "digits=2",
+        "s=2",
+        "=",
+        "digits=",
+        "=2",
+        "result=talk to sales = now",
+        "sales = n",
+        "get ",
+        " ",
+        "x",
+        "get /",
+    ];
+    for (a, sep, b) in parts {
+        let written = format!("{a}{}{b}", char::from(sep));
+        for needle in needles {
+            assert_eq!(
+                joined_holds(a, sep, b, needle),
+                contains_ci(&written, needle),
+                "{written:?} ∋ {needle:?}"
+            );
+        }
+    }
+}
