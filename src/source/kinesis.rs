@@ -728,24 +728,29 @@ async fn read_shard(ctx: Ctx, shard: String, start: StartAt, tx: mpsc::Sender<Ms
         };
         backoff.reset();
         ctx.stats.update_info(|i| i.problem = None);
+        iterator = out.next_shard_iterator().map(str::to_owned);
+        let end = iterator.is_none();
+        let behind = out.millis_behind_latest();
+        // The records are taken, not copied: a batch can be 10 000 of them.
         let records: Vec<Raw> = out
-            .records()
-            .iter()
+            .records
+            .into_iter()
             .map(|r| Raw {
-                seq: r.sequence_number().to_owned(),
-                data: r.data().as_ref().to_vec(),
-                arrival: r.approximate_arrival_timestamp().and_then(to_timestamp),
+                arrival: r
+                    .approximate_arrival_timestamp
+                    .as_ref()
+                    .and_then(to_timestamp),
+                seq: r.sequence_number,
+                data: r.data.into_inner(),
             })
             .collect();
         if let Some(r) = records.last() {
             last = Some(r.seq.clone());
         }
-        iterator = out.next_shard_iterator().map(str::to_owned);
-        let end = iterator.is_none();
         let msg = Msg::Batch {
             shard: shard.clone(),
             records,
-            behind: out.millis_behind_latest(),
+            behind,
             end,
         };
         // The end's batch goes last, after which this reader is done.
