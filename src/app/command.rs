@@ -9,12 +9,13 @@ use super::look::Column;
 use super::{Action, App, Mode, Pane};
 use crate::domain::EventKind;
 
-/// The line being typed after `:` or `@`, and what the prompt says about it.
+/// The line being typed after `:` or `@`, and what the prompt says about it. The line is
+/// edited as the `/` prompt's is (cursor keys, Ctrl-A/E/U/K/W, ↑↓ through earlier lines).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Prompt {
     /// `:` for a command, `@` for a time to jump to.
     pub sigil: char,
-    pub text: String,
+    pub line: super::prompt::Prompt,
     /// Why the last Enter or Tab did not work; cleared by the next edit.
     pub error: Option<String>,
     /// The names Tab found when it could not pick one.
@@ -25,31 +26,24 @@ impl Prompt {
     pub fn new(sigil: char) -> Self {
         Prompt {
             sigil,
-            text: String::new(),
+            line: super::prompt::Prompt::default(),
             error: None,
             choices: Vec::new(),
         }
     }
 
-    /// Applies an editing key (a character, Backspace, Ctrl-U the line, Ctrl-W a word);
-    /// returns whether it was one.
-    fn edit(&mut self, key: KeyEvent) -> bool {
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        match key.code {
-            KeyCode::Char('u') if ctrl => self.text.clear(),
-            KeyCode::Char('w') if ctrl => {
-                let kept = self.text.trim_end().rfind(' ').map_or(0, |i| i + 1);
-                self.text.truncate(kept);
-            }
-            KeyCode::Char(c) if !ctrl => self.text.push(c),
-            KeyCode::Backspace => {
-                self.text.pop();
-            }
-            _ => return false,
+    pub fn text(&self) -> &str {
+        self.line.text()
+    }
+
+    /// Applies an editing key; returns whether it was one. `history` is oldest first.
+    fn edit(&mut self, key: KeyEvent, history: &[String]) -> bool {
+        let changed = self.line.edit(key, history) == super::prompt::Edit::Changed;
+        if changed {
+            self.error = None;
+            self.choices.clear();
         }
-        self.error = None;
-        self.choices.clear();
-        true
+        changed
     }
 }
 
@@ -314,16 +308,24 @@ impl App {
         match key.code {
             KeyCode::Esc => self.mode = super::Mode::Normal,
             KeyCode::Char('c') if ctrl => self.mode = super::Mode::Normal,
-            KeyCode::Tab if prompt.sigil == ':' => match complete(&prompt.text) {
+            KeyCode::Tab if prompt.sigil == ':' => match complete(prompt.text()) {
                 Ok((text, choices)) => {
-                    prompt.text = text;
+                    prompt.line = super::prompt::Prompt::new(&text);
                     prompt.choices = choices;
                     prompt.error = None;
                 }
                 Err(e) => prompt.error = Some(e),
             },
             KeyCode::Enter => {
-                let line = prompt.text.trim().to_owned();
+                let line = prompt.text().trim().to_owned();
+                if !line.is_empty() {
+                    let history = if prompt.sigil == '@' {
+                        &mut self.goto_history
+                    } else {
+                        &mut self.command_history
+                    };
+                    super::prompt::remember(history, &line);
+                }
                 let line = if prompt.sigil == '@' {
                     format!("goto {line}")
                 } else {
@@ -336,7 +338,14 @@ impl App {
                     prompt.choices.clear();
                 }
             }
-            _ => return prompt.edit(key),
+            _ => {
+                let history = if prompt.sigil == '@' {
+                    &self.goto_history
+                } else {
+                    &self.command_history
+                };
+                return prompt.edit(key, history);
+            }
         }
         true
     }

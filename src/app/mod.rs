@@ -269,6 +269,9 @@ pub struct App {
     effects: Vec<Effect>,
     /// The filter expressions applied this session, oldest first (the prompt's ↑/↓).
     history: Vec<String>,
+    /// The `:` commands and the `@` times entered this session, oldest first.
+    command_history: Vec<String>,
+    goto_history: Vec<String>,
     /// The last expression applied, for `n` / `N` (it outlives clearing the filter).
     last_query: Option<Query>,
     /// The event `D` marked for a diff.
@@ -308,6 +311,8 @@ impl App {
             mouse: true,
             effects: Vec::new(),
             history: Vec::new(),
+            command_history: Vec::new(),
+            goto_history: Vec::new(),
             last_query: None,
             diff_mark: None,
             caller: None,

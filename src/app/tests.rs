@@ -1158,7 +1158,7 @@ fn q_goes_back_from_every_sub_view() {
     // The prompts take q as text; Esc leaves them.
     ch(&mut app, ':');
     ch(&mut app, 'q');
-    assert_eq!(app.prompt().map(|p| p.text.as_str()), Some("q"));
+    assert_eq!(app.prompt().map(super::command::Prompt::text), Some("q"));
     key(&mut app, KeyCode::Esc);
     assert!(app.prompt().is_none());
     ch(&mut app, 'q');
@@ -1851,7 +1851,7 @@ fn the_prompt_completes_with_tab_and_rejects_an_unknown_command() {
     ch(&mut app, ':');
     type_text(&mut app, "ex");
     key(&mut app, KeyCode::Tab);
-    assert_eq!(app.prompt().unwrap().text, "export");
+    assert_eq!(app.prompt().unwrap().text(), "export");
     press(&mut app, KeyCode::Char('w'), KeyModifiers::CONTROL);
     type_text(&mut app, "p");
     key(&mut app, KeyCode::Tab);
@@ -1862,7 +1862,7 @@ fn the_prompt_completes_with_tab_and_rejects_an_unknown_command() {
     );
     type_text(&mut app, "ro");
     key(&mut app, KeyCode::Tab);
-    assert_eq!(app.prompt().unwrap().text, "problems");
+    assert_eq!(app.prompt().unwrap().text(), "problems");
     key(&mut app, KeyCode::Enter);
     assert!(app.prompt().is_none());
     assert!(app.store.filter().problems, ":problems is e");
@@ -1889,6 +1889,48 @@ fn the_prompt_completes_with_tab_and_rejects_an_unknown_command() {
     // An empty line just closes the prompt.
     command(&mut app, "");
     assert!(app.prompt().is_none());
+}
+
+#[test]
+fn the_command_prompt_edits_as_the_search_prompt_does_and_remembers_its_lines() {
+    let mut app = samples(100);
+    command(&mut app, "theme light");
+    assert!(app.prompt().is_none());
+    command(&mut app, "problems");
+    // ↑ brings back the lines entered, newest first; ↓ goes back to the draft.
+    ch(&mut app, ':');
+    type_text(&mut app, "dr");
+    key(&mut app, KeyCode::Up);
+    assert_eq!(app.prompt().unwrap().text(), "problems");
+    key(&mut app, KeyCode::Up);
+    assert_eq!(app.prompt().unwrap().text(), "theme light");
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Down);
+    assert_eq!(app.prompt().unwrap().text(), "dr");
+    // Cursor keys and Ctrl-A/E/K edit in the middle of the line.
+    press(&mut app, KeyCode::Char('u'), KeyModifiers::CONTROL);
+    type_text(&mut app, "theme dak");
+    key(&mut app, KeyCode::Left);
+    type_text(&mut app, "r");
+    assert_eq!(app.prompt().unwrap().text(), "theme dark");
+    assert_eq!(app.prompt().unwrap().line.cursor(), "theme dar".len());
+    press(&mut app, KeyCode::Char('a'), KeyModifiers::CONTROL);
+    press(&mut app, KeyCode::Char('k'), KeyModifiers::CONTROL);
+    assert_eq!(app.prompt().unwrap().text(), "");
+    key(&mut app, KeyCode::Esc);
+    // `@` keeps its own lines: times, not commands.
+    ch(&mut app, '@');
+    type_text(&mut app, "11:00");
+    key(&mut app, KeyCode::Enter);
+    ch(&mut app, '@');
+    key(&mut app, KeyCode::Up);
+    assert_eq!(app.prompt().unwrap().text(), "11:00");
+    key(&mut app, KeyCode::Up);
+    assert_eq!(
+        app.prompt().unwrap().text(),
+        "11:00",
+        "no command among the times"
+    );
 }
 
 #[test]

@@ -44,7 +44,7 @@ fn draw_screen(frame: &mut Frame<'_>, app: &App) -> Geometry {
     .areas(frame.area());
     frame.render_widget(header_line(app, header.width), header);
     match app.prompt() {
-        Some(p) => frame.render_widget(prompt::line(p), filters),
+        Some(p) => frame.render_widget(prompt::line(p, filters.width), filters),
         None => frame.render_widget(table::filter_bar(app, filters.width), filters),
     }
     // The timeline has more columns than the table: it gets the full width.

@@ -1,7 +1,7 @@
 //! The `:` / `@` prompt on the filter bar's row, and the question asked before quitting
 //! with unrecorded events, on the footer's.
 
-use ratatui::style::{Modifier, Style};
+use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
@@ -12,12 +12,12 @@ use crate::text::safe;
 /// Choices Tab found that the line lists before `…`.
 const CHOICES_SHOWN: usize = 8;
 
-pub fn line(p: &Prompt) -> Paragraph<'static> {
+pub fn line(p: &Prompt, width: u16) -> Paragraph<'static> {
     let mut spans = vec![
         Span::styled(format!(" {} ", p.sigil), theme::active_chip()),
-        Span::raw(format!(" {}", safe::line(&p.text))),
-        Span::styled("▏", Style::new().add_modifier(Modifier::SLOW_BLINK)),
+        Span::raw(" "),
     ];
+    spans.extend(super::search::edited(&p.line, None, width));
     if let Some(e) = &p.error {
         spans.push(Span::styled(
             format!("  {}", safe::line(e)),
@@ -42,7 +42,7 @@ pub fn line(p: &Prompt) -> Paragraph<'static> {
         ));
     } else {
         spans.push(Span::styled(
-            "  Tab complete · Enter run · Esc cancel",
+            "  Tab complete · Enter run · Esc cancel · ↑↓ history",
             theme::dim(),
         ));
     }

@@ -12,6 +12,30 @@ use crate::app::prompt::Prompt;
 const CHROME: usize = 4;
 
 pub fn line(prompt: &Prompt, width: u16) -> Paragraph<'static> {
+    let error_at = prompt.error().map(|e| e.column);
+    let mut spans = vec![Span::styled(" / ", theme::active_chip()), Span::raw(" ")];
+    spans.extend(edited(prompt, error_at, width));
+    match prompt.error() {
+        Some(e) => {
+            spans.push(Span::raw("  "));
+            // The column is marked above too; "at N" says it without colour or underline.
+            spans.push(Span::styled(
+                format!("✗ at {}: {}", e.column + 1, e.message),
+                theme::problem(),
+            ));
+        }
+        None => spans.push(Span::styled(
+            "  Enter apply · Esc cancel · ↑↓ history",
+            theme::dim(),
+        )),
+    }
+    Paragraph::new(Line::from(spans))
+}
+
+/// A line being edited, its cursor a reversed cell (and the column `error_at` marked),
+/// scrolled so the cursor stays in view on a row `width` wide. Shared by the `/` and `:`
+/// prompts, which edit the same way.
+pub fn edited(prompt: &Prompt, error_at: Option<usize>, width: u16) -> Vec<Span<'static>> {
     // Control characters would drive the terminal; each stays one cell wide, so the cursor
     // and the error's column keep their places.
     let chars: Vec<char> = prompt
@@ -20,11 +44,11 @@ pub fn line(prompt: &Prompt, width: u16) -> Paragraph<'static> {
         .map(|c| if c.is_control() { '?' } else { c })
         .collect();
     let cursor = prompt.cursor().min(chars.len());
-    let error_at = prompt.error().map(|e| e.column.min(chars.len()));
+    let error_at = error_at.map(|c| c.min(chars.len()));
     // Scroll a long expression so the cursor stays in view.
     let room = usize::from(width).saturating_sub(CHROME).max(1);
     let start = (cursor + 1).saturating_sub(room);
-    let mut spans = vec![Span::styled(" / ", theme::active_chip()), Span::raw(" ")];
+    let mut spans = Vec::new();
     if start > 0 {
         spans.push(Span::styled("…", theme::dim()));
     }
@@ -50,19 +74,5 @@ pub fn line(prompt: &Prompt, width: u16) -> Paragraph<'static> {
         }
     }
     spans.push(Span::raw(plain));
-    match prompt.error() {
-        Some(e) => {
-            spans.push(Span::raw("  "));
-            // The column is marked above too; "at N" says it without colour or underline.
-            spans.push(Span::styled(
-                format!("✗ at {}: {}", e.column + 1, e.message),
-                theme::problem(),
-            ));
-        }
-        None => spans.push(Span::styled(
-            "  Enter apply · Esc cancel · ↑↓ history",
-            theme::dim(),
-        )),
-    }
-    Paragraph::new(Line::from(spans))
+    spans
 }
