@@ -175,6 +175,7 @@ fn arg_choices(run: Run) -> Vec<&'static str> {
     match run {
         Run::Type => kind_names(),
         Run::Pane => PANES.iter().map(|(n, _)| *n).collect(),
+        Run::Theme => super::look::Theme::ALL.iter().map(|t| t.name()).collect(),
         _ => Vec::new(),
     }
 }

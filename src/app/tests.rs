@@ -1886,6 +1886,16 @@ fn the_prompt_completes_with_tab_and_rejects_an_unknown_command() {
         Some("usage: :theme NAME")
     );
     key(&mut app, KeyCode::Esc);
+    // Arguments complete too: a theme's name.
+    ch(&mut app, ':');
+    type_text(&mut app, "theme l");
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(app.prompt().unwrap().text(), "theme light");
+    press(&mut app, KeyCode::Char('u'), KeyModifiers::CONTROL);
+    type_text(&mut app, "theme ");
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(app.prompt().unwrap().choices, ["dark", "light", "none"]);
+    key(&mut app, KeyCode::Esc);
     // An empty line just closes the prompt.
     command(&mut app, "");
     assert!(app.prompt().is_none());
