@@ -36,6 +36,12 @@ impl Prompt {
         self.line.text()
     }
 
+    /// Which of the app's prompt histories this prompt's ↑/↓ walk: `:` commands and `@`
+    /// times are kept apart.
+    pub(super) fn history_slot(&self) -> usize {
+        usize::from(self.sigil == '@')
+    }
+
     /// Applies an editing key; returns whether it was one. `history` is oldest first.
     fn edit(&mut self, key: KeyEvent, history: &[String]) -> bool {
         let changed = self.line.edit(key, history) == super::prompt::Edit::Changed;
@@ -320,12 +326,7 @@ impl App {
             KeyCode::Enter => {
                 let line = prompt.text().trim().to_owned();
                 if !line.is_empty() {
-                    let history = if prompt.sigil == '@' {
-                        &mut self.goto_history
-                    } else {
-                        &mut self.command_history
-                    };
-                    super::prompt::remember(history, &line);
+                    super::prompt::remember(&mut self.prompt_history[prompt.history_slot()], &line);
                 }
                 let line = if prompt.sigil == '@' {
                     format!("goto {line}")
@@ -339,14 +340,7 @@ impl App {
                     prompt.choices.clear();
                 }
             }
-            _ => {
-                let history = if prompt.sigil == '@' {
-                    &self.goto_history
-                } else {
-                    &self.command_history
-                };
-                return prompt.edit(key, history);
-            }
+            _ => return prompt.edit(key, &self.prompt_history[prompt.history_slot()]),
         }
         true
     }

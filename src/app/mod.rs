@@ -269,9 +269,9 @@ pub struct App {
     effects: Vec<Effect>,
     /// The filter expressions applied this session, oldest first (the prompt's ↑/↓).
     history: Vec<String>,
-    /// The `:` commands and the `@` times entered this session, oldest first.
-    command_history: Vec<String>,
-    goto_history: Vec<String>,
+    /// The `:` commands and the `@` times entered this session, oldest first, each prompt's
+    /// own ([`command::Prompt::history_slot`]).
+    prompt_history: [Vec<String>; 2],
     /// The last expression applied, for `n` / `N` (it outlives clearing the filter).
     last_query: Option<Query>,
     /// The event `D` marked for a diff.
@@ -311,8 +311,7 @@ impl App {
             mouse: true,
             effects: Vec::new(),
             history: Vec::new(),
-            command_history: Vec::new(),
-            goto_history: Vec::new(),
+            prompt_history: Default::default(),
             last_query: None,
             diff_mark: None,
             caller: None,

@@ -424,7 +424,7 @@ fn case_blind_search_finds_every_occurrence_and_nothing_else() {
         ("ÉPress", "press", true),
         ("Digits=2", "digits=2", true),
         ("Digits=3", "digits=2", false),
-        // Past the short-text length, where the vector search takes over.
+        // Longer texts, the needle's first byte met again before and inside the match.
         (
             "a long text of more than thirty-two bytes, Press 2",
             "press 2",
