@@ -7,9 +7,11 @@
 //! 2. `twimon` — the real binary, `kinesis --from-start --headless --format json
 //!    --poll-interval 0`, its stdout counted line by line until every event was printed.
 //!
-//! It prints records/s of each and the ratio twimon ÷ sdk of the medians.
+//! It prints records/s of each and the ratio twimon ÷ sdk of the medians. With `--twimon PATH`
+//! (repeatable) those binaries are drained instead of the one built beside the bench, in the
+//! same rounds: an A/B of two builds against one emulator and one baseline.
 //!
-//! `cargo bench --bench kinesis -- [--records 200000] [--rounds 3]`
+//! `cargo bench --bench kinesis -- [--records 200000] [--rounds 3] [--twimon PATH]…`
 
 #[path = "../tests/common/kinesis.rs"]
 #[allow(dead_code)]
@@ -24,19 +26,34 @@ use emulator::{Emulator, KEY, event};
 
 const STREAM: &str = "bench";
 
-fn opts() -> (usize, usize) {
+struct Opts {
+    records: usize,
+    rounds: usize,
+    binaries: Vec<String>,
+}
+
+fn opts() -> Opts {
     let mut records = 200_000;
     let mut rounds = 3;
+    let mut binaries = Vec::new();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--records" => records = it.next().and_then(|v| v.parse().ok()).unwrap_or(records),
             "--rounds" => rounds = it.next().and_then(|v| v.parse().ok()).unwrap_or(rounds),
+            "--twimon" => binaries.extend(it.next().cloned()),
             _ => {} // cargo bench passes --bench
         }
     }
-    (records, rounds)
+    if binaries.is_empty() {
+        binaries.push(env!("CARGO_BIN_EXE_twimon").to_owned());
+    }
+    Opts {
+        records,
+        rounds,
+        binaries,
+    }
 }
 
 /// Reads every shard from the start until `total` records were seen; the time it took.
@@ -92,9 +109,9 @@ fn sdk_drain(emu: &Emulator, total: usize) -> Duration {
 }
 
 /// The binary drains the stream; the time until its `total`-th line.
-fn twimon_drain(emu: &Emulator, total: usize) -> Duration {
+fn twimon_drain(emu: &Emulator, binary: &str, total: usize) -> Duration {
     let state = std::env::temp_dir().join(format!("twimon-bench-kinesis-{}", std::process::id()));
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_twimon"));
+    let mut cmd = Command::new(binary);
     emu.env(&mut cmd, KEY);
     cmd.env("XDG_STATE_HOME", &state)
         .env("TWIMON_LOG_FILE", state.join("twimon.log"))
@@ -139,7 +156,11 @@ fn median(mut v: Vec<Duration>) -> Duration {
 }
 
 fn main() {
-    let (total, rounds) = opts();
+    let Opts {
+        records: total,
+        rounds,
+        binaries,
+    } = opts();
     let emu = Emulator::start();
     emu.create_stream(STREAM, 2);
     let t = Instant::now();
@@ -154,25 +175,46 @@ fn main() {
         bytes as f64 / 1e6,
         t.elapsed().as_secs_f64()
     );
-    let (mut sdk, mut twimon) = (Vec::new(), Vec::new());
+    let rate = |d: Duration| total as f64 / d.as_secs_f64();
+    let mut sdk = Vec::new();
+    let mut twimon: Vec<Vec<Duration>> = vec![Vec::new(); binaries.len()];
     for round in 1..=rounds {
         let s = sdk_drain(&emu, total);
-        let w = twimon_drain(&emu, total);
-        println!(
-            "round {round}: sdk {:.2} s ({:.0}/s), twimon {:.2} s ({:.0}/s)",
+        let mut line = format!(
+            "round {round}: sdk {:.2} s ({:.0}/s)",
             s.as_secs_f64(),
-            total as f64 / s.as_secs_f64(),
-            w.as_secs_f64(),
-            total as f64 / w.as_secs_f64()
+            rate(s)
         );
+        for (i, binary) in binaries.iter().enumerate() {
+            let w = twimon_drain(&emu, binary, total);
+            line += &format!(
+                ", twimon{} {:.2} s ({:.0}/s)",
+                label(&binaries, i),
+                w.as_secs_f64(),
+                rate(w)
+            );
+            twimon[i].push(w);
+        }
+        println!("{line}");
         sdk.push(s);
-        twimon.push(w);
     }
-    let (s, w) = (median(sdk), median(twimon));
-    println!(
-        "medians: sdk {:.0} records/s, twimon {:.0} records/s, twimon ÷ sdk = {:.2} (target ≥ 0.80)",
-        total as f64 / s.as_secs_f64(),
-        total as f64 / w.as_secs_f64(),
-        s.as_secs_f64() / w.as_secs_f64()
-    );
+    let s = median(sdk);
+    println!("medians: sdk {:.0} records/s", rate(s));
+    for (i, runs) in twimon.into_iter().enumerate() {
+        let w = median(runs);
+        println!(
+            "  twimon{} {:.0} records/s, ÷ sdk = {:.2} (target ≥ 0.80)",
+            label(&binaries, i),
+            rate(w),
+            s.as_secs_f64() / w.as_secs_f64()
+        );
+    }
+}
+
+/// ` #N (path)` when several binaries are compared, else nothing.
+fn label(binaries: &[String], i: usize) -> String {
+    if binaries.len() < 2 {
+        return String::new();
+    }
+    format!(" #{} ({})", i + 1, binaries[i])
 }
