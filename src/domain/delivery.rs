@@ -88,6 +88,15 @@ pub fn parse_delivery(body: &[u8], arrival: Timestamp) -> Result<Vec<Event>, Del
                 .collect())
         }
         Some(b'{') => {
+            // One pass when the body is a readable CloudEvent (a Kinesis record is one): the
+            // envelope is read straight from it. Otherwise the body is read again as plain
+            // JSON, to tell "not JSON" (the whole delivery refused) from an unusable object.
+            if let Ok(text) = std::str::from_utf8(body) {
+                let text = text.trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\r'));
+                if let Ok(env) = serde_json::from_str::<Envelope<'_>>(text) {
+                    return Ok(vec![from_envelope(text, env, arrival)]);
+                }
+            }
             let raw: &RawValue =
                 serde_json::from_slice(body).map_err(|e| DeliveryError::NotJson(e.to_string()))?;
             Ok(vec![parse_event(raw, arrival)])
@@ -404,15 +413,19 @@ pub fn parse_event(raw: &RawValue, arrival: Timestamp) -> Event {
         let reason = format!("element is {}, not a CloudEvent object", raw_kind(raw));
         return invalid_event(raw, arrival, reason);
     }
-    let env: Envelope<'_> = match serde_json::from_str(text) {
-        Ok(env) => env,
-        Err(e) => return invalid_event(raw, arrival, format!("unreadable CloudEvent: {e}")),
-    };
+    match serde_json::from_str(text) {
+        Ok(env) => from_envelope(text, env, arrival),
+        Err(e) => invalid_event(raw, arrival, format!("unreadable CloudEvent: {e}")),
+    }
+}
+
+/// The event of a CloudEvent read from `text` (its whole JSON object).
+fn from_envelope(text: &str, env: Envelope<'_>, arrival: Timestamp) -> Event {
     let Some(ty) = field_str(env.ty) else {
-        return invalid_event(raw, arrival, bad_attribute("type", env.ty));
+        return Event::invalid(text, arrival, bad_attribute("type", env.ty));
     };
     let Some(id) = field_str(env.id) else {
-        let mut ev = invalid_event(raw, arrival, bad_attribute("id", env.id));
+        let mut ev = Event::invalid(text, arrival, bad_attribute("id", env.id));
         ev.type_name = Text::locate(text, &ty);
         return ev;
     };

@@ -996,7 +996,7 @@ impl Coordinator {
             // Parsing is most of a batch's cost and needs no order: spread over the cores. What
             // does need the records' order (the recording, dedup) runs after, in order.
             let events = parse_records(&owned, &records);
-            let mut out: Vec<(String, Delivery)> = Vec::with_capacity(records.len());
+            let mut out = Chunks::default();
             let mut failed = None;
             for (r, events) in records.into_iter().zip(events) {
                 if let Some(rec) = &mut recorder {
@@ -1011,12 +1011,12 @@ impl Coordinator {
                         break;
                     }
                 }
-                out.push((
+                out.push(
                     r.seq,
                     split_duplicates(&mut seen, events, Verdict::Unchecked.signature()),
-                ));
+                );
             }
-            (seen, recorder, out, failed)
+            (seen, recorder, out.done, failed)
         })
         .await;
         let Ok((seen, recorder, deliveries, failed)) = parsed else {
@@ -1030,7 +1030,12 @@ impl Coordinator {
         let (mut events, mut invalid, mut dups, mut records) = (0, 0, 0, 0);
         let mut last_sent = None;
         let mut gone = false;
-        for (seq, d) in deliveries {
+        for Chunk {
+            last: seq,
+            records: n,
+            delivery: d,
+        } in deliveries
+        {
             let counts = (
                 d.events.len() as u64,
                 d.events.iter().filter(|e| e.invalid.is_some()).count() as u64,
@@ -1048,7 +1053,7 @@ impl Coordinator {
             events += counts.0;
             invalid += counts.1;
             dups += counts.2;
-            records += 1;
+            records += n;
             last_sent = Some(seq);
         }
         // The figures and the checkpoint once a batch: what was handed on, and no further.
@@ -1071,6 +1076,43 @@ impl Coordinator {
                 false
             }
             None => true,
+        }
+    }
+}
+
+/// Records handed on as one delivery: a batch of 10 000 goes as 40 channel sends and 40
+/// pieces of work for the printer, not 10 000 of each.
+const RECORDS_PER_CHUNK: usize = 256;
+
+/// Consecutive records' deliveries joined into one, with the sequence number of the last.
+struct Chunk {
+    last: String,
+    records: u64,
+    delivery: Delivery,
+}
+
+/// A batch's deliveries joined in order, [`RECORDS_PER_CHUNK`] records at most. A record
+/// with duplicates starts a chunk: the consumer marks duplicates before it stores the events
+/// beside them, so the originals must have been handed on already.
+#[derive(Default)]
+struct Chunks {
+    done: Vec<Chunk>,
+}
+
+impl Chunks {
+    fn push(&mut self, seq: String, d: Delivery) {
+        match self.done.last_mut() {
+            Some(c) if c.records < RECORDS_PER_CHUNK as u64 && d.duplicates.is_empty() => {
+                c.delivery.events.extend(d.events);
+                c.delivery.keys.extend(d.keys);
+                c.records += 1;
+                c.last = seq;
+            }
+            _ => self.done.push(Chunk {
+                last: seq,
+                records: 1,
+                delivery: d,
+            }),
         }
     }
 }
@@ -1386,6 +1428,61 @@ mod tests {
             } else {
                 assert_eq!(ev.id(), format!("EV{i}"), "record {i}");
             }
+        }
+    }
+
+    #[test]
+    fn records_go_on_in_chunks_and_a_duplicate_starts_one_after_its_original() {
+        let record = |i: usize| {
+            Raw {
+            seq: format!("{i:05}"),
+            data: format!(
+                r#"{{"specversion":"1.0","type":"com.twilio.voice.twiml.call.requested","source":"/x","id":"EV{i}","time":"2026-11-28T16:00:00Z","data":{{"sid":"CA{i}"}}}}"#
+            )
+            .into_bytes(),
+            arrival: Some(now()),
+        }
+        };
+        let mut seen = Dedup::new(10_000);
+        let mut chunks = Chunks::default();
+        // Record 300 repeats record 3: it must not share a delivery with its original.
+        let ids: Vec<usize> = (0..RECORDS_PER_CHUNK + 44).chain([3, 700]).collect();
+        for (n, &i) in ids.iter().enumerate() {
+            let mut r = record(i);
+            r.seq = format!("{n:05}");
+            let d = record_delivery(&mut seen, "shardId-000000000000", &r);
+            chunks.push(r.seq, d);
+        }
+        let shape: Vec<(u64, usize, usize, &str)> = chunks
+            .done
+            .iter()
+            .map(|c| {
+                let d = &c.delivery;
+                (
+                    c.records,
+                    d.events.len(),
+                    d.duplicates.len(),
+                    c.last.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                (RECORDS_PER_CHUNK as u64, RECORDS_PER_CHUNK, 0, "00255"),
+                (44, 44, 0, "00299"),
+                (2, 1, 1, "00301"),
+            ]
+        );
+        let all: Vec<&str> = chunks
+            .done
+            .iter()
+            .flat_map(|c| c.delivery.events.iter().map(Event::id))
+            .collect();
+        assert_eq!(all.len(), RECORDS_PER_CHUNK + 45);
+        assert_eq!(all.last(), Some(&"EV700"));
+        for c in &chunks.done {
+            assert_eq!(c.delivery.events.len(), c.delivery.keys.len());
         }
     }
 
