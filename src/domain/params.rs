@@ -193,6 +193,19 @@ pub fn some_passes(raw: &str, mut test: impl FnMut(&str, &str) -> bool) -> bool 
     !passing.is_empty()
 }
 
+/// Whether a name or a value of `raw`, or a `Name=Value` written from them, could hold
+/// `needle` (`contains` being the search's own substring test). False only when that is
+/// certain: `raw` is written plainly (see [`walk_plain`]), so every name and value is a piece
+/// of it as written, and a stretch of the needle between two `=` is nowhere in it (such a
+/// stretch lies in a name or in a value). A search that matches no parameter then costs one
+/// pass over the text instead of one per name and value.
+pub fn may_hold(raw: &str, needle: &str, contains: impl Fn(&str, &str) -> bool) -> bool {
+    let absent = needle
+        .split('=')
+        .any(|stretch| !stretch.is_empty() && !contains(raw, stretch));
+    !absent || !walk_plain(raw, |_, _| {})
+}
+
 /// Calls `f` with each (name, value) of `raw` when it is an object written plainly, as Twilio
 /// writes parameters — string values only, no escape anywhere — jumping from quote to quote
 /// instead of running the JSON parser; false for any other text, which [`walk`] must read (`f`
@@ -359,6 +372,27 @@ mod tests {
             for probe in ["a", "b", "A", "a_b"] {
                 let has = map.iter().any(|(k, v)| key_eq(k, probe) && v.contains('c'));
                 prop_assert_eq!(some_passes(&raw, |k, v| key_eq(k, probe) && v.contains('c')), has);
+            }
+        }
+
+        #[test]
+        fn a_needle_ruled_out_matches_no_name_value_or_join(
+            pairs in proptest::collection::vec(("[ab=_\"\\\\]{1,3}", value()), 0..6),
+            needle in "[ab=_1\"]{0,4}",
+            pretty in any::<bool>(),
+        ) {
+            let sep = if pretty { ",\n  " } else { "," };
+            let body: Vec<String> = pairs
+                .iter()
+                .map(|(k, v)| format!("{}:{v}", serde_json::Value::from(k.as_str())))
+                .collect();
+            let raw = format!("{{{}}}", body.join(sep));
+            let substring = |h: &str, n: &str| h.contains(n);
+            if !may_hold(&raw, &needle, substring) {
+                for (k, v) in via_map(&raw) {
+                    prop_assert!(!k.contains(needle.as_str()) && !v.contains(needle.as_str()), "{raw} {needle}");
+                    prop_assert!(!format!("{k}={v}").contains(needle.as_str()), "{raw} {needle}");
+                }
             }
         }
 

@@ -511,3 +511,33 @@ fn joined_fields_match_as_written_without_being_written() {
         }
     }
 }
+
+#[test]
+fn free_text_finds_fields_written_with_escapes_and_a_call_given_later() {
+    // The whole JSON is searched first; a needle it lacks is ruled out only when the JSON has
+    // no escape, since an escaped field shows other text than it is written with.
+    let body = r#"{"specversion":"1.0","type":"com.twilio.voice.twiml.call.requested","source":"\/2010-04-01\/Accounts","id":"caf\u00e9-1","time":"2026-11-28T14:00:00Z","data":{"request":{"method":"POST","url":"https:\/\/ivr.example\/orders","parameters":{"Digits":"2"}}}}"#;
+    let arrival = "2026-11-28T14:00:00Z".parse().unwrap();
+    let mut ev = parse_delivery(body.as_bytes(), arrival).unwrap().remove(0);
+    let matches = |ev: &Event, expr: &str| Query::parse(expr).unwrap().matches(ev);
+    assert!(matches(&ev, "ivr.example/orders"));
+    assert!(matches(&ev, "/2010-04-01/accounts"));
+    assert!(matches(&ev, "café"));
+    assert!(matches(&ev, "\"POST https://ivr\""));
+    assert!(!matches(&ev, "ivr.example\\/orders"));
+    // A call the store learns from a join is not in the JSON, and is still found.
+    assert!(!matches(&ev, "CAjoined"));
+    ev.call_sid = Some(crate::domain::CallSid("CAjoined0001".into()));
+    assert!(matches(&ev, "cajoined"));
+}
+
+proptest::proptest! {
+    #[test]
+    fn case_blind_search_agrees_with_lowercasing_both(
+        hay in "[a-eA-E\" :,x\\\\é]{0,40}",
+        needle in "[a-ex\" é]{0,5}",
+    ) {
+        let plain = hay.to_ascii_lowercase().contains(&needle);
+        proptest::prop_assert_eq!(super::eval::contains_ci(&hay, &needle), plain);
+    }
+}
