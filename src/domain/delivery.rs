@@ -94,7 +94,9 @@ pub fn parse_delivery(body: &[u8], arrival: Timestamp) -> Result<Vec<Event>, Del
             if let Ok(text) = std::str::from_utf8(body) {
                 let text = text.trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\r'));
                 if let Ok(env) = serde_json::from_str::<Envelope<'_>>(text) {
-                    return Ok(vec![from_envelope(text, env, arrival)]);
+                    let mut ev = from_envelope(text, env, arrival);
+                    ev.raw = text.into();
+                    return Ok(vec![ev]);
                 }
             }
             let raw: &RawValue =
@@ -108,6 +110,33 @@ pub fn parse_delivery(body: &[u8], arrival: Timestamp) -> Result<Vec<Event>, Del
             Err(DeliveryError::NotObjectOrArray(json_kind(&v)))
         }
     }
+}
+
+/// [`parse_delivery`] of a body handed over (a Kinesis record): when it is one readable
+/// CloudEvent with nothing around it, the body itself becomes the event's raw JSON, moved
+/// rather than copied. On an error the body comes back with it.
+pub fn parse_record(
+    body: Vec<u8>,
+    arrival: Timestamp,
+) -> Result<Vec<Event>, (DeliveryError, Vec<u8>)> {
+    let mut body = body;
+    if body.first() == Some(&b'{') && body.last() == Some(&b'}') {
+        match String::from_utf8(body) {
+            Ok(text) => {
+                let text = text.into_boxed_str();
+                let ev = serde_json::from_str::<Envelope<'_>>(&text)
+                    .ok()
+                    .map(|env| from_envelope(&text, env, arrival));
+                if let Some(mut ev) = ev {
+                    ev.raw = text;
+                    return Ok(vec![ev]);
+                }
+                body = text.into_boxed_bytes().into_vec();
+            }
+            Err(e) => body = e.into_bytes(),
+        }
+    }
+    parse_delivery(&body, arrival).map_err(|e| (e, body))
 }
 
 fn json_kind(v: &serde_json::Value) -> &'static str {
@@ -414,18 +443,23 @@ pub fn parse_event(raw: &RawValue, arrival: Timestamp) -> Event {
         return invalid_event(raw, arrival, reason);
     }
     match serde_json::from_str(text) {
-        Ok(env) => from_envelope(text, env, arrival),
+        Ok(env) => {
+            let mut ev = from_envelope(text, env, arrival);
+            ev.raw = text.into();
+            ev
+        }
         Err(e) => invalid_event(raw, arrival, format!("unreadable CloudEvent: {e}")),
     }
 }
 
-/// The event of a CloudEvent read from `text` (its whole JSON object).
+/// The event of a CloudEvent read from `text` (its whole JSON object), its ranges into
+/// `text`; `raw` is left empty for the caller to put `text` in (moved or copied).
 fn from_envelope(text: &str, env: Envelope<'_>, arrival: Timestamp) -> Event {
     let Some(ty) = field_str(env.ty) else {
-        return Event::invalid(text, arrival, bad_attribute("type", env.ty));
+        return Event::invalid("", arrival, bad_attribute("type", env.ty));
     };
     let Some(id) = field_str(env.id) else {
-        let mut ev = Event::invalid(text, arrival, bad_attribute("id", env.id));
+        let mut ev = Event::invalid("", arrival, bad_attribute("id", env.id));
         ev.type_name = Text::locate(text, &ty);
         return ev;
     };
@@ -473,7 +507,7 @@ fn from_envelope(text: &str, env: Envelope<'_>, arrival: Timestamp) -> Event {
         url: fields.url,
         response_code: fields.response_code,
         duration_ms: fields.duration_ms,
-        raw: text.into(),
+        raw: Box::default(),
         part_ranges: fields.part_ranges,
         invalid: None,
         sequence: fields.sequence,
@@ -781,6 +815,29 @@ mod tests {
         );
         let bad_utf8 = parse_delivery(b"[{\"id\":\"\xff\"}]", now());
         assert!(matches!(bad_utf8, Err(DeliveryError::NotJson(_))));
+    }
+
+    #[test]
+    fn a_record_handed_over_reads_as_a_delivery_and_comes_back_on_an_error() {
+        let one = FULL.to_owned();
+        for body in [
+            one.clone(),
+            format!(" {one}\n"),
+            format!("[{one}]"),
+            r#"{"type":"t","id":"a","id":"b"}"#.to_owned(),
+            r#"{"id":"x"}"#.to_owned(),
+        ] {
+            let by_ref = parse_delivery(body.as_bytes(), now()).unwrap();
+            let owned = parse_record(body.clone().into_bytes(), now()).unwrap();
+            assert_eq!(owned, by_ref, "{body}");
+        }
+        for bad in ["{not json}", "[1,", "42", "{\"id\":\"\u{ff}\"", "\u{ff}"] {
+            let (e, back) = parse_record(bad.as_bytes().to_vec(), now()).unwrap_err();
+            assert_eq!(back, bad.as_bytes(), "{bad}");
+            assert_eq!(Err(e), parse_delivery(bad.as_bytes(), now()), "{bad}");
+        }
+        let (_, back) = parse_record(b"{\"id\":\"\xff\"}".to_vec(), now()).unwrap_err();
+        assert_eq!(back, b"{\"id\":\"\xff\"}");
     }
 
     #[test]

@@ -35,7 +35,7 @@ use super::record::{Record, Recorder};
 use super::signature::Verdict;
 use super::{CHANNEL_CAPACITY, Delivery, Feed};
 use crate::domain::Event;
-use crate::domain::delivery::parse_delivery;
+use crate::domain::delivery::parse_record;
 
 /// The IAM actions twimon uses, all read-only; named in every access-denied error.
 pub const IAM_ACTIONS: &str = "kinesis:DescribeStreamSummary, kinesis:ListShards, \
@@ -993,24 +993,31 @@ impl Coordinator {
         let owned = shard.to_owned();
         let mut recorder = self.recorder.take();
         let parsed = tokio::task::spawn_blocking(move || {
-            // Parsing is most of a batch's cost and needs no order: spread over the cores. What
-            // does need the records' order (the recording, dedup) runs after, in order.
-            let events = parse_records(&owned, &records);
-            let mut out = Chunks::default();
+            let mut records = records;
+            // The recording first, in order: nothing is shown that it lacks.
             let mut failed = None;
-            for (r, events) in records.into_iter().zip(events) {
-                if let Some(rec) = &mut recorder {
+            if let Some(rec) = &mut recorder {
+                let written = records.iter().position(|r| {
                     let arrival = r.arrival.unwrap_or_else(Timestamp::now);
                     let place = format!("/kinesis/{owned}/{}", r.seq);
-                    if let Err(e) = rec.write(&Record::pulled(arrival, place, &r.data)) {
-                        // Nothing is shown that the recording lacks.
-                        failed = Some(format!(
-                            "cannot write the recording {}: {e}",
-                            rec.path().display()
-                        ));
-                        break;
-                    }
+                    rec.write(&Record::pulled(arrival, place, &r.data))
+                        .map_err(|e| {
+                            failed = Some(format!(
+                                "cannot write the recording {}: {e}",
+                                rec.path().display()
+                            ));
+                        })
+                        .is_err()
+                });
+                if let Some(n) = written {
+                    records.truncate(n);
                 }
+            }
+            // Parsing is most of a batch's cost and needs no order: spread over the cores.
+            // Dedup needs the records' order: it runs after, in order.
+            let events = parse_records(&owned, &mut records);
+            let mut out = Chunks::default();
+            for (r, events) in records.into_iter().zip(events) {
                 out.push(
                     r.seq,
                     split_duplicates(&mut seen, events, Verdict::Unchecked.signature()),
@@ -1122,18 +1129,22 @@ const PARALLEL_FROM: usize = 256;
 
 /// Each record's events ([`record_events`]), in the records' order, parsed on as many threads
 /// as the machine has cores.
-fn parse_records(shard: &str, records: &[Raw]) -> Vec<Vec<Event>> {
+/// Each record's data is taken: it becomes the event's raw JSON where it can.
+fn parse_records(shard: &str, records: &mut [Raw]) -> Vec<Vec<Event>> {
     let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     if threads < 2 || records.len() < PARALLEL_FROM {
-        return records.iter().map(|r| record_events(shard, r)).collect();
+        return records
+            .iter_mut()
+            .map(|r| record_events(shard, r))
+            .collect();
     }
     let chunk = records.len().div_ceil(threads);
     std::thread::scope(|scope| {
         let parts: Vec<_> = records
-            .chunks(chunk)
+            .chunks_mut(chunk)
             .map(|part| {
                 scope.spawn(move || {
-                    part.iter()
+                    part.iter_mut()
                         .map(|r| record_events(shard, r))
                         .collect::<Vec<_>>()
                 })
@@ -1148,7 +1159,7 @@ fn parse_records(shard: &str, records: &[Raw]) -> Vec<Vec<Event>> {
 
 /// One record as the delivery the coordinator hands on (for the tests: it does this per batch).
 #[cfg(test)]
-fn record_delivery(seen: &mut Dedup, shard: &str, r: &Raw) -> Delivery {
+fn record_delivery(seen: &mut Dedup, shard: &str, r: &mut Raw) -> Delivery {
     split_duplicates(
         seen,
         record_events(shard, r),
@@ -1157,11 +1168,11 @@ fn record_delivery(seen: &mut Dedup, shard: &str, r: &Raw) -> Delivery {
 }
 
 /// One record's events, checked: a CloudEvent or an array of them; anything else an invalid
-/// event that names the shard and the sequence number.
-fn record_events(shard: &str, r: &Raw) -> Vec<Event> {
+/// event that names the shard and the sequence number. The record's data is taken.
+fn record_events(shard: &str, r: &mut Raw) -> Vec<Event> {
     let arrival = r.arrival.unwrap_or_else(Timestamp::now);
     let place = || format!("{shard} record {}", r.seq);
-    let mut events = match parse_delivery(&r.data, arrival) {
+    let mut events = match parse_record(std::mem::take(&mut r.data), arrival) {
         Ok(mut events) => {
             for e in &mut events {
                 if let Some(reason) = &e.invalid {
@@ -1170,8 +1181,8 @@ fn record_events(shard: &str, r: &Raw) -> Vec<Event> {
             }
             events
         }
-        Err(e) => vec![Event::invalid(
-            &String::from_utf8_lossy(&r.data),
+        Err((e, data)) => vec![Event::invalid(
+            &String::from_utf8_lossy(&data),
             arrival,
             format!("{}: {e}", place()),
         )],
@@ -1402,7 +1413,7 @@ mod tests {
 
     #[test]
     fn a_batch_parsed_on_several_threads_keeps_the_records_order() {
-        let records: Vec<Raw> = (0..PARALLEL_FROM * 3 + 7)
+        let mut records: Vec<Raw> = (0..PARALLEL_FROM * 3 + 7)
             .map(|i| Raw {
                 seq: format!("{i:05}"),
                 data: if i % 97 == 0 {
@@ -1416,7 +1427,8 @@ mod tests {
                 arrival: Some(now()),
             })
             .collect();
-        let parsed = parse_records("shardId-000000000000", &records);
+        let sent: Vec<Vec<u8>> = records.iter().map(|r| r.data.clone()).collect();
+        let parsed = parse_records("shardId-000000000000", &mut records);
         assert_eq!(parsed.len(), records.len());
         for (i, events) in parsed.iter().enumerate() {
             let [ev] = events.as_slice() else {
@@ -1428,6 +1440,8 @@ mod tests {
             } else {
                 assert_eq!(ev.id(), format!("EV{i}"), "record {i}");
             }
+            // Each event keeps its record's JSON as it came (moved in, for a valid one).
+            assert_eq!(ev.raw.as_bytes(), sent[i].as_slice(), "record {i}");
         }
     }
 
@@ -1450,7 +1464,7 @@ mod tests {
         for (n, &i) in ids.iter().enumerate() {
             let mut r = record(i);
             r.seq = format!("{n:05}");
-            let d = record_delivery(&mut seen, "shardId-000000000000", &r);
+            let d = record_delivery(&mut seen, "shardId-000000000000", &mut r);
             chunks.push(r.seq, d);
         }
         let shape: Vec<(u64, usize, usize, &str)> = chunks
@@ -1489,12 +1503,12 @@ mod tests {
     #[test]
     fn unusable_records_name_shard_and_sequence_number() {
         let mut seen = Dedup::new(10);
-        let raw = Raw {
+        let mut raw = Raw {
             seq: "4960".into(),
             data: b"not json".to_vec(),
             arrival: Some(now()),
         };
-        let d = record_delivery(&mut seen, "shardId-000000000001", &raw);
+        let d = record_delivery(&mut seen, "shardId-000000000001", &mut raw);
         let reason = d.events[0].invalid.as_deref().unwrap();
         assert!(
             reason.starts_with("shardId-000000000001 record 4960: "),
