@@ -281,6 +281,14 @@ impl PartRange {
         }
     }
 
+    /// The text of `raw` before and after this range (all of it before, when not set).
+    pub fn around(self, raw: &str) -> (&str, &str) {
+        match (raw.get(..self.start as usize), raw.get(self.end as usize..)) {
+            (Some(before), Some(after)) if self.end > self.start => (before, after),
+            _ => (raw, ""),
+        }
+    }
+
     /// The text in `raw`, if the range is set.
     pub fn get(self, raw: &str) -> Option<&str> {
         if self.end <= self.start {

@@ -91,6 +91,8 @@ fn free_text_matches_what_the_screen_shows_ignoring_case() {
     // The time as the table shows it.
     assert_eq!(hits("11:05:18.875"), ["gather.finished /menu"]);
     assert!(hits("502").contains(&"request.failed /orders/status".to_owned()));
+    // Nor is the base64 it came in (every sample answer starts `<?xml`, `PD94bWwg`).
+    assert_eq!(hits("PD94bWwg"), Vec::<String>::new());
     // JSON punctuation is not on screen.
     assert_eq!(hits(r#""\"Digits\"""#), Vec::<String>::new());
 }
