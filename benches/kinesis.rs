@@ -17,6 +17,7 @@
 #[allow(dead_code)]
 mod emulator;
 
+use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -187,7 +188,8 @@ fn main() {
         );
         for (i, binary) in binaries.iter().enumerate() {
             let w = twimon_drain(&emu, binary, total);
-            line += &format!(
+            let _ = write!(
+                line,
                 ", twimon{} {:.2} s ({:.0}/s)",
                 label(&binaries, i),
                 w.as_secs_f64(),

@@ -94,7 +94,7 @@ pub fn parse_delivery(body: &[u8], arrival: Timestamp) -> Result<Vec<Event>, Del
             if let Ok(text) = std::str::from_utf8(body) {
                 let text = text.trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\r'));
                 if let Ok(env) = serde_json::from_str::<Envelope<'_>>(text) {
-                    let mut ev = from_envelope(text, env, arrival);
+                    let mut ev = from_envelope(text, &env, arrival);
                     ev.raw = text.into();
                     return Ok(vec![ev]);
                 }
@@ -126,7 +126,7 @@ pub fn parse_record(
                 let text = text.into_boxed_str();
                 let ev = serde_json::from_str::<Envelope<'_>>(&text)
                     .ok()
-                    .map(|env| from_envelope(&text, env, arrival));
+                    .map(|env| from_envelope(&text, &env, arrival));
                 if let Some(mut ev) = ev {
                     ev.raw = text;
                     return Ok(vec![ev]);
@@ -444,7 +444,7 @@ pub fn parse_event(raw: &RawValue, arrival: Timestamp) -> Event {
     }
     match serde_json::from_str(text) {
         Ok(env) => {
-            let mut ev = from_envelope(text, env, arrival);
+            let mut ev = from_envelope(text, &env, arrival);
             ev.raw = text.into();
             ev
         }
@@ -454,7 +454,7 @@ pub fn parse_event(raw: &RawValue, arrival: Timestamp) -> Event {
 
 /// The event of a CloudEvent read from `text` (its whole JSON object), its ranges into
 /// `text`; `raw` is left empty for the caller to put `text` in (moved or copied).
-fn from_envelope(text: &str, env: Envelope<'_>, arrival: Timestamp) -> Event {
+fn from_envelope(text: &str, env: &Envelope<'_>, arrival: Timestamp) -> Event {
     let Some(ty) = field_str(env.ty) else {
         return Event::invalid("", arrival, bad_attribute("type", env.ty));
     };
